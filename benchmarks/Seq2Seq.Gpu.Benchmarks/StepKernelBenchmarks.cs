@@ -1,0 +1,95 @@
+using BenchmarkDotNet.Attributes;
+using Seq2Seq.Gpu.Devices;
+
+namespace Seq2Seq.Gpu.Benchmarks;
+
+/// <summary>
+/// The fused kernels at the Keras character model's shapes: one LSTM cell step forward and backward (batch 64,
+/// H 256), and softmax cross-entropy over all 59 decoder steps (3,776 rows of 93 logits).
+/// </summary>
+[Config(typeof(KernelBenchmarkConfig))]
+public class StepKernelBenchmarks : IFlopCount, IDisposable
+{
+    private const int Batch = 64;
+    private const int Hidden = 256;
+    private const int Rows = 64 * 59;
+    private const int Vocab = 93;
+
+    private ComputeDevice? device;
+    private readonly List<IDisposable> buffers = [];
+    private DeviceBuffer<float>? gates;
+    private DeviceBuffer<float>? c0;
+    private DeviceBuffer<float>? h0;
+    private DeviceBuffer<float>? c1;
+    private DeviceBuffer<float>? h1;
+    private DeviceBuffer<float>? dGates;
+    private DeviceBuffer<float>? logits;
+    private DeviceBuffer<int>? targets;
+    private DeviceBuffer<float>? rowLoss;
+    private DeviceBuffer<float>? rowCorrect;
+
+    /// <summary>Allocates the buffers.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        device = BenchmarkDevice.Open();
+        gates = Track(device.Allocate<float>(Batch * 4 * Hidden, "gates"));
+        dGates = Track(device.Allocate<float>(Batch * 4 * Hidden, "gate gradients"));
+        c0 = Track(device.Allocate<float>(Batch * Hidden, "c0"));
+        h0 = Track(device.Allocate<float>(Batch * Hidden, "h0"));
+        c1 = Track(device.Allocate<float>(Batch * Hidden, "c1"));
+        h1 = Track(device.Allocate<float>(Batch * Hidden, "h1"));
+        logits = Track(device.Allocate<float>(Rows * Vocab, "logits"));
+        targets = Track(device.Upload<int>(Enumerable.Range(0, Rows).Select(i => i % Vocab).ToArray(), "targets"));
+        rowLoss = Track(device.Allocate<float>(Rows, "row loss"));
+        rowCorrect = Track(device.Allocate<float>(Rows, "row correct"));
+    }
+
+    /// <summary>Fused LSTM cell forward, one step.</summary>
+    [Benchmark]
+    public void LstmCellForward()
+    {
+        device!.Ops.LstmForward(gates!.View, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
+        device.Synchronize();
+    }
+
+    /// <summary>Fused LSTM cell backward, one step.</summary>
+    [Benchmark]
+    public void LstmCellBackward()
+    {
+        device!.Ops.LstmBackward(gates!.View, c0!.View, c1!.View, h1!.View, h0!.View, c0.View, dGates!.View, null, Batch, Hidden);
+        device.Synchronize();
+    }
+
+    /// <summary>Fused softmax cross-entropy with its gradient over every decoder position of a batch.</summary>
+    [Benchmark]
+    public void SoftmaxCrossEntropy()
+    {
+        device!.Ops.CrossEntropy(logits!.View, targets!.View, rowLoss!.View, rowCorrect!.View, Rows, Vocab, 1f / Rows);
+        device.Synchronize();
+    }
+
+    /// <inheritdoc />
+    public double FlopsPerInvoke(string method) => 0;
+
+    /// <summary>Frees the device.</summary>
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        foreach (var buffer in buffers)
+        {
+            buffer.Dispose();
+        }
+
+        buffers.Clear();
+        device?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private T Track<T>(T buffer)
+        where T : IDisposable
+    {
+        buffers.Add(buffer);
+        return buffer;
+    }
+}

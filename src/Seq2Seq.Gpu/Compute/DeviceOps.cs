@@ -1,0 +1,300 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Compute;
+
+/// <summary>
+/// Typed launches of the engine's kernels on one device: checks every view against the shape it is given (a
+/// mismatch is a <see cref="ShapeException"/>, never an out-of-bounds kernel), picks the kernel variant and the
+/// work per thread for the device, and launches asynchronously on the device's default stream. Only
+/// <see cref="Sum"/> waits, because it returns a scalar to the host.
+/// </summary>
+public sealed class DeviceOps : IDisposable
+{
+    /// <summary>Threads a launch aims for on ILGPU's CPU accelerator, where each thread costs about a microsecond.</summary>
+    private const int CpuThreadsPerLaunch = 64;
+
+    private readonly ComputeDevice device;
+    private readonly KernelCache kernels;
+    private readonly DeviceBuffer<float> noFloats;
+    private readonly DeviceBuffer<int> noInts;
+    private readonly DeviceBuffer<float> partials;
+    private readonly Lock sumLock = new();
+
+    internal DeviceOps(ComputeDevice device)
+    {
+        this.device = device;
+        kernels = new KernelCache(device.Accelerator);
+        noFloats = device.Allocate<float>(1, "placeholder view");
+        noInts = device.Allocate<int>(1, "placeholder view");
+        partials = device.Allocate<float>(2 * MaxPartials, "reduction partials");
+    }
+
+    /// <summary>Kernels compiled and loaded so far on this device (each at most once).</summary>
+    public int LoadedKernelCount => kernels.LoadedCount;
+
+    /// <summary>
+    /// Side of the square thread groups of the tiled matrix product: the largest power of two up to 16 whose square
+    /// fits the device's group size (16 on GPUs and the NVIDIA-shaped CPU accelerator, 4 on the default one).
+    /// </summary>
+    public int TileSize
+    {
+        get
+        {
+            int tile = 16;
+            while (tile > 1 && tile * tile > device.Info.MaxThreadsPerGroup)
+            {
+                tile /= 2;
+            }
+
+            return tile;
+        }
+    }
+
+    private static int MaxPartials => 1024;
+
+    private Accelerator Accelerator => device.Accelerator;
+
+    /// <summary>Work items per thread for a launch over <paramref name="count"/> items.</summary>
+    public int ChunkFor(int count) =>
+        device.IsCpu ? Math.Max(1, (count + CpuThreadsPerLaunch - 1) / CpuThreadsPerLaunch) : 1;
+
+    /// <summary><c>output[n, :] = table[ids[n], :] (+ bias)</c>: embedding lookup, or the one-hot input projection.</summary>
+    public void Gather(ArrayView<int> ids, ArrayView<float> table, ArrayView<float>? bias, ArrayView<float> output, int rows, int width, int tableRows)
+    {
+        Require(ids, rows, "gather ids");
+        Require(table, (long)tableRows * width, "gather table");
+        Require(output, (long)rows * width, "gather output");
+        if (bias is { } b)
+        {
+            Require(b, width, "gather bias");
+        }
+
+        int count = rows * width;
+        int chunk = ChunkFor(count);
+        kernels.GatherRows.Value(LaunchChunk.Threads(count, chunk), ids, table, bias ?? noFloats.View, output, rows, width, bias is null ? 0 : 1, chunk);
+    }
+
+    /// <summary><c>gradTable[ids[n], :] += gradOutput[n, :]</c>, correct for repeated ids.</summary>
+    public void ScatterAdd(ArrayView<int> ids, ArrayView<float> gradOutput, ArrayView<float> gradTable, int rows, int width, int tableRows)
+    {
+        Require(ids, rows, "scatter ids");
+        Require(gradOutput, (long)rows * width, "scatter gradient");
+        Require(gradTable, (long)tableRows * width, "scatter table gradient");
+        int chunk = ChunkFor(width);
+        kernels.ScatterAddRows.Value(LaunchChunk.Threads(width, chunk), ids, gradOutput, gradTable, rows, width, chunk);
+    }
+
+    /// <summary><c>C (=|+=) op(A)·op(B) (+ bias)</c> as described by <paramref name="shape"/>.</summary>
+    public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm = MatMulAlgorithm.Auto)
+    {
+        if (shape.M < 0 || shape.N < 0 || shape.K < 0)
+        {
+            throw new ShapeException($"matrix product with negative size: {shape}");
+        }
+
+        Require(a, (long)shape.M * shape.K, $"A of {shape}");
+        Require(b, (long)shape.K * shape.N, $"B of {shape}");
+        Require(c, (long)shape.M * shape.N, $"C of {shape}");
+        if (bias is { } bv)
+        {
+            Require(bv, shape.N, $"bias of {shape}");
+        }
+
+        if ((bias is null) == (shape.HasBias != 0))
+        {
+            throw new ShapeException($"{shape}: a bias view must be given exactly when the shape says HasBias");
+        }
+
+        if (shape.M == 0 || shape.N == 0)
+        {
+            return;
+        }
+
+        var biasView = bias ?? noFloats.View;
+        if (algorithm == MatMulAlgorithm.Tiled || (algorithm == MatMulAlgorithm.Auto && !device.IsCpu))
+        {
+            int tile = TileSize;
+            var grid = new Index2D((shape.N + tile - 1) / tile, (shape.M + tile - 1) / tile);
+            kernels.MatMulTiled.Value(new KernelConfig(grid, new Index2D(tile, tile)), a, b, biasView, c, shape);
+        }
+        else
+        {
+            int count = shape.M * shape.N;
+            int chunk = ChunkFor(count);
+            kernels.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
+        }
+    }
+
+    /// <summary><c>output[j] (=|+=) Σ_n input[n, j]</c> (bias gradients).</summary>
+    public void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate)
+    {
+        Require(input, (long)rows * cols, "column-sum input");
+        Require(output, cols, "column-sum output");
+        int chunk = ChunkFor(cols);
+        kernels.ColumnSum.Value(LaunchChunk.Threads(cols, chunk), input, output, rows, cols, accumulate ? 1 : 0, chunk);
+    }
+
+    /// <summary>One fused LSTM step (see <see cref="LstmCellKernels.Forward"/>); <paramref name="mask"/> [B] or null.</summary>
+    public void LstmForward(
+        ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+    {
+        long state = (long)batch * hidden;
+        Require(gates, state * LstmGates.Count, "LSTM gates");
+        Require(cPrev, state, "LSTM c_prev");
+        Require(hPrev, state, "LSTM h_prev");
+        Require(cNext, state, "LSTM c_next");
+        Require(hNext, state, "LSTM h_next");
+        if (mask is { } m)
+        {
+            Require(m, batch, "LSTM mask");
+        }
+
+        int count = batch * hidden;
+        int chunk = ChunkFor(count);
+        kernels.LstmForward.Value(LaunchChunk.Threads(count, chunk), gates, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, batch, hidden, mask is null ? 0 : 1, chunk);
+    }
+
+    /// <summary>One fused LSTM backward step (see <see cref="LstmCellKernels.Backward"/>).</summary>
+    public void LstmBackward(
+        ArrayView<float> activations,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden)
+    {
+        long state = (long)batch * hidden;
+        Require(activations, state * LstmGates.Count, "LSTM activations");
+        Require(cPrev, state, "LSTM c_prev");
+        Require(cNext, state, "LSTM c_next");
+        Require(dhCarry, state, "LSTM dh carry");
+        Require(dcCarry, state, "LSTM dc carry");
+        Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
+        if (dhExternal is { } dx)
+        {
+            Require(dx, state, "LSTM external dh");
+        }
+
+        if (mask is { } m)
+        {
+            Require(m, batch, "LSTM mask");
+        }
+
+        int count = batch * hidden;
+        int chunk = ChunkFor(count);
+        kernels.LstmBackward.Value(
+            LaunchChunk.Threads(count, chunk), activations, cPrev, cNext, dhExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View,
+            batch, hidden, dhExternal is null ? 0 : 1, mask is null ? 0 : 1, chunk);
+    }
+
+    /// <summary>Fused softmax cross-entropy: per-row loss and correctness, logits overwritten by the scaled gradient.</summary>
+    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale)
+    {
+        Require(logits, (long)rows * vocab, "cross-entropy logits");
+        Require(targets, rows, "cross-entropy targets");
+        Require(rowLoss, rows, "cross-entropy row loss");
+        Require(rowCorrect, rows, "cross-entropy row correctness");
+        int chunk = ChunkFor(rows);
+        kernels.CrossEntropy.Value(LaunchChunk.Threads(rows, chunk), logits, targets, rowLoss, rowCorrect, rows, vocab, scale, chunk);
+    }
+
+    /// <summary>Row-wise log-softmax.</summary>
+    public void LogSoftmax(ArrayView<float> logits, ArrayView<float> output, int rows, int vocab)
+    {
+        Require(logits, (long)rows * vocab, "log-softmax input");
+        Require(output, (long)rows * vocab, "log-softmax output");
+        int chunk = ChunkFor(rows);
+        kernels.LogSoftmax.Value(LaunchChunk.Threads(rows, chunk), logits, output, rows, vocab, chunk);
+    }
+
+    /// <summary>Row-wise argmax (first index on ties).</summary>
+    public void Argmax(ArrayView<float> logits, ArrayView<int> ids, int rows, int vocab)
+    {
+        Require(logits, (long)rows * vocab, "argmax input");
+        Require(ids, rows, "argmax output");
+        int chunk = ChunkFor(rows);
+        kernels.Argmax.Value(LaunchChunk.Threads(rows, chunk), logits, ids, rows, vocab, chunk);
+    }
+
+    /// <summary>One RMSprop step over a whole parameter buffer.</summary>
+    public void RmsProp(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> meanSquare, float learningRate, float rho, float epsilon, float gradScale)
+    {
+        int count = checked((int)weights.Length);
+        Require(gradients, count, "RMSprop gradients");
+        Require(meanSquare, count, "RMSprop mean square");
+        int chunk = ChunkFor(count);
+        kernels.RmsProp.Value(LaunchChunk.Threads(count, chunk), weights, gradients, meanSquare, count, learningRate, rho, epsilon, gradScale, chunk);
+    }
+
+    /// <summary>One Adam step over a whole parameter buffer.</summary>
+    public void Adam(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> firstMoment, ArrayView<float> secondMoment, AdamStep step)
+    {
+        int count = checked((int)weights.Length);
+        Require(gradients, count, "Adam gradients");
+        Require(firstMoment, count, "Adam first moment");
+        Require(secondMoment, count, "Adam second moment");
+        int chunk = ChunkFor(count);
+        kernels.Adam.Value(LaunchChunk.Threads(count, chunk), weights, gradients, firstMoment, secondMoment, count, step, chunk);
+    }
+
+    /// <summary><c>data *= factor</c>.</summary>
+    public void Scale(ArrayView<float> data, float factor)
+    {
+        int count = checked((int)data.Length);
+        int chunk = ChunkFor(count);
+        kernels.Scale.Value(LaunchChunk.Threads(count, chunk), data, count, factor, chunk);
+    }
+
+    /// <summary>
+    /// Σ x (or Σ x² when <paramref name="squares"/>) over a view, by a deterministic two-stage reduction on the
+    /// device; only the scalar comes back. Waits for the device.
+    /// </summary>
+    public float Sum(ArrayView<float> input, bool squares = false)
+    {
+        int count = checked((int)input.Length);
+        if (count == 0)
+        {
+            return 0f;
+        }
+
+        // Stage one: at most MaxPartials threads, each summing a contiguous chunk; stage two: one thread.
+        int chunk = Math.Max(ChunkFor(count), (count + MaxPartials - 1) / MaxPartials);
+        int threads = LaunchChunk.Threads(count, chunk);
+        lock (sumLock)
+        {
+            var stage1 = partials.Slice(0, MaxPartials);
+            var stage2 = partials.Slice(MaxPartials, 1);
+            kernels.PartialSums.Value(threads, input, stage1, count, squares ? 1 : 0, chunk);
+            kernels.PartialSums.Value(1, stage1, stage2, threads, 0, threads);
+            float result = 0f;
+            device.Synchronize();
+            stage2.CopyToCPU(ref result, 1);
+            return result;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        noFloats.Dispose();
+        noInts.Dispose();
+        partials.Dispose();
+    }
+
+    private static void Require<T>(ArrayView<T> view, long needed, string what)
+        where T : unmanaged
+    {
+        if (view.Length < needed)
+        {
+            throw new ShapeException($"{what}: the view holds {view.Length} elements but the shape needs {needed}");
+        }
+    }
+}

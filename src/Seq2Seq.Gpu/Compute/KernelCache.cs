@@ -1,0 +1,88 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Compute;
+
+/// <summary>
+/// Every kernel of <c>Seq2Seq.Gpu.Kernels</c>, compiled and loaded at most once per accelerator, on first use.
+/// (Loading a kernel per call is the classic way to make ILGPU a thousand times slower than the CPU.)
+/// </summary>
+internal sealed class KernelCache
+{
+    private readonly Accelerator accelerator;
+    private int loaded;
+
+    public KernelCache(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        GatherRows = Implicit<Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(EmbeddingKernels.GatherRows));
+        ScatterAddRows = Implicit<Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int>(EmbeddingKernels.ScatterAddRows));
+        MatMulRows = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>(MatMulKernels.MatMulRows));
+        MatMulTiled = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>>(
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>(MatMulKernels.MatMulTiled));
+        ColumnSum = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(MatMulKernels.ColumnSum));
+        LstmForward = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int>(LstmCellKernels.Forward));
+        LstmBackward = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int, int>(LstmCellKernels.Backward));
+        CrossEntropy = Implicit<Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>(SoftmaxKernels.CrossEntropyForwardBackward));
+        LogSoftmax = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(SoftmaxKernels.LogSoftmax));
+        Argmax = Implicit<Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>(SoftmaxKernels.Argmax));
+        RmsProp = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>(OptimizerKernels.RmsProp));
+        Adam = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>(OptimizerKernels.Adam));
+        Scale = Implicit<Action<Index1D, ArrayView<float>, int, float, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, float, int>(OptimizerKernels.Scale));
+        PartialSums = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ReductionKernels.PartialSums));
+    }
+
+    /// <summary>How many kernels have been compiled and loaded so far.</summary>
+    public int LoadedCount => Volatile.Read(ref loaded);
+
+    public Lazy<Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>> GatherRows { get; }
+
+    public Lazy<Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, int>> ScatterAddRows { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>> MatMulRows { get; }
+
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>> MatMulTiled { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>> ColumnSum { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int>> LstmForward { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int, int>> LstmBackward { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>> CrossEntropy { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> LogSoftmax { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>> Argmax { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>> RmsProp { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>> Adam { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, int, float, int>> Scale { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> PartialSums { get; }
+
+    private Lazy<T> Implicit<T>(Func<Accelerator, T> load) => new(
+        () =>
+        {
+            var kernel = load(accelerator);
+            Interlocked.Increment(ref loaded);
+            return kernel;
+        },
+        LazyThreadSafetyMode.ExecutionAndPublication);
+}

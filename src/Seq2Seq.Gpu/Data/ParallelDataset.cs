@@ -1,0 +1,200 @@
+using Seq2Seq.Gpu.Numerics;
+
+namespace Seq2Seq.Gpu.Data;
+
+/// <summary>
+/// Sentence pairs encoded once by a <see cref="TextEncoder"/>, cut into batches for training and evaluation.
+/// </summary>
+/// <remarks>
+/// <para>Batches follow the encoder's scheme (see <see cref="Batch"/>). In the Keras-compatible scheme every batch
+/// is padded to <see cref="PaddedSourceSteps"/> and <see cref="PaddedTargetSteps"/>: the maxima of the dataset
+/// the pairs were first encoded in, which the parts made by <see cref="Split"/> keep, as Keras pads all samples
+/// before <c>validation_split</c> slices them.</para>
+/// <para>Shuffling uses its own generator (SplitMix64 and Fisher-Yates), so the order for a given
+/// (seed, epoch) is the same on every platform and runtime version.</para>
+/// </remarks>
+public sealed class ParallelDataset
+{
+    private readonly int[][] sourceIds;
+    private readonly int[][] targetIds;
+
+    /// <summary>Encodes <paramref name="pairs"/> with <paramref name="encoder"/>.</summary>
+    /// <param name="pairs">The pairs, in order (the order <see cref="Split"/> and unshuffled batches follow).</param>
+    /// <param name="encoder">The encoder, whose vocabularies are used as they are (unknown tokens become UNK).</param>
+    public ParallelDataset(IReadOnlyList<SentencePair> pairs, TextEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(encoder);
+        var copy = new SentencePair[pairs.Count];
+        sourceIds = new int[copy.Length][];
+        targetIds = new int[copy.Length][];
+        for (int i = 0; i < copy.Length; i++)
+        {
+            SentencePair pair = pairs[i] ?? throw new ArgumentException($"Pair {i} is null.", nameof(pairs));
+            copy[i] = pair;
+            sourceIds[i] = encoder.EncodeSource(pair.Source);
+            targetIds[i] = encoder.EncodeTarget(pair.Target);
+        }
+
+        Pairs = Array.AsReadOnly(copy);
+        Encoder = encoder;
+        (MaxSourceLength, MaxTargetLength) = Maxima(sourceIds, targetIds);
+        if (encoder.Scheme == VocabularyScheme.KerasCompatible)
+        {
+            PaddedSourceSteps = MaxSourceLength;
+            PaddedTargetSteps = MaxTargetLength;
+        }
+    }
+
+    private ParallelDataset(ParallelDataset parent, int start, int count)
+    {
+        Encoder = parent.Encoder;
+        Pairs = Array.AsReadOnly(parent.Pairs.Skip(start).Take(count).ToArray());
+        sourceIds = parent.sourceIds[start..(start + count)];
+        targetIds = parent.targetIds[start..(start + count)];
+        (MaxSourceLength, MaxTargetLength) = Maxima(sourceIds, targetIds);
+        PaddedSourceSteps = parent.PaddedSourceSteps;
+        PaddedTargetSteps = parent.PaddedTargetSteps;
+    }
+
+    /// <summary>The encoder.</summary>
+    public TextEncoder Encoder { get; }
+
+    /// <summary>The pairs, in dataset order.</summary>
+    public IReadOnlyList<SentencePair> Pairs { get; }
+
+    /// <summary>The number of pairs.</summary>
+    public int Count => Pairs.Count;
+
+    /// <summary>The longest source of this dataset, in tokens.</summary>
+    public int MaxSourceLength { get; }
+
+    /// <summary>The longest target of this dataset, in tokens including START and END.</summary>
+    public int MaxTargetLength { get; }
+
+    /// <summary>Keras-compatible scheme: the source steps of every batch; <see langword="null"/> in the Standard
+    /// scheme (each batch is padded to its own longest source).</summary>
+    public int? PaddedSourceSteps { get; }
+
+    /// <summary>Keras-compatible scheme: the decoder steps of every batch (the longest wrapped target);
+    /// <see langword="null"/> in the Standard scheme.</summary>
+    public int? PaddedTargetSteps { get; }
+
+    /// <summary>The encoded source of pair <paramref name="index"/> (no markers).</summary>
+    /// <param name="index">The pair index.</param>
+    /// <returns>The ids.</returns>
+    public IReadOnlyList<int> GetSourceIds(int index) => Array.AsReadOnly(sourceIds[index]);
+
+    /// <summary>The encoded target of pair <paramref name="index"/>, START … END.</summary>
+    /// <param name="index">The pair index.</param>
+    /// <returns>The ids.</returns>
+    public IReadOnlyList<int> GetTargetIds(int index) => Array.AsReadOnly(targetIds[index]);
+
+    /// <summary>
+    /// Splits off the last <paramref name="validationFraction"/> of the pairs, in order, as Keras'
+    /// <c>validation_split</c>: the first <c>(int)(Count * (1 - validationFraction))</c> pairs train.
+    /// </summary>
+    /// <param name="validationFraction">In [0, 1).</param>
+    /// <returns>The training part and the validation part.</returns>
+    public (ParallelDataset Training, ParallelDataset Validation) Split(double validationFraction)
+    {
+        if (!(validationFraction >= 0.0 && validationFraction < 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be in [0, 1).");
+        }
+
+        int splitAt = (int)(Count * (1.0 - validationFraction));
+        return (new ParallelDataset(this, 0, splitAt), new ParallelDataset(this, splitAt, Count - splitAt));
+    }
+
+    /// <summary>The number of batches of <see cref="GetBatches"/> (the last one may be smaller).</summary>
+    /// <param name="batchSize">The batch size, at least 1.</param>
+    /// <returns>The number of batches.</returns>
+    public int BatchCount(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return (int)(((long)Count + batchSize - 1) / batchSize);
+    }
+
+    /// <summary>The order in which pairs are visited in an epoch: 0 … Count-1, or a shuffle of it.</summary>
+    /// <param name="shuffleSeed">The seed, or <see langword="null"/> for no shuffling.</param>
+    /// <param name="epoch">The epoch: each epoch of a seed has its own order.</param>
+    /// <returns>A permutation of the pair indices.</returns>
+    public int[] GetOrder(int? shuffleSeed, int epoch = 0)
+    {
+        int[] order = new int[Count];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        if (shuffleSeed is int seed)
+        {
+            var rng = new DeterministicRandom(((ulong)(uint)seed << 32) | (uint)epoch);
+            rng.Shuffle(order);
+        }
+
+        return order;
+    }
+
+    /// <summary>
+    /// The batches of one epoch: consecutive runs of <paramref name="batchSize"/> pairs in the order of
+    /// <see cref="GetOrder"/>; the last batch keeps the remainder (it may be smaller). Every pair is in exactly one
+    /// batch. Batches are made lazily, as they are enumerated.
+    /// </summary>
+    /// <param name="batchSize">The most pairs per batch, at least 1.</param>
+    /// <param name="shuffleSeed">The shuffle seed, or <see langword="null"/> (default) for dataset order.</param>
+    /// <param name="epoch">The epoch (with a seed, each epoch has its own order).</param>
+    /// <returns>The batches.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
+    public IEnumerable<Batch> GetBatches(int batchSize, int? shuffleSeed = null, int epoch = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int[] order = GetOrder(shuffleSeed, epoch);
+        return Enumerate(order, batchSize);
+    }
+
+    /// <summary>Makes one batch of the given pairs, in the given order.</summary>
+    /// <param name="pairIndices">Indices into this dataset, at least one.</param>
+    /// <returns>The batch.</returns>
+    public Batch GetBatch(IReadOnlyList<int> pairIndices)
+    {
+        ArgumentNullException.ThrowIfNull(pairIndices);
+        var sources = new int[pairIndices.Count][];
+        var targets = new int[pairIndices.Count][];
+        for (int i = 0; i < sources.Length; i++)
+        {
+            int index = pairIndices[i];
+            if ((uint)index >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(pairIndices), index, $"Pair index must be in [0, {Count}).");
+            }
+
+            sources[i] = sourceIds[index];
+            targets[i] = targetIds[index];
+        }
+
+        return Batch.Create(Encoder, sources, targets, PaddedSourceSteps, PaddedTargetSteps, pairIndices);
+    }
+
+    private static (int Source, int Target) Maxima(int[][] sources, int[][] targets)
+    {
+        int s = 0, t = 0;
+        for (int i = 0; i < sources.Length; i++)
+        {
+            s = Math.Max(s, sources[i].Length);
+            t = Math.Max(t, targets[i].Length);
+        }
+
+        return (s, t);
+    }
+
+    private IEnumerable<Batch> Enumerate(int[] order, int batchSize)
+    {
+        for (int start = 0; start < order.Length; start += batchSize)
+        {
+            int size = Math.Min(batchSize, order.Length - start);
+            yield return GetBatch(new ArraySegment<int>(order, start, size));
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+using Seq2Seq.Gpu.Compute;
+using Seq2Seq.Gpu.Errors;
+
+namespace Seq2Seq.Gpu.Devices;
+
+/// <summary>
+/// One compute device: an ILGPU context and accelerator, the kernels loaded on it (once), and the memory
+/// allocated on it. Open it with <see cref="Open"/>, share it between models, dispose it last.
+/// </summary>
+public sealed class ComputeDevice : IDisposable
+{
+    private readonly Context context;
+    private readonly Accelerator accelerator;
+    private readonly Lazy<DeviceOps> ops;
+    private long allocatedBytes;
+    private long peakAllocatedBytes;
+    private bool disposed;
+
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection)
+    {
+        this.context = context;
+        this.accelerator = accelerator;
+        Info = info;
+        Selection = selection;
+        ops = new Lazy<DeviceOps>(() => new DeviceOps(this), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>What the device is.</summary>
+    public DeviceInfo Info { get; }
+
+    /// <summary>Why this device was chosen (for logs and the command line).</summary>
+    public string Selection { get; }
+
+    /// <summary>True for ILGPU's CPU accelerator.</summary>
+    public bool IsCpu => Info.Kind == DeviceKind.Cpu;
+
+    /// <summary>Bytes currently allocated through this device.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    /// <summary>Most bytes allocated at once through this device since it was opened (or since <see cref="ResetPeakMemory"/>).</summary>
+    public long PeakAllocatedBytes => Interlocked.Read(ref peakAllocatedBytes);
+
+    /// <summary>The kernels of this device, each compiled and loaded once, behind typed launch methods.</summary>
+    public DeviceOps Ops => ops.Value;
+
+    internal Accelerator Accelerator
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return accelerator;
+        }
+    }
+
+    /// <summary>
+    /// Opens a device. <see cref="DeviceKind.Auto"/> takes CUDA, then OpenCL, then the CPU accelerator; any other
+    /// kind is that kind or a <see cref="DeviceException"/> that lists what exists.
+    /// </summary>
+    /// <param name="kind">Which kind of device.</param>
+    /// <param name="cpuSimulation">The GPU shape the CPU accelerator simulates, when it is chosen.</param>
+    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, CpuSimulation cpuSimulation = CpuSimulation.Default)
+    {
+        CudaLibraryResolver.Install();
+        var cpuKind = cpuSimulation == CpuSimulation.Nvidia ? CPUDeviceKind.Nvidia : CPUDeviceKind.Default;
+        Context context = Context.Create(builder => builder.Cuda().OpenCL().CPU(cpuKind).EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        try
+        {
+            var (device, reason) = Choose(context, kind);
+            Accelerator accelerator;
+            try
+            {
+                accelerator = device.CreateAccelerator(context);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new DeviceException($"could not start device '{device.Name}' ({device.AcceleratorType}): {ex.Message}", ex);
+            }
+
+            return new ComputeDevice(context, accelerator, Describe(device), reason);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Every device ILGPU finds on this machine, GPUs first.</summary>
+    public static IReadOnlyList<DeviceInfo> ListAvailable()
+    {
+        CudaLibraryResolver.Install();
+        using Context context = Context.Create(builder => builder.Cuda().OpenCL().DefaultCPU());
+        return context.Devices.OrderBy(d => Rank(KindOf(d.AcceleratorType))).Select(Describe).ToList();
+    }
+
+    /// <summary>Waits until every kernel launched on the device has finished.</summary>
+    public void Synchronize() => Accelerator.Synchronize();
+
+    /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements; <paramref name="purpose"/> names it in errors.</summary>
+    public DeviceBuffer<T> Allocate<T>(long length, string purpose)
+        where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (length < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), $"{purpose}: negative length {length}");
+        }
+
+        MemoryBuffer1D<T, Stride1D.Dense> raw;
+        try
+        {
+            raw = accelerator.Allocate1D<T>(Math.Max(length, 1));
+        }
+        catch (Exception ex) when (ex is OutOfMemoryException or AcceleratorException or InvalidOperationException)
+        {
+            long bytes = length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            throw new DeviceException(
+                $"out of memory on {Info.Name}: allocating {purpose} ({bytes:N0} bytes) with {AllocatedBytes:N0} bytes already in use: {ex.Message}", ex);
+        }
+
+        raw.MemSetToZero();
+        long total = Interlocked.Add(ref allocatedBytes, raw.LengthInBytes);
+        long peak;
+        do
+        {
+            peak = Interlocked.Read(ref peakAllocatedBytes);
+        }
+        while (total > peak && Interlocked.CompareExchange(ref peakAllocatedBytes, total, peak) != peak);
+
+        return new DeviceBuffer<T>(this, raw);
+    }
+
+    /// <summary>Allocates a buffer holding a copy of <paramref name="data"/>.</summary>
+    public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, string purpose)
+        where T : unmanaged
+    {
+        var buffer = Allocate<T>(data.Length, purpose);
+        buffer.CopyFrom(data);
+        return buffer;
+    }
+
+    /// <summary>Restarts peak-memory tracking from the current allocation.</summary>
+    public void ResetPeakMemory() => Interlocked.Exchange(ref peakAllocatedBytes, AllocatedBytes);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        if (ops.IsValueCreated)
+        {
+            ops.Value.Dispose();
+        }
+
+        accelerator.Dispose();
+        context.Dispose();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Info.ToString();
+
+    internal void OnFreed(long bytes) => Interlocked.Add(ref allocatedBytes, -bytes);
+
+    private static (Device Device, string Reason) Choose(Context context, DeviceKind kind)
+    {
+        var devices = context.Devices.ToList();
+        if (kind == DeviceKind.Auto)
+        {
+            var best = devices.OrderBy(d => Rank(KindOf(d.AcceleratorType))).First();
+            string reason = KindOf(best.AcceleratorType) == DeviceKind.Cpu
+                ? "auto: no CUDA or OpenCL GPU found, using ILGPU's CPU accelerator"
+                : $"auto: {KindOf(best.AcceleratorType)} GPU found";
+            return (best, reason);
+        }
+
+        var match = devices.FirstOrDefault(d => KindOf(d.AcceleratorType) == kind);
+        if (match is null)
+        {
+            string present = string.Join(", ", devices.Select(d => $"{KindOf(d.AcceleratorType)}: {d.Name}"));
+            throw new DeviceException($"no {kind} device found; devices present: {present}");
+        }
+
+        return (match, $"{kind} requested");
+    }
+
+    private static DeviceKind KindOf(AcceleratorType type) => type switch
+    {
+        AcceleratorType.Cuda => DeviceKind.Cuda,
+        AcceleratorType.OpenCL => DeviceKind.OpenCL,
+        _ => DeviceKind.Cpu,
+    };
+
+    private static int Rank(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Cuda => 0,
+        DeviceKind.OpenCL => 1,
+        _ => 2,
+    };
+
+    private static DeviceInfo Describe(Device device) => new(
+        device.Name,
+        KindOf(device.AcceleratorType),
+        device.MemorySize,
+        device.WarpSize,
+        device.NumMultiprocessors,
+        device.MaxNumThreadsPerGroup,
+        device.MaxSharedMemoryPerGroup);
+}

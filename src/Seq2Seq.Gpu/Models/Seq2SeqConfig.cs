@@ -1,0 +1,45 @@
+using Seq2Seq.Gpu.Errors;
+
+namespace Seq2Seq.Gpu.Models;
+
+/// <summary>
+/// The shape of an encoder-decoder model. Embedding size 0 means one-hot inputs (the Keras character example):
+/// the first LSTM kernel is then [V, 4H] and its row for a token IS the input projection.
+/// </summary>
+/// <param name="SourceVocabSize">Source tokens, specials included.</param>
+/// <param name="TargetVocabSize">Target tokens, specials included.</param>
+/// <param name="EmbeddingSize">Embedding width E, or 0 for one-hot inputs.</param>
+/// <param name="HiddenSize">LSTM units H.</param>
+/// <param name="Layers">Stacked LSTM layers in the encoder and in the decoder (1 to 4).</param>
+public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1)
+{
+    /// <summary>Most stacked layers supported.</summary>
+    public const int MaxLayers = 4;
+
+    /// <summary>Whether inputs are one-hot (no embedding tables).</summary>
+    public bool OneHot => EmbeddingSize == 0;
+
+    /// <summary>Throws a <see cref="ShapeException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (SourceVocabSize < 1 || TargetVocabSize < 1)
+        {
+            throw new ShapeException($"model config: vocabulary sizes must be positive (source {SourceVocabSize}, target {TargetVocabSize})");
+        }
+
+        if (EmbeddingSize < 0)
+        {
+            throw new ShapeException($"model config: embedding size {EmbeddingSize} is negative (0 means one-hot inputs)");
+        }
+
+        if (HiddenSize < 1)
+        {
+            throw new ShapeException($"model config: hidden size {HiddenSize} must be positive");
+        }
+
+        if (Layers < 1 || Layers > MaxLayers)
+        {
+            throw new ShapeException($"model config: {Layers} layers; 1 to {MaxLayers} are supported");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Seq2Seq.Gpu.Compute;
+using Seq2Seq.Gpu.Devices;
+
+namespace Seq2Seq.Gpu.Tests.Infrastructure;
+
+/// <summary>
+/// Base of the suites that run on a device. Each derived suite is declared for the CPU accelerator in both warp
+/// shapes and for CUDA (category Gpu, skipped without a GPU), so the same assertions hold everywhere.
+/// </summary>
+public abstract class DeviceTestBase
+{
+    private readonly List<IDisposable> owned = [];
+
+    /// <summary>Creates the suite for a target.</summary>
+    protected DeviceTestBase(TestTarget target)
+    {
+        Target = target;
+    }
+
+    /// <summary>Where the suite runs.</summary>
+    protected TestTarget Target { get; }
+
+    /// <summary>The device (opened once per run and shared).</summary>
+    protected ComputeDevice Device => TestDevices.For(Target);
+
+    /// <summary>The device's kernel launches.</summary>
+    protected DeviceOps Ops => Device.Ops;
+
+    /// <summary>Uploads host data; the buffer is freed after the test.</summary>
+    protected DeviceBuffer<T> Upload<T>(T[] data)
+        where T : unmanaged
+    {
+        var buffer = Device.Upload<T>(data, "test data");
+        owned.Add(buffer);
+        return buffer;
+    }
+
+    /// <summary>Allocates a zeroed buffer; freed after the test.</summary>
+    protected DeviceBuffer<T> Zeros<T>(int length)
+        where T : unmanaged
+    {
+        var buffer = Device.Allocate<T>(length, "test buffer");
+        owned.Add(buffer);
+        return buffer;
+    }
+
+    /// <summary>Frees the test's buffers.</summary>
+    [TearDown]
+    public void FreeBuffers()
+    {
+        foreach (var buffer in owned)
+        {
+            buffer.Dispose();
+        }
+
+        owned.Clear();
+    }
+}

@@ -1,0 +1,62 @@
+using Seq2Seq.Gpu.Devices;
+
+namespace Seq2Seq.Gpu.Tests.Infrastructure;
+
+/// <summary>
+/// Devices shared by the whole test run (opening one and compiling its kernels is the slow part), disposed once at
+/// the end by <see cref="TestRunTeardown"/>.
+/// </summary>
+public static class TestDevices
+{
+    private static readonly Lazy<ComputeDevice> CpuDefault = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default));
+    private static readonly Lazy<ComputeDevice> CpuNvidia = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia));
+    private static readonly Lazy<ComputeDevice?> Cuda = new(OpenCudaOrNull);
+
+    /// <summary>The CPU accelerator in the given warp configuration.</summary>
+    public static ComputeDevice Cpu(CpuSimulation simulation = CpuSimulation.Default) =>
+        simulation == CpuSimulation.Nvidia ? CpuNvidia.Value : CpuDefault.Value;
+
+    /// <summary>The device a test suite named by <paramref name="target"/> runs on; CUDA suites are skipped where there is no GPU.</summary>
+    public static ComputeDevice For(TestTarget target) => target switch
+    {
+        TestTarget.CpuDefault => Cpu(CpuSimulation.Default),
+        TestTarget.CpuNvidia => Cpu(CpuSimulation.Nvidia),
+        _ => Cuda.Value ?? IgnoreNoGpu(),
+    };
+
+    internal static void DisposeAll()
+    {
+        if (CpuDefault.IsValueCreated)
+        {
+            CpuDefault.Value.Dispose();
+        }
+
+        if (CpuNvidia.IsValueCreated)
+        {
+            CpuNvidia.Value.Dispose();
+        }
+
+        if (Cuda.IsValueCreated)
+        {
+            Cuda.Value?.Dispose();
+        }
+    }
+
+    private static ComputeDevice IgnoreNoGpu()
+    {
+        Assert.Ignore("no CUDA device on this machine");
+        throw new InvalidOperationException("unreachable");
+    }
+
+    private static ComputeDevice? OpenCudaOrNull()
+    {
+        try
+        {
+            return ComputeDevice.Open(DeviceKind.Cuda);
+        }
+        catch (Seq2Seq.Gpu.Errors.DeviceException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Seq2Seq.Gpu.Tests.Infrastructure;
+
+/// <summary>Where a device test suite runs.</summary>
+public enum TestTarget
+{
+    /// <summary>ILGPU's CPU accelerator, default shape (warp 4, 16 threads a group).</summary>
+    CpuDefault,
+
+    /// <summary>ILGPU's CPU accelerator, NVIDIA shape (warp 32, 1024 threads a group).</summary>
+    CpuNvidia,
+
+    /// <summary>A CUDA GPU (tests tagged Gpu; skipped where none exists).</summary>
+    Cuda,
+}

@@ -1,0 +1,72 @@
+using Seq2Seq.Gpu.Reference;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+
+namespace Seq2Seq.Gpu.Tests.Kernels;
+
+[TestFixture(TestTarget.CpuDefault)]
+[TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+public sealed class LstmCellKernelTests(TestTarget target) : DeviceTestBase(target)
+{
+    [TestCase(1, 1, false)]
+    [TestCase(3, 5, true)]
+    [TestCase(7, 33, true)]
+    [TestCase(64, 17, false)]
+    public void Forward_matches_reference(int batch, int hidden, bool masked)
+    {
+        // Pre-activations up to ±8 exercise both saturated ends of σ and tanh.
+        var z = Tensors.Random(batch * 4 * hidden, 20, 8.0);
+        var cPrev = Tensors.Random(batch * hidden, 21, 2.0);
+        var hPrev = Tensors.Random(batch * hidden, 22);
+        int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => b % 2).ToArray() : null;
+        var gates = Upload(z);
+        var cNext = Zeros<float>(batch * hidden);
+        var hNext = Zeros<float>(batch * hidden);
+
+        Ops.LstmForward(gates.View, Upload(cPrev).View, Upload(hPrev).View, cNext.View, hNext.View, mask is null ? null : Upload(mask).View, batch, hidden);
+
+        var expected = ReferenceOps.LstmCellForward(z.ToDouble(), cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
+        Tensors.AssertClose(gates.ToArray(), expected.Activations, "activations", 1e-6, 1e-5);
+        Tensors.AssertClose(cNext.ToArray(), expected.C, "c", 1e-6, 1e-5);
+        Tensors.AssertClose(hNext.ToArray(), expected.H, "h", 1e-6, 1e-5);
+    }
+
+    [TestCase(1, 1, false, true)]
+    [TestCase(3, 5, true, true)]
+    [TestCase(7, 33, true, false)]
+    [TestCase(64, 17, false, true)]
+    public void Backward_matches_reference(int batch, int hidden, bool masked, bool withExternal)
+    {
+        var z = Tensors.Random(batch * 4 * hidden, 30, 3.0);
+        var cPrev = Tensors.Random(batch * hidden, 31);
+        var hPrev = Tensors.Random(batch * hidden, 32);
+        int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => (b + 1) % 2).ToArray() : null;
+        var forward = ReferenceOps.LstmCellForward(z.ToDouble(), cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
+        var activations = Array.ConvertAll(forward.Activations, v => (float)v);
+        var cNext = Array.ConvertAll(forward.C, v => (float)v);
+        var dhExternal = Tensors.Random(batch * hidden, 33);
+        var dhCarryIn = Tensors.Random(batch * hidden, 34);
+        var dcCarryIn = Tensors.Random(batch * hidden, 35);
+        var dhCarry = Upload(dhCarryIn);
+        var dcCarry = Upload(dcCarryIn);
+        var dGates = Upload(Tensors.Random(batch * 4 * hidden, 36));
+
+        Ops.LstmBackward(
+            Upload(activations).View, Upload(cPrev).View, Upload(cNext).View, withExternal ? Upload(dhExternal).View : null,
+            dhCarry.View, dcCarry.View, dGates.View, mask is null ? null : Upload(mask).View, batch, hidden);
+
+        var dh = dhCarryIn.ToDouble();
+        if (withExternal)
+        {
+            for (int e = 0; e < dh.Length; e++)
+            {
+                dh[e] += dhExternal[e];
+            }
+        }
+
+        var expected = ReferenceOps.LstmCellBackward(activations.ToDouble(), cPrev.ToDouble(), cNext.ToDouble(), dh, dcCarryIn.ToDouble(), mask, batch, hidden);
+        Tensors.AssertClose(dGates.ToArray(), expected.DGates, "dGates", 1e-6, 1e-5);
+        Tensors.AssertClose(dcCarry.ToArray(), expected.DcPrev, "dc_prev", 1e-6, 1e-5);
+        Tensors.AssertClose(dhCarry.ToArray(), expected.DhBypass, "dh bypass", 1e-6, 1e-5);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Algorithms;
+using ILGPU.Backends;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Tests.Kernels;
+
+/// <summary>
+/// Compiles every kernel to PTX for sm_90 without a GPU, catching constructs the CPU accelerator tolerates but
+/// the CUDA backend rejects. Kernels are found by reflection: every public static method of a <c>*Kernels</c>
+/// class; a first parameter of type Index1D means implicitly grouped, otherwise explicitly grouped.
+/// </summary>
+public sealed class PtxCompilationTests
+{
+    private static IEnumerable<MethodInfo> KernelMethods() =>
+        typeof(LstmGates).Assembly.GetTypes()
+            .Where(t => t.IsClass && t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels", StringComparison.Ordinal))
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            .OrderBy(m => m.DeclaringType!.Name + "." + m.Name);
+
+    [Test]
+    public void Every_kernel_is_found()
+    {
+        var names = KernelMethods().Select(m => $"{m.DeclaringType!.Name}.{m.Name}").ToList();
+        Assert.That(names, Is.SupersetOf(new[]
+        {
+            "EmbeddingKernels.GatherRows", "EmbeddingKernels.ScatterAddRows", "MatMulKernels.MatMulRows", "MatMulKernels.MatMulTiled",
+            "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward",
+            "SoftmaxKernels.LogSoftmax", "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam",
+            "OptimizerKernels.Scale", "ReductionKernels.PartialSums",
+        }));
+    }
+
+    [TestCaseSource(nameof(KernelMethods))]
+    public void Kernel_compiles_to_ptx_for_sm90(MethodInfo kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        using var context = Context.Create(builder => builder.EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
+        bool implicitlyGrouped = kernel.GetParameters()[0].ParameterType == typeof(Index1D);
+        var entry = implicitlyGrouped
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(kernel)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(kernel);
+
+        var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+
+        // ILGPU 1.5.3 writes the highest target its PTX ISA 8.0 names (sm_80); the code is what runs on sm_90.
+        Assert.That(compiled.PTXAssembly, Does.Match(@"\.target sm_[89]0").And.Contain(".entry Kernel_" + kernel.Name));
+    }
+}

@@ -1,0 +1,64 @@
+using Seq2Seq.Gpu.Reference;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+
+namespace Seq2Seq.Gpu.Tests.Kernels;
+
+[TestFixture(TestTarget.CpuDefault)]
+[TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+public sealed class SoftmaxKernelTests(TestTarget target) : DeviceTestBase(target)
+{
+    [TestCase(1, 1, 1.0)]
+    [TestCase(1, 93, 5.0)]
+    [TestCase(13, 7, 3.0)]
+    [TestCase(67, 130, 1.0)]
+    [TestCase(5, 40, 300.0)]
+    public void CrossEntropy_matches_reference_and_ignores_padding(int rows, int vocab, double logitScale)
+    {
+        // Logits of ±300 overflow a naive exp in float: the kernel must subtract the row maximum.
+        var logits = Tensors.Random(rows * vocab, 40, logitScale);
+        var targets = Tensors.RandomIds(rows, vocab, 41);
+        for (int n = 2; n < rows; n += 3)
+        {
+            targets[n] = -1;
+        }
+
+        int counted = targets.Count(t => t >= 0);
+        float scale = 1f / Math.Max(counted, 1);
+        var buffer = Upload(logits);
+        var rowLoss = Upload(Tensors.Random(rows, 42));
+        var rowCorrect = Upload(Tensors.Random(rows, 43));
+
+        Ops.CrossEntropy(buffer.View, Upload(targets).View, rowLoss.View, rowCorrect.View, rows, vocab, scale);
+
+        var expected = ReferenceOps.SoftmaxCrossEntropy(logits.ToDouble(), targets, rows, vocab, scale);
+        Tensors.AssertClose(rowLoss.ToArray(), expected.RowLoss, "row loss", 1e-5, 1e-5);
+        Tensors.AssertClose(rowCorrect.ToArray(), expected.RowCorrect, "row correct", 0, 0);
+        Tensors.AssertClose(buffer.ToArray(), expected.Gradient, "gradient", 1e-6, 1e-4);
+    }
+
+    [TestCase(1, 1)]
+    [TestCase(9, 93)]
+    [TestCase(64, 31)]
+    public void LogSoftmax_and_Argmax_match_reference(int rows, int vocab)
+    {
+        var logits = Tensors.Random(rows * vocab, 44, 4.0);
+        var output = Zeros<float>(rows * vocab);
+        var ids = Zeros<int>(rows);
+        var input = Upload(logits);
+
+        Ops.LogSoftmax(input.View, output.View, rows, vocab);
+        Ops.Argmax(input.View, ids.View, rows, vocab);
+
+        Tensors.AssertClose(output.ToArray(), ReferenceOps.LogSoftmax(logits.ToDouble(), rows, vocab), "log-softmax", 1e-5, 1e-5);
+        Assert.That(ids.ToArray(), Is.EqualTo(ReferenceOps.Argmax(logits.ToDouble(), rows, vocab)));
+    }
+
+    [Test]
+    public void Argmax_takes_the_first_of_tied_maxima()
+    {
+        var ids = Zeros<int>(2);
+        Ops.Argmax(Upload(new[] { 0f, 2f, 2f, 1f, 5f, 5f, 5f, 5f }).View, ids.View, 2, 4);
+        Assert.That(ids.ToArray(), Is.EqualTo(new[] { 1, 0 }));
+    }
+}
