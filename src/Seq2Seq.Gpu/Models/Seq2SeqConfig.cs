@@ -16,6 +16,13 @@ public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int
     /// <summary>Most stacked layers supported.</summary>
     public const int MaxLayers = 4;
 
+    /// <summary>A config whose vocabulary sizes are those of <paramref name="text"/>.</summary>
+    public static Seq2SeqConfig ForText(Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers);
+    }
+
     /// <summary>Whether inputs are one-hot (no embedding tables).</summary>
     public bool OneHot => EmbeddingSize == 0;
 

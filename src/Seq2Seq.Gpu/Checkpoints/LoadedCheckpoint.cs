@@ -1,0 +1,11 @@
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Training;
+using Seq2Seq.Gpu.Training.Optimizers;
+
+namespace Seq2Seq.Gpu.Checkpoints;
+
+/// <summary>What a checkpoint restored: the model, and for a training checkpoint the optimizer (its state already in the model's weight store) and the run's state.</summary>
+/// <param name="Model">The model, on the device it was loaded to.</param>
+/// <param name="Optimizer">The optimizer with its step count, or null if the file has no optimizer state.</param>
+/// <param name="Training">The training run's state, or null.</param>
+public sealed record LoadedCheckpoint(Seq2SeqModel Model, Optimizer? Optimizer, TrainingState? Training);

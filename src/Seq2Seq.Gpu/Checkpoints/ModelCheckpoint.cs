@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Text.Json;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Training;
+using Seq2Seq.Gpu.Training.Optimizers;
+
+namespace Seq2Seq.Gpu.Checkpoints;
+
+/// <summary>
+/// A model as one safetensors file: every parameter under its layout name and shape, optimizer state as
+/// <c>optimizer.{state}.{parameter}</c>, and in <c>__metadata__</c> the JSON strings <c>format</c>,
+/// <c>format_version</c>, <c>config</c>, <c>source_vocab</c>, <c>target_vocab</c> (token strings in id order),
+/// <c>special_tokens</c> (pad, start, end, unk ids of the target vocabulary, and of the source one under
+/// <c>source</c>), and for training checkpoints <c>optimizer</c> and <c>training</c>.
+/// </summary>
+public static class ModelCheckpoint
+{
+    /// <summary>Value of the <c>format</c> metadata key.</summary>
+    public const string FormatName = "seq2seq.gpu";
+
+    /// <summary>The only format version this build reads and writes.</summary>
+    public const int FormatVersion = 1;
+
+    private const string OptimizerPrefix = "optimizer.";
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Writes a checkpoint atomically; NaN or infinite weights are refused and the previous file is kept.</summary>
+    public static void Save(string path, Seq2SeqModel model, Optimizer? optimizer = null, TrainingState? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(model);
+        var store = model.Weights;
+        var tensors = store.Layout.Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), store.ReadTensor(p.Name))).ToList();
+        var text = model.Text;
+        var config = model.Config;
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = FormatName,
+            ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
+            ["config"] = JsonSerializer.Serialize(
+                new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
+                    text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
+                    model.MaxSourceLength, model.MaxTargetLength),
+                Json),
+            ["source_vocab"] = JsonSerializer.Serialize(text.SourceVocabulary.Tokens),
+            ["target_vocab"] = JsonSerializer.Serialize(text.TargetVocabulary.Tokens),
+            ["special_tokens"] = JsonSerializer.Serialize(
+                Specials(text.TargetVocabulary.SpecialTokens, Specials(text.SourceVocabulary.SpecialTokens)), Json),
+        };
+
+        if (optimizer is not null)
+        {
+            metadata["optimizer"] = JsonSerializer.Serialize(new OptimizerJson(optimizer.Name, optimizer.LearningRate, optimizer.Steps), Json);
+            if (store.OptimizerSlotCount >= optimizer.StateNames.Count)
+            {
+                for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
+                {
+                    foreach (var p in store.Layout.Parameters)
+                    {
+                        tensors.Add(new NamedTensor($"{OptimizerPrefix}{optimizer.StateNames[slot]}.{p.Name}", p.Shape.ToArray(), store.ReadOptimizerState(slot, p.Name)));
+                    }
+                }
+            }
+        }
+
+        if (training is not null)
+        {
+            metadata["training"] = JsonSerializer.Serialize(training, Json);
+        }
+
+        SafeTensorsFile.Write(path, metadata, tensors);
+    }
+
+    /// <summary>Reads a checkpoint onto a device. Every problem is a <see cref="CheckpointException"/> naming the file.</summary>
+    public static LoadedCheckpoint Load(ComputeDevice device, string path)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var file = SafeTensorsFile.Read(path);
+        string where = $"checkpoint '{path}'";
+        string format = Meta(file, "format", where);
+        if (format != FormatName)
+        {
+            throw new CheckpointException($"{where}: format '{format}' is not a {FormatName} model");
+        }
+
+        string version = Meta(file, "format_version", where);
+        if (version != FormatVersion.ToString(CultureInfo.InvariantCulture))
+        {
+            throw new CheckpointException($"{where}: format version {version} is not supported (this build reads version {FormatVersion})");
+        }
+
+        var config = Parse<ConfigJson>(file, "config", where);
+        var sourceTokens = Parse<string[]>(file, "source_vocab", where);
+        var targetTokens = Parse<string[]>(file, "target_vocab", where);
+        var specials = Parse<SpecialsJson>(file, "special_tokens", where);
+        if (specials.Source is null)
+        {
+            throw new CheckpointException($"{where}: metadata 'special_tokens' has no 'source' entry");
+        }
+
+        TextEncoder text;
+        Seq2SeqModel model;
+        try
+        {
+            var level = config.Level switch
+            {
+                "character" => TokenLevel.Character,
+                "word" => TokenLevel.Word,
+                _ => throw new CheckpointException($"{where}: unknown token level '{config.Level}'"),
+            };
+            var scheme = config.Scheme switch
+            {
+                "keras" => VocabularyScheme.KerasCompatible,
+                "standard" => VocabularyScheme.Standard,
+                _ => throw new CheckpointException($"{where}: unknown vocabulary scheme '{config.Scheme}'"),
+            };
+            text = new TextEncoder(level, scheme, Vocabulary.FromTokens(sourceTokens, specials.Source.ToTokens()), Vocabulary.FromTokens(targetTokens, specials.ToTokens()));
+            model = Seq2SeqModel.CreateUninitialized(device, text, new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers));
+        }
+        catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
+        {
+            throw new CheckpointException($"{where}: {ex.Message}", ex);
+        }
+
+        try
+        {
+            model.MaxSourceLength = config.MaxSourceLength;
+            model.MaxTargetLength = config.MaxTargetLength;
+            var store = model.Weights;
+            foreach (var p in store.Layout.Parameters)
+            {
+                if (!file.Contains(p.Name))
+                {
+                    throw new CheckpointException($"{where}: tensor '{p.Name}' {p.ShapeText} is missing");
+                }
+
+                store.WriteTensor(p.Name, file.GetFloat32(p.Name, p.Shape.ToArray()));
+            }
+
+            var unexpected = file.Tensors.Select(t => t.Name).FirstOrDefault(n => !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !store.Layout.Contains(n));
+            if (unexpected is not null)
+            {
+                throw new CheckpointException($"{where}: tensor '{unexpected}' is not part of a model with this config");
+            }
+
+            var optimizer = LoadOptimizer(file, model, where);
+            var training = file.Metadata.ContainsKey("training") ? Parse<TrainingState>(file, "training", where) : null;
+            return new LoadedCheckpoint(model, optimizer, training);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static Optimizer? LoadOptimizer(SafeTensorsFile file, Seq2SeqModel model, string where)
+    {
+        if (!file.Metadata.ContainsKey("optimizer"))
+        {
+            return null;
+        }
+
+        var info = Parse<OptimizerJson>(file, "optimizer", where);
+        Optimizer optimizer;
+        try
+        {
+            optimizer = Optimizer.Create(info.Name, info.LearningRate);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CheckpointException($"{where}: {ex.Message}", ex);
+        }
+
+        optimizer.RestoreSteps(info.Steps);
+        var store = model.Weights;
+        store.EnsureOptimizerSlots(optimizer.StateNames.Count);
+        for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
+        {
+            foreach (var p in store.Layout.Parameters)
+            {
+                string name = $"{OptimizerPrefix}{optimizer.StateNames[slot]}.{p.Name}";
+                if (!file.Contains(name))
+                {
+                    throw new CheckpointException($"{where}: optimizer state '{name}' is missing");
+                }
+
+                store.WriteOptimizerState(slot, p.Name, file.GetFloat32(name, p.Shape.ToArray()));
+            }
+        }
+
+        return optimizer;
+    }
+
+    private static string Meta(SafeTensorsFile file, string key, string where) =>
+        file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException($"{where}: metadata '{key}' is missing; is this a {FormatName} model?");
+
+    private static T Parse<T>(SafeTensorsFile file, string key, string where)
+    {
+        string json = Meta(file, key, where);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(json, Json) ?? throw new CheckpointException($"{where}: metadata '{key}' is null");
+        }
+        catch (JsonException ex)
+        {
+            throw new CheckpointException($"{where}: metadata '{key}' is not valid: {ex.Message}", ex);
+        }
+    }
+
+    private static SpecialJson Specials(SpecialTokens s) => new(s.Pad, s.Start, s.End, s.Unk);
+
+    private static SpecialsJson Specials(SpecialTokens s, SpecialJson source) => new(s.Pad, s.Start, s.End, s.Unk, source);
+
+    private sealed record ConfigJson(
+        int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength);
+
+    private sealed record OptimizerJson(string Name, float LearningRate, long Steps);
+
+    private sealed record SpecialJson(int Pad, int Start, int End, int Unk)
+    {
+        public SpecialTokens ToTokens() => new(Pad, Start, End, Unk);
+    }
+
+    private sealed record SpecialsJson(int Pad, int Start, int End, int Unk, SpecialJson? Source)
+    {
+        public SpecialTokens ToTokens() => new(Pad, Start, End, Unk);
+    }
+}

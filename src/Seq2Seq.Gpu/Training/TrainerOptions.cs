@@ -1,0 +1,69 @@
+namespace Seq2Seq.Gpu.Training;
+
+/// <summary>How a <see cref="Trainer"/> trains. Defaults are those of the Keras example where it has one.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Epochs to run (in total, counting epochs finished before a resume).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Pairs per batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary><c>rmsprop</c> (Keras' choice in the example) or <c>adam</c>.</summary>
+    public string Optimizer { get; init; } = "rmsprop";
+
+    /// <summary>Learning rate.</summary>
+    public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>Clip the global gradient norm to this value; null for no clipping.</summary>
+    public float? ClipNorm { get; init; }
+
+    /// <summary>Stop after this many epochs without a lower validation loss; null to never stop early.</summary>
+    public int? Patience { get; init; }
+
+    /// <summary>Seed of the epoch shuffles (and, by convention, of the model's initialisation).</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Shuffle the training pairs each epoch.</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Keep the weights of the epoch with the lowest validation loss and restore them at the end.</summary>
+    public bool KeepBest { get; init; } = true;
+
+    /// <summary>Where to save the model (the best one with <see cref="KeepBest"/>); null to save nothing.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1)
+        {
+            throw new ArgumentException($"epochs must be at least 1 (got {Epochs})");
+        }
+
+        if (BatchSize < 1)
+        {
+            throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
+        }
+
+        if (!(LearningRate > 0) || float.IsInfinity(LearningRate))
+        {
+            throw new ArgumentException($"learning rate must be a positive number (got {LearningRate})");
+        }
+
+        if (ClipNorm is { } clip && !(clip > 0))
+        {
+            throw new ArgumentException($"clip norm must be positive (got {clip})");
+        }
+
+        if (Patience is < 1)
+        {
+            throw new ArgumentException($"patience must be at least 1 (got {Patience})");
+        }
+
+        if (Optimizer is not ("rmsprop" or "adam"))
+        {
+            throw new ArgumentException($"unknown optimizer '{Optimizer}'; expected rmsprop or adam");
+        }
+    }
+}

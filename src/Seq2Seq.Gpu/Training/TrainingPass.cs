@@ -1,0 +1,263 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Layers;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Parameters;
+
+namespace Seq2Seq.Gpu.Training;
+
+/// <summary>
+/// The teacher-forced pass over a batch on the device: encoder, decoder from the encoder's final (h, c) of every
+/// layer, output projection of all decoder steps in one product, fused softmax cross-entropy, and (for training)
+/// back-propagation into the weight store's gradient buffer. Only scalars come back to the host. Its activation
+/// buffers grow to the largest batch seen and are reused.
+/// </summary>
+internal sealed class TrainingPass : IDisposable
+{
+    private readonly WeightStore store;
+    private readonly Seq2SeqConfig config;
+    private readonly LstmStack encoder;
+    private readonly LstmStack decoder;
+    private Workspace? workspace;
+
+    public TrainingPass(WeightStore store, Seq2SeqConfig config)
+    {
+        this.store = store;
+        this.config = config;
+        encoder = new LstmStack(store, config, ModelLayout.Encoder);
+        decoder = new LstmStack(store, config, ModelLayout.Decoder);
+    }
+
+    private ComputeDevice Device => store.Device;
+
+    /// <summary>Forward and loss; with <paramref name="backward"/>, also accumulates every gradient (the caller zeroes them first).</summary>
+    public BatchResult Run(Batch batch, bool backward)
+    {
+        var ws = Prepare(batch);
+        Forward(batch, ws);
+        int rows = batch.TargetSteps * batch.BatchSize;
+        int counted = batch.CountedTargets;
+        var logits = ws.Logits.Slice(0, (long)rows * config.TargetVocabSize);
+        var rowLoss = ws.RowLoss.Slice(0, rows);
+        var rowCorrect = ws.RowCorrect.Slice(0, rows);
+        Device.Ops.CrossEntropy(logits, ws.Targets.Slice(0, rows), rowLoss, rowCorrect, rows, config.TargetVocabSize, 1f / Math.Max(counted, 1));
+        if (backward)
+        {
+            Backward(batch, ws, logits);
+        }
+
+        double lossSum = Device.Ops.Sum(rowLoss);
+        double correct = Device.Ops.Sum(rowCorrect);
+        return new BatchResult(lossSum, correct, counted);
+    }
+
+    /// <summary>The teacher-forced decoder logits [Tt, B, V] of a batch (for tests and diagnostics).</summary>
+    public float[] TeacherForcedLogits(Batch batch)
+    {
+        var ws = Prepare(batch);
+        Forward(batch, ws);
+        var logits = new float[(long)batch.TargetSteps * batch.BatchSize * config.TargetVocabSize];
+        ws.Logits.CopyTo(logits);
+        return logits;
+    }
+
+    public void Dispose() => workspace?.Dispose();
+
+    private static ArrayView<int>? MaskOrNull(Batch batch, DeviceBuffer<int> mask, int count) =>
+        batch.Scheme == VocabularyScheme.KerasCompatible ? null : mask.Slice(0, count);
+
+    private Workspace Prepare(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.BatchSize < 1 || batch.SourceSteps < 1 || batch.TargetSteps < 1)
+        {
+            throw new ShapeException($"batch of {batch.BatchSize} rows with {batch.SourceSteps} source and {batch.TargetSteps} target steps: all must be at least 1");
+        }
+
+        if (workspace is null || !workspace.Fits(batch))
+        {
+            int maxBatch = Math.Max(batch.BatchSize, workspace?.MaxBatch ?? 0);
+            int maxSource = Math.Max(batch.SourceSteps, workspace?.MaxSourceSteps ?? 0);
+            int maxTarget = Math.Max(batch.TargetSteps, workspace?.MaxTargetSteps ?? 0);
+            workspace?.Dispose();
+            workspace = null;
+            workspace = new Workspace(Device, config, maxBatch, maxSource, maxTarget);
+        }
+
+        var ws = workspace;
+        ValidateIds(batch.SourceIds, config.SourceVocabSize, "source");
+        ValidateIds(batch.DecoderInputIds, config.TargetVocabSize, "decoder input");
+        ValidateIds(batch.DecoderTargetIds, config.TargetVocabSize, "target", allowIgnored: true);
+        ws.SourceIds.CopyFrom(batch.SourceIds);
+        ws.SourceMask.CopyFrom(batch.SourceMask);
+        ws.DecoderInputs.CopyFrom(batch.DecoderInputIds);
+        ws.Targets.CopyFrom(batch.DecoderTargetIds);
+        ws.TargetMask.CopyFrom(batch.TargetMask);
+        return ws;
+    }
+
+    private static void ValidateIds(int[] ids, int vocab, string what, bool allowIgnored = false)
+    {
+        foreach (int id in ids)
+        {
+            if (id >= vocab || (id < 0 && !(allowIgnored && id == Batch.IgnoredTarget)))
+            {
+                throw new ShapeException($"{what} id {id} is outside the model's vocabulary of {vocab} tokens");
+            }
+        }
+    }
+
+    private void Forward(Batch batch, Workspace ws)
+    {
+        int b = batch.BatchSize;
+        int ts = batch.SourceSteps;
+        int tt = batch.TargetSteps;
+        for (int l = 0; l < config.Layers; l++)
+        {
+            ws.Encoder.HAt(l, 0, b).MemSetToZero();
+            ws.Encoder.CAt(l, 0, b).MemSetToZero();
+        }
+
+        encoder.Forward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b);
+        for (int l = 0; l < config.Layers; l++)
+        {
+            ws.Encoder.HAt(l, ts, b).CopyTo(ws.Decoder.HAt(l, 0, b));
+            ws.Encoder.CAt(l, ts, b).CopyTo(ws.Decoder.CAt(l, 0, b));
+        }
+
+        decoder.Forward(ws.Decoder, ws.DecoderInputs.Slice(0, tt * b), MaskOrNull(batch, ws.TargetMask, tt * b), tt, b);
+        int rows = tt * b;
+        Device.Ops.MatMul(
+            ws.Decoder.HRange(config.Layers - 1, 1, tt, b),
+            store.Weight(ModelLayout.OutputKernel),
+            store.Weight(ModelLayout.OutputBias),
+            ws.Logits.Slice(0, (long)rows * config.TargetVocabSize),
+            new MatMulShape(rows, config.TargetVocabSize, config.HiddenSize, hasBias: true));
+    }
+
+    private void Backward(Batch batch, Workspace ws, ArrayView<float> dLogits)
+    {
+        int b = batch.BatchSize;
+        int ts = batch.SourceSteps;
+        int tt = batch.TargetSteps;
+        int rows = tt * b;
+        int h = config.HiddenSize;
+        int v = config.TargetVocabSize;
+        var ops = Device.Ops;
+        var top = ws.Decoder.HRange(config.Layers - 1, 1, tt, b);
+        ops.MatMul(top, dLogits, null, store.Gradient(ModelLayout.OutputKernel), new MatMulShape(h, v, rows, transposeA: true, accumulate: true));
+        ops.ColumnSum(dLogits, store.Gradient(ModelLayout.OutputBias), rows, v, accumulate: true);
+        var dTop = ws.DTop.Slice(0, (long)rows * h);
+        ops.MatMul(dLogits, store.Weight(ModelLayout.OutputKernel), null, dTop, new MatMulShape(rows, h, v, transposeB: true));
+
+        var dh = new ArrayView<float>[config.Layers];
+        var dc = new ArrayView<float>[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+        {
+            dh[l] = ws.CarryH[l].Slice(0, (long)b * h);
+            dc[l] = ws.CarryC[l].Slice(0, (long)b * h);
+            dh[l].MemSetToZero();
+            dc[l].MemSetToZero();
+        }
+
+        decoder.Backward(ws.Decoder, ws.DecoderInputs.Slice(0, rows), MaskOrNull(batch, ws.TargetMask, rows), tt, b, dTop, dh, dc, ws.Scratch);
+
+        // The decoder's initial state is the encoder's final state: its gradient carries straight on.
+        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, null, dh, dc, ws.Scratch);
+    }
+
+    private sealed class Workspace : IDisposable
+    {
+        private readonly List<IDisposable> owned = [];
+
+        public Workspace(ComputeDevice device, Seq2SeqConfig config, int maxBatch, int maxSource, int maxTarget)
+        {
+            MaxBatch = maxBatch;
+            MaxSourceSteps = maxSource;
+            MaxTargetSteps = maxTarget;
+            try
+            {
+                int h = config.HiddenSize;
+                long maxRows = (long)Math.Max(maxSource, maxTarget) * maxBatch;
+                long targetRows = (long)maxTarget * maxBatch;
+                Encoder = Own(new LstmStackBuffers(device, "encoder", config.Layers, h, config.EmbeddingSize, maxSource, maxBatch));
+                Decoder = Own(new LstmStackBuffers(device, "decoder", config.Layers, h, config.EmbeddingSize, maxTarget, maxBatch));
+                Scratch = Own(new BackwardScratch(device, maxRows, LstmGates.Count * h, Math.Max(h, config.EmbeddingSize)));
+                SourceIds = Own(device.Allocate<int>((long)maxSource * maxBatch, "source ids"));
+                SourceMask = Own(device.Allocate<int>((long)maxSource * maxBatch, "source mask"));
+                DecoderInputs = Own(device.Allocate<int>(targetRows, "decoder inputs"));
+                Targets = Own(device.Allocate<int>(targetRows, "targets"));
+                TargetMask = Own(device.Allocate<int>(targetRows, "target mask"));
+                Logits = Own(device.Allocate<float>(targetRows * config.TargetVocabSize, "logits"));
+                RowLoss = Own(device.Allocate<float>(targetRows, "row losses"));
+                RowCorrect = Own(device.Allocate<float>(targetRows, "row correctness"));
+                DTop = Own(device.Allocate<float>(targetRows * h, "decoder output gradient"));
+                CarryH = Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dh carry {l}"))).ToArray();
+                CarryC = Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dc carry {l}"))).ToArray();
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public int MaxBatch { get; }
+
+        public int MaxSourceSteps { get; }
+
+        public int MaxTargetSteps { get; }
+
+        public LstmStackBuffers Encoder { get; } = null!;
+
+        public LstmStackBuffers Decoder { get; } = null!;
+
+        public BackwardScratch Scratch { get; } = null!;
+
+        public DeviceBuffer<int> SourceIds { get; } = null!;
+
+        public DeviceBuffer<int> SourceMask { get; } = null!;
+
+        public DeviceBuffer<int> DecoderInputs { get; } = null!;
+
+        public DeviceBuffer<int> Targets { get; } = null!;
+
+        public DeviceBuffer<int> TargetMask { get; } = null!;
+
+        public DeviceBuffer<float> Logits { get; } = null!;
+
+        public DeviceBuffer<float> RowLoss { get; } = null!;
+
+        public DeviceBuffer<float> RowCorrect { get; } = null!;
+
+        public DeviceBuffer<float> DTop { get; } = null!;
+
+        public DeviceBuffer<float>[] CarryH { get; } = [];
+
+        public DeviceBuffer<float>[] CarryC { get; } = [];
+
+        public bool Fits(Batch batch) =>
+            batch.BatchSize <= MaxBatch && batch.SourceSteps <= MaxSourceSteps && batch.TargetSteps <= MaxTargetSteps;
+
+        public void Dispose()
+        {
+            foreach (var item in owned)
+            {
+                item.Dispose();
+            }
+
+            owned.Clear();
+        }
+
+        private T Own<T>(T item)
+            where T : IDisposable
+        {
+            owned.Add(item);
+            return item;
+        }
+    }
+}

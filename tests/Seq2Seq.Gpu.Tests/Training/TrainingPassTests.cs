@@ -1,0 +1,43 @@
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Reference;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+using Seq2Seq.Gpu.Training;
+
+namespace Seq2Seq.Gpu.Tests.Training;
+
+/// <summary>The device training pass against the plain C# reference model: loss and every gradient.</summary>
+[TestFixture(TestTarget.CpuDefault)]
+[TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target)
+{
+    [TestCase(0, 5, 1, VocabularyScheme.Standard)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard)]
+    [TestCase(3, 4, 3, VocabularyScheme.Standard)]
+    [TestCase(0, 7, 1, VocabularyScheme.KerasCompatible)]
+    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme)
+    {
+        var pairs = TinyTasks.Reverse(7, 5, 11);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers), seed: 3);
+        var dataset = new ParallelDataset(pairs, text);
+        var batch = dataset.GetBatches(7).Single();
+        using var pass = new TrainingPass(model.Weights, model.Config);
+
+        model.Weights.ZeroGradients();
+        var result = pass.Run(batch, backward: true);
+
+        var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
+        var reference = new ReferenceSeq2Seq(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embedding, hidden, layers, parameters);
+        var expected = reference.ForwardBackward(TinyTasks.ToReference(batch));
+
+        Assert.That(result.Counted, Is.EqualTo(expected.Counted));
+        Assert.That(result.MeanLoss, Is.EqualTo(expected.Loss).Within(1e-5 * Math.Abs(expected.Loss)));
+        Assert.That(result.Correct, Is.EqualTo(expected.Correct));
+        foreach (var (name, grad) in expected.Gradients)
+        {
+            Tensors.AssertClose(model.Weights.ReadGradient(name), grad, $"d {name}", 1e-6, 2e-3);
+        }
+    }
+}
