@@ -1,0 +1,101 @@
+using Seq2Seq.Gpu.Checkpoints;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+
+namespace Seq2Seq.Gpu.Tests.Checkpoints;
+
+public sealed class ModelCheckpointTests
+{
+    private string directory = string.Empty;
+
+    [SetUp]
+    public void CreateDirectory() => directory = Directory.CreateTempSubdirectory("seq2seq-ckpt-").FullName;
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+
+    [TestCase(0, 1, VocabularyScheme.KerasCompatible)]
+    [TestCase(5, 2, VocabularyScheme.Standard)]
+    public void A_saved_model_loads_with_the_same_weights_vocabularies_and_config(int embedding, int layers, VocabularyScheme scheme)
+    {
+        using var model = NewModel(embedding, layers, scheme);
+        model.MaxTargetLength = 7;
+        string path = Path.Combine(directory, "m.s2s");
+
+        model.Save(path);
+        using var loaded = Seq2SeqModel.Load(TestDevices.Cpu(), path);
+
+        Assert.That(loaded.Config, Is.EqualTo(model.Config));
+        Assert.That(loaded.MaxTargetLength, Is.EqualTo(7));
+        Assert.That(loaded.Text.Scheme, Is.EqualTo(scheme));
+        Assert.That(loaded.Text.SourceVocabulary.Tokens, Is.EqualTo(model.Text.SourceVocabulary.Tokens));
+        Assert.That(loaded.Text.TargetVocabulary.Tokens, Is.EqualTo(model.Text.TargetVocabulary.Tokens));
+        Assert.That(loaded.Text.TargetVocabulary.SpecialTokens, Is.EqualTo(model.Text.TargetVocabulary.SpecialTokens));
+        Assert.That(loaded.Weights.Weights.ToArray(), Is.EqualTo(model.Weights.Weights.ToArray()));
+
+        var file = SafeTensorsFile.Read(path);
+        Assert.That(file.Metadata.Keys, Is.SupersetOf(new[] { "config", "source_vocab", "target_vocab", "special_tokens", "format_version" }));
+        Assert.That(file.GetTensor("decoder.lstm.0.recurrent_kernel").Shape, Is.EqualTo(new[] { 6, 24 }));
+    }
+
+    [Test]
+    public void A_truncated_file_is_a_checkpoint_error_at_every_length()
+    {
+        using var model = NewModel(0, 1, VocabularyScheme.Standard);
+        string path = Path.Combine(directory, "m.s2s");
+        model.Save(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        string cut = Path.Combine(directory, "cut.s2s");
+        foreach (int length in new[] { 0, 3, 8, 9, 100, bytes.Length / 2, bytes.Length - 1 })
+        {
+            File.WriteAllBytes(cut, bytes.AsSpan(0, length).ToArray());
+            Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), cut), Throws.TypeOf<CheckpointException>().With.Message.Contains("cut.s2s"), $"length {length}");
+        }
+    }
+
+    [Test]
+    public void Wrong_shapes_unknown_versions_and_foreign_files_are_clear_errors()
+    {
+        using var model = NewModel(0, 1, VocabularyScheme.Standard);
+        string path = Path.Combine(directory, "m.s2s");
+        model.Save(path);
+        var file = SafeTensorsFile.Read(path);
+
+        Rewrite("shape.s2s", file.Metadata, t => t.Name == "output.bias" ? new NamedTensor(t.Name, [t.Length - 1], t.AsFloat32()[..^1]) : t);
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "shape.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("output.bias"));
+
+        var newer = new Dictionary<string, string>(file.Metadata) { ["format_version"] = "99" };
+        Rewrite("version.s2s", newer, t => t);
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "version.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("version 99"));
+
+        Rewrite("missing.s2s", file.Metadata, t => t.Name == "encoder.lstm.0.bias" ? null : t);
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "missing.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("'encoder.lstm.0.bias'").And.Message.Contains("missing"));
+
+        var foreign = new Dictionary<string, string>(file.Metadata);
+        foreign.Remove("format");
+        Rewrite("foreign.s2s", foreign, t => t);
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "foreign.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("format"));
+
+        var badVocab = new Dictionary<string, string>(file.Metadata) { ["target_vocab"] = "[\"<pad>\"]" };
+        Rewrite("vocab.s2s", badVocab, t => t);
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "vocab.s2s")), Throws.TypeOf<CheckpointException>());
+
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "absent.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("absent.s2s"));
+    }
+
+    private void Rewrite(string name, IReadOnlyDictionary<string, string> metadata, Func<NamedTensor, NamedTensor?> change)
+    {
+        var file = SafeTensorsFile.Read(Path.Combine(directory, "m.s2s"));
+        var tensors = file.Tensors.Select(change).Where(t => t is not null).Select(t => t!).ToList();
+        SafeTensorsFile.Write(Path.Combine(directory, name), metadata, tensors);
+    }
+
+    private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme)
+    {
+        var pairs = TinyTasks.Reverse(10, 4, 3);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
+        return Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 6, layers), seed: 2);
+    }
+}

@@ -1,0 +1,160 @@
+using Seq2Seq.Gpu.Checkpoints;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+using Seq2Seq.Gpu.Training;
+using Seq2Seq.Gpu.Training.Reporting;
+
+namespace Seq2Seq.Gpu.Tests.Training;
+
+public sealed class TrainerTests
+{
+    private string directory = string.Empty;
+
+    [SetUp]
+    public void CreateDirectory() => directory = Directory.CreateTempSubdirectory("seq2seq-trainer-").FullName;
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+
+    [TestCase("rmsprop")]
+    [TestCase("adam")]
+    public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run(string optimizer)
+    {
+        var (train, validation) = Data(48);
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 8, Optimizer = optimizer, ClipNorm = 5f, Seed = 4, CheckpointPath = Path.Combine(directory, "a.s2s") };
+
+        using var straight = NewModel(train);
+        using (var trainer = new Trainer(straight, options))
+        {
+            trainer.Fit(train, validation);
+        }
+
+        var firstLeg = options with { Epochs = 1, CheckpointPath = Path.Combine(directory, "b.s2s") };
+        using (var interrupted = NewModel(train))
+        using (var trainer = new Trainer(interrupted, firstLeg))
+        {
+            trainer.Fit(train, validation);
+        }
+
+        var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(firstLeg.CheckpointPath!));
+        using var resumed = loaded.Model;
+        Assert.That(loaded.Training!.EpochsCompleted, Is.EqualTo(1));
+        using (var trainer = new Trainer(resumed, options with { CheckpointPath = firstLeg.CheckpointPath }, loaded.Optimizer, loaded.Training))
+        {
+            var report = trainer.Fit(train, validation);
+            Assert.That(report.History.Select(h => h.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+        }
+
+        Assert.That(resumed.Weights.Weights.ToArray(), Is.EqualTo(straight.Weights.Weights.ToArray()), "weights after 3 epochs");
+        Assert.That(loaded.Optimizer!.Steps, Is.EqualTo(3 * train.BatchCount(8)));
+        Assert.That(resumed.Weights.OptimizerState(0).ToArray(), Is.EqualTo(straight.Weights.OptimizerState(0).ToArray()), "optimizer state");
+    }
+
+    [Test]
+    public void Training_is_deterministic_and_lowers_the_loss()
+    {
+        var (train, validation) = Data(64);
+        var options = new TrainerOptions { Epochs = 4, BatchSize = 16, Seed = 9, LearningRate = 0.01f };
+        using var a = NewModel(train);
+        using var b = NewModel(train);
+        TrainingReport ra, rb;
+        using (var trainer = new Trainer(a, options))
+        {
+            ra = trainer.Fit(train, validation);
+        }
+
+        using (var trainer = new Trainer(b, options))
+        {
+            rb = trainer.Fit(train, validation);
+        }
+
+        Assert.That(a.Weights.Weights.ToArray(), Is.EqualTo(b.Weights.Weights.ToArray()));
+        Assert.That(ra.History.Select(h => h.TrainLoss), Is.EqualTo(rb.History.Select(h => h.TrainLoss)));
+        Assert.That(ra.History[^1].TrainLoss, Is.LessThan(ra.History[0].TrainLoss * 0.9));
+        Assert.That(ra.History.All(h => h.ValidationLoss is not null), Is.True);
+    }
+
+    [Test]
+    public void A_nan_loss_stops_training_without_applying_the_step_and_keeps_the_last_good_checkpoint()
+    {
+        var (train, _) = Data(16);
+        string path = Path.Combine(directory, "m.s2s");
+        using var model = NewModel(train);
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 8, CheckpointPath = path });
+        trainer.Fit(train);
+        byte[] good = File.ReadAllBytes(path);
+
+        var bias = model.Weights.ReadTensor("output.bias");
+        bias[0] = float.NaN;
+        model.Weights.WriteTensor("output.bias", bias);
+        var kernelBefore = model.Weights.ReadTensor("decoder.lstm.0.kernel");
+        using var next = new Trainer(model, new TrainerOptions { Epochs = 2, BatchSize = 8, CheckpointPath = path }, trainer.Optimizer, trainer.State);
+
+        Assert.That(() => next.Fit(train), Throws.TypeOf<TrainingDivergedException>().With.Message.Contains("NaN"));
+        Assert.That(model.Weights.ReadTensor("decoder.lstm.0.kernel"), Is.EqualTo(kernelBefore), "the failing step changed nothing");
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(good), "the last good checkpoint is untouched");
+        Assert.That(() => model.Save(Path.Combine(directory, "nan.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("output.bias"));
+    }
+
+    [Test]
+    public void Fit_writes_checkpoint_metrics_and_curves_and_early_stopping_keeps_the_best_weights()
+    {
+        var (train, validation) = Data(32);
+        string path = Path.Combine(directory, "m.s2s");
+        using var model = NewModel(train);
+
+        // A learning rate this high makes validation loss rise after the first epochs: early stopping must act.
+        var options = new TrainerOptions { Epochs = 12, BatchSize = 4, LearningRate = 0.2f, Patience = 2, CheckpointPath = path };
+        using var trainer = new Trainer(model, options);
+        var report = trainer.Fit(train, validation);
+
+        Assert.That(File.Exists(path) && File.Exists(Trainer.LastCheckpointPath(path)), Is.True);
+        Assert.That(MetricsLog.Read(Trainer.MetricsPath(path)), Has.Count.EqualTo(report.History.Count));
+        Assert.That(File.ReadAllText(Trainer.CurvesPath(path)), Does.Contain("<svg"));
+        var best = report.History.MinBy(h => h.ValidationLoss)!;
+        Assert.That(report.BestEpoch, Is.EqualTo(best.Epoch));
+        if (report.StoppedEarly)
+        {
+            Assert.That(report.History, Has.Count.EqualTo(best.Epoch + 2));
+        }
+
+        // The model in memory and the saved model both hold the best epoch's weights.
+        using var evaluator = new Trainer(model, options with { CheckpointPath = null });
+        Assert.That(evaluator.Evaluate(validation).MeanLoss, Is.EqualTo(best.ValidationLoss!.Value).Within(1e-6));
+        using var saved = Seq2SeqModel.Load(TestDevices.Cpu(), path);
+        Assert.That(saved.Weights.Weights.ToArray(), Is.EqualTo(model.Weights.Weights.ToArray()));
+    }
+
+    [Test]
+    public void Invalid_options_are_rejected_with_the_option_named()
+    {
+        Assert.That(() => new TrainerOptions { BatchSize = 0 }.Validate(), Throws.ArgumentException.With.Message.Contains("batch size"));
+        Assert.That(() => new TrainerOptions { Optimizer = "sgd" }.Validate(), Throws.ArgumentException.With.Message.Contains("sgd"));
+        Assert.That(() => new TrainerOptions { LearningRate = float.NaN }.Validate(), Throws.ArgumentException.With.Message.Contains("learning rate"));
+    }
+
+    [Test]
+    public void A_batch_with_ids_outside_the_vocabulary_is_a_shape_error()
+    {
+        var (train, _) = Data(8);
+        using var model = NewModel(train);
+        using var trainer = new Trainer(model, new TrainerOptions());
+        // A batch made for a larger vocabulary (letters the model never saw) fed to the smaller model.
+        var widePairs = TinyTasks.Reverse(8, 4, 22, alphabet: "uvwxyz");
+        var wide = TextEncoder.Build(widePairs.Concat(TinyTasks.Reverse(8, 4, 21)), TokenLevel.Character, VocabularyScheme.Standard);
+        var bad = new ParallelDataset(widePairs, wide).GetBatches(8).First();
+        Assert.That(() => trainer.TrainBatch(bad), Throws.TypeOf<ShapeException>().With.Message.Contains("outside the model's vocabulary"));
+    }
+
+    private static (ParallelDataset Train, ParallelDataset Validation) Data(int count)
+    {
+        var pairs = TinyTasks.Reverse(count, 4, 21);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
+        return new ParallelDataset(pairs, text).Split(0.25);
+    }
+
+    private static Seq2SeqModel NewModel(ParallelDataset train) =>
+        Seq2SeqModel.Create(TestDevices.Cpu(), train.Encoder, Seq2SeqConfig.ForText(train.Encoder, 4, 8, 1), seed: 5);
+}
