@@ -224,6 +224,17 @@ public sealed class DeviceOps : IDisposable
         kernels.Argmax.Value(LaunchChunk.Threads(rows, chunk), logits, ids, rows, vocab, chunk);
     }
 
+    /// <summary>Records one greedy decoding step (see <see cref="DecodeKernels.RecordStep"/>).</summary>
+    public void RecordStep(ArrayView<int> chosen, ArrayView<int> current, ArrayView<int> outputs, ArrayView<int> finished, int step, int batch, int endId)
+    {
+        Require(chosen, batch, "decode chosen ids");
+        Require(current, batch, "decode current ids");
+        Require(outputs, ((long)step + 1) * batch, "decode outputs");
+        Require(finished, batch, "decode finished flags");
+        int chunk = ChunkFor(batch);
+        kernels.RecordStep.Value(LaunchChunk.Threads(batch, chunk), chosen, current, outputs, finished, step, batch, endId, chunk);
+    }
+
     /// <summary>One RMSprop step over a whole parameter buffer.</summary>
     public void RmsProp(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> meanSquare, float learningRate, float rho, float epsilon, float gradScale)
     {

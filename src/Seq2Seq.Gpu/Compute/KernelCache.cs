@@ -42,6 +42,8 @@ internal sealed class KernelCache
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>(OptimizerKernels.Adam));
         Scale = Implicit<Action<Index1D, ArrayView<float>, int, float, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, float, int>(OptimizerKernels.Scale));
+        RecordStep = Implicit<Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>(DecodeKernels.RecordStep));
         PartialSums = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ReductionKernels.PartialSums));
     }
@@ -76,6 +78,8 @@ internal sealed class KernelCache
     public Lazy<Action<Index1D, ArrayView<float>, int, float, int>> Scale { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> PartialSums { get; }
+
+    public Lazy<Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>> RecordStep { get; }
 
     private Lazy<T> Implicit<T>(Func<Accelerator, T> load) => new(
         () =>

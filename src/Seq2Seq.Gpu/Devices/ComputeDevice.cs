@@ -18,6 +18,7 @@ public sealed class ComputeDevice : IDisposable
     private readonly Context context;
     private readonly Accelerator accelerator;
     private readonly Lazy<DeviceOps> ops;
+    private readonly object exclusive = new();
     private long allocatedBytes;
     private long peakAllocatedBytes;
     private bool disposed;
@@ -97,6 +98,26 @@ public sealed class ComputeDevice : IDisposable
         CudaLibraryResolver.Install();
         using Context context = Context.Create(builder => builder.Cuda().OpenCL().DefaultCPU());
         return context.Devices.OrderBy(d => Rank(KindOf(d.AcceleratorType))).Select(Describe).ToList();
+    }
+
+    /// <summary>
+    /// Takes the device for a sequence of launches from this thread (trainers and translators do this for each
+    /// call, so concurrent callers never interleave their work on the one stream). Reentrant; dispose to release.
+    /// </summary>
+    public ExclusiveScope EnterExclusive()
+    {
+        Monitor.Enter(exclusive);
+        try
+        {
+            Accelerator.Bind();
+        }
+        catch
+        {
+            Monitor.Exit(exclusive);
+            throw;
+        }
+
+        return new ExclusiveScope(exclusive);
     }
 
     /// <summary>Waits until every kernel launched on the device has finished.</summary>

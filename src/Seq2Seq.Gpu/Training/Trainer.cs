@@ -52,6 +52,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public BatchResult TrainBatch(Batch batch)
     {
+        using var scope = Model.Device.EnterExclusive();
         var store = Model.Weights;
         store.ZeroGradients();
         var result = pass.Run(batch, backward: true);
@@ -81,7 +82,11 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Teacher-forced loss and accuracy of one batch, without touching the weights.</summary>
-    public BatchResult EvaluateBatch(Batch batch) => pass.Run(batch, backward: false);
+    public BatchResult EvaluateBatch(Batch batch)
+    {
+        using var scope = Model.Device.EnterExclusive();
+        return pass.Run(batch, backward: false);
+    }
 
     /// <summary>Teacher-forced loss and token accuracy over a whole dataset.</summary>
     public BatchResult Evaluate(ParallelDataset data, CancellationToken cancellationToken = default)
@@ -102,7 +107,11 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The teacher-forced decoder logits [Tt, B, V] of a batch (for tests and diagnostics).</summary>
-    public float[] TeacherForcedLogits(Batch batch) => pass.TeacherForcedLogits(batch);
+    public float[] TeacherForcedLogits(Batch batch)
+    {
+        using var scope = Model.Device.EnterExclusive();
+        return pass.TeacherForcedLogits(batch);
+    }
 
     /// <summary>
     /// Trains until <see cref="TrainerOptions.Epochs"/> epochs have been run in total, early stopping says stop, or
@@ -174,6 +183,7 @@ public sealed class Trainer : IDisposable
 
         if (bestWeights is not null && Options.KeepBest)
         {
+            using var scope = Model.Device.EnterExclusive();
             bestWeights.View.CopyTo(Model.Weights.Weights.View);
             Model.Weights.MarkUpdated();
         }
@@ -212,6 +222,7 @@ public sealed class Trainer : IDisposable
 
     private void RememberBest()
     {
+        using var scope = Model.Device.EnterExclusive();
         var weights = Model.Weights.Weights;
         bestWeights ??= Model.Device.Allocate<float>(weights.Length, "best weights");
         weights.View.CopyTo(bestWeights.View);

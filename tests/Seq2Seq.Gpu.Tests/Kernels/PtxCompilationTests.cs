@@ -32,7 +32,7 @@ public sealed class PtxCompilationTests
             "EmbeddingKernels.GatherRows", "EmbeddingKernels.ScatterAddRows", "MatMulKernels.MatMulRows", "MatMulKernels.MatMulTiled",
             "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward",
             "SoftmaxKernels.LogSoftmax", "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam",
-            "OptimizerKernels.Scale", "ReductionKernels.PartialSums",
+            "OptimizerKernels.Scale", "ReductionKernels.PartialSums", "DecodeKernels.RecordStep",
         }));
     }
 

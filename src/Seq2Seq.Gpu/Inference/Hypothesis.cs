@@ -1,0 +1,8 @@
+namespace Seq2Seq.Gpu.Inference;
+
+/// <summary>One decoded sequence.</summary>
+/// <param name="Tokens">Target token ids, without START and END.</param>
+/// <param name="LogProbability">Sum of the log-probabilities of its tokens (END included when it ended).</param>
+/// <param name="Score">The ranking score: log-probability over length^α.</param>
+/// <param name="Finished">Whether it ended with END (rather than at the length limit).</param>
+public sealed record Hypothesis(IReadOnlyList<int> Tokens, double LogProbability, double Score, bool Finished);

@@ -1,0 +1,199 @@
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Parameters;
+
+namespace Seq2Seq.Gpu.Inference;
+
+/// <summary>
+/// Translates with a model's own weight store: encode a batch of sentences once, then run the decoder one step at
+/// a time on the device (greedy: argmax and feedback on the device, the host looking only at finished flags; beam
+/// search: the logits of each step come back for ranking). There is no second copy of the weights, so after a
+/// training step the same translator translates with the new weights. Safe to call from several threads: calls
+/// take the device in turn.
+/// </summary>
+public sealed class Translator : IDisposable
+{
+    private const int DefaultMaxLength = 100;
+    private DecoderSession? session;
+
+    /// <summary>Creates a translator over a model (see also <see cref="Seq2SeqModelExtensions.CreateTranslator"/>).</summary>
+    public Translator(Seq2SeqModel model, DecodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Model = model;
+        Options = options ?? new DecodingOptions();
+        Options.Validate();
+    }
+
+    /// <summary>The model translated with.</summary>
+    public Seq2SeqModel Model { get; }
+
+    /// <summary>The decoding options.</summary>
+    public DecodingOptions Options { get; }
+
+    /// <summary>The weight store read at every step: the model's own, not a copy.</summary>
+    public WeightStore Weights => Model.Weights;
+
+    /// <summary>Most tokens produced per sentence, END excluded.</summary>
+    public int MaxLength => Options.MaxLength ?? (Model.MaxTargetLength > 2 ? Model.MaxTargetLength - 2 : DefaultMaxLength);
+
+    /// <summary>Most source tokens a sentence may have: the training maximum for Keras-compatible models (longer input is truncated), otherwise unlimited (0).</summary>
+    public int MaxSourceLength => Model.Text.Scheme == VocabularyScheme.KerasCompatible ? Model.MaxSourceLength : 0;
+
+    /// <summary>Translates one sentence (the best hypothesis).</summary>
+    public string Translate(string source) => TranslateDetailed([source])[0].Text;
+
+    /// <summary>Translates many sentences, batched on the device.</summary>
+    public IReadOnlyList<string> Translate(IReadOnlyList<string> sources) => TranslateDetailed(sources).Select(t => t.Text).ToList();
+
+    /// <summary>Translates many sentences and says which sources were truncated.</summary>
+    public IReadOnlyList<Translation> TranslateDetailed(IReadOnlyList<string> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var encoded = sources.Select(Encode).ToList();
+        var tokens = DecodeIds(encoded.Select(e => e.Ids).ToList());
+        return tokens.Select((t, i) => new Translation(Model.Text.DecodeTarget(t), t, encoded[i].Truncated)).ToList();
+    }
+
+    /// <summary>The <paramref name="count"/> best hypotheses of beam search for one sentence (count defaults to <see cref="DecodingOptions.NBest"/>).</summary>
+    public IReadOnlyList<Hypothesis> TranslateNBest(string source, int? count = null)
+    {
+        int n = count ?? Options.NBest;
+        if (n < 1 || n > Options.BeamWidth)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), n, $"n-best must be between 1 and the beam width {Options.BeamWidth}");
+        }
+
+        var ids = Encode(source).Ids;
+        if (ids.Length == 0)
+        {
+            return [new Hypothesis([], 0, 0, true)];
+        }
+
+        using var scope = Model.Device.EnterExclusive();
+        return Search([ids], n)[0];
+    }
+
+    /// <summary>Decodes source token ids to target token ids (no START/END), greedy or by beam search as the options say.</summary>
+    public IReadOnlyList<IReadOnlyList<int>> DecodeIds(IReadOnlyList<int[]> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var results = new IReadOnlyList<int>[sources.Count];
+        var work = Enumerable.Range(0, sources.Count).Where(i => sources[i].Length > 0).ToList();
+        foreach (int i in Enumerable.Range(0, sources.Count).Except(work))
+        {
+            results[i] = [];
+        }
+
+        using var scope = Model.Device.EnterExclusive();
+        int chunk = Options.BeamWidth == 1 ? Options.MaxBatch : Math.Max(1, Options.MaxBatch / Options.BeamWidth);
+        foreach (var part in work.Chunk(chunk))
+        {
+            var ids = part.Select(i => sources[i]).ToList();
+            var decoded = Options.BeamWidth == 1 ? Greedy(ids) : Search(ids, 1).Select(h => h[0].Tokens).ToList();
+            for (int j = 0; j < part.Length; j++)
+            {
+                results[part[j]] = decoded[j];
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// The decoder's logits [Tt, B, V] when the step-by-step path is fed the batch's decoder inputs (teacher forcing
+    /// through the inference loop): equal to the training pass's logits at every unmasked position.
+    /// </summary>
+    public float[] StepByStepLogits(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var scope = Model.Device.EnterExclusive();
+        var s = Session(batch.BatchSize, batch.SourceSteps);
+        s.Start(batch, 1);
+        int rows = batch.BatchSize;
+        int vocab = Model.Config.TargetVocabSize;
+        var all = new float[(long)batch.TargetSteps * rows * vocab];
+        for (int t = 0; t < batch.TargetSteps; t++)
+        {
+            s.SetInputs(batch.DecoderInputIds.AsSpan(t * rows, rows));
+            s.Step();
+            s.ReadLogits().CopyTo(all, (long)t * rows * vocab);
+        }
+
+        return all;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => session?.Dispose();
+
+    /// <summary>The device decoder of this translator as a scorer for <see cref="BeamSearch"/> (call it under the device's exclusive scope when sharing the device).</summary>
+    internal IStepScorer CreateScorer() => new DeviceStepScorer(Model, Session, MaxSourceLength > 0 ? MaxSourceLength : null);
+
+    private (int[] Ids, bool Truncated) Encode(string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var ids = Model.Text.EncodeSource(source);
+        int limit = MaxSourceLength;
+        return limit > 0 && ids.Length > limit ? (ids[..limit], true) : (ids, false);
+    }
+
+    private int? SourceSteps(IEnumerable<int[]> sources) => MaxSourceLength > 0 ? Math.Max(MaxSourceLength, sources.Max(s => s.Length)) : null;
+
+    private List<IReadOnlyList<int>> Greedy(IReadOnlyList<int[]> sources)
+    {
+        var batch = Batch.Create(Model.Text, sources, sourceSteps: SourceSteps(sources));
+        var s = Session(batch.BatchSize, batch.SourceSteps);
+        s.Start(batch, 1);
+        int end = Model.Text.TargetVocabulary.EndId;
+        int max = MaxLength;
+        var outputs = s.Greedy(max + 1, end);
+        int rows = batch.BatchSize;
+        int steps = outputs.Length / rows;
+        var results = new List<IReadOnlyList<int>>(rows);
+        for (int b = 0; b < rows; b++)
+        {
+            var tokens = new List<int>();
+            for (int t = 0; t < steps && tokens.Count < max; t++)
+            {
+                int token = outputs[(t * rows) + b];
+                if (token == end)
+                {
+                    break;
+                }
+
+                tokens.Add(token);
+            }
+
+            results.Add(tokens);
+        }
+
+        return results;
+    }
+
+    private IReadOnlyList<IReadOnlyList<Hypothesis>> Search(IReadOnlyList<int[]> sources, int nBest)
+    {
+        var vocabulary = Model.Text.TargetVocabulary;
+        var scorer = new DeviceStepScorer(Model, Session, SourceSteps(sources));
+        return BeamSearch.Search(scorer, sources, Options.BeamWidth, nBest, vocabulary.StartId, vocabulary.EndId, MaxLength, Options.LengthPenalty);
+    }
+
+    private DecoderSession Session(int rows, int sourceSteps)
+    {
+        if (rows < 1 || sourceSteps < 1)
+        {
+            throw new ShapeException($"cannot decode {rows} rows of {sourceSteps} source steps");
+        }
+
+        if (session is null || !session.Fits(rows, sourceSteps))
+        {
+            int maxRows = Math.Max(rows, session?.MaxRows ?? 0);
+            int maxSteps = Math.Max(sourceSteps, session?.MaxSourceSteps ?? 0);
+            session?.Dispose();
+            session = null;
+            session = new DecoderSession(Model, maxRows, maxSteps);
+        }
+
+        return session;
+    }
+}
