@@ -33,6 +33,9 @@ public sealed class DeviceOps : IDisposable
         partials = device.Allocate<float>(2 * MaxPartials, "reduction partials");
     }
 
+    /// <summary>What runs the operations: <c>gpu</c> (ILGPU kernels on a GPU) or, on the CPU accelerator, <c>ilgpu</c>.</summary>
+    public string Backend => device.IsCpu ? "ilgpu" : "gpu";
+
     /// <summary>Kernels compiled and loaded so far on this device (each at most once).</summary>
     public int LoadedKernelCount => kernels.LoadedCount;
 

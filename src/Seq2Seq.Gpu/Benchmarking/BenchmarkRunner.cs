@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using ILGPU;
+using ILGPU.Runtime;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Inference;
+using Seq2Seq.Gpu.Layers;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
+using Seq2Seq.Gpu.Training;
+
+namespace Seq2Seq.Gpu.Benchmarking;
+
+/// <summary>
+/// The quick end-to-end measurement behind <c>seq2seq bench</c>: a model of a named shape on synthetic data (every
+/// sequence full length, so nothing is padded), warm-up repetitions, then timed ones; medians are reported. Every
+/// timed region ends with the device synchronised.
+/// </summary>
+public static class BenchmarkRunner
+{
+    /// <summary>Runs a configuration on a device.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="config">The shape.</param>
+    /// <param name="steps">Timed repetitions of each measurement.</param>
+    /// <param name="warmup">Untimed repetitions first.</param>
+    public static BenchmarkResult Run(ComputeDevice device, BenchmarkConfig config, int steps = 10, int warmup = 2)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(warmup);
+        device.ResetPeakMemory();
+        var text = SyntheticText(config);
+        using var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers), seed: 1);
+        var result = config.LstmOnly ? RunLstm(model, config, steps, warmup) : RunSeq2Seq(model, config, steps, warmup);
+        return result with { PeakMemoryBytes = device.PeakAllocatedBytes };
+    }
+
+    private static BenchmarkResult RunSeq2Seq(Seq2SeqModel model, BenchmarkConfig config, int steps, int warmup)
+    {
+        var device = model.Device;
+        var random = new DeterministicRandom(7);
+        var sources = Enumerable.Range(0, config.Batch).Select(_ => RandomIds(random, config.SourceSteps, config.SourceVocab)).ToList();
+        var targets = Enumerable.Range(0, config.Batch)
+            .Select(_ => (IReadOnlyList<int>)[model.Text.TargetVocabulary.StartId, .. RandomIds(random, config.TargetSteps - 1, config.TargetVocab), model.Text.TargetVocabulary.EndId])
+            .ToList();
+        var batch = Batch.Create(model.Text, sources, targets);
+
+        using var trainer = new Trainer(model, new TrainerOptions { BatchSize = config.Batch });
+        double train = Median(steps, warmup, () =>
+        {
+            trainer.TrainBatch(batch);
+            device.Synchronize();
+        });
+        double forward = Median(steps, warmup, () => trainer.EvaluateBatch(batch));
+
+        using var session1 = new DecoderSession(model, 1, config.SourceSteps);
+        using var session64 = new DecoderSession(model, config.Batch, config.SourceSteps);
+        double b1 = DecodeStep(session1, Batch.Create(model.Text, sources.Take(1).ToList()), config.TargetSteps, steps, warmup);
+        double b64 = DecodeStep(session64, Batch.Create(model.Text, sources), config.TargetSteps, steps, warmup);
+
+        return new BenchmarkResult
+        {
+            Config = config.Name,
+            Device = device.Info.ToString(),
+            Kernels = device.Ops.Backend,
+            TrainStepMs = train * 1e3,
+            ForwardMs = forward * 1e3,
+            TrainTokensPerSecond = (double)config.Batch * (config.SourceSteps + config.TargetSteps) / train,
+            DecodeStepUsBatch1 = b1 * 1e6,
+            DecodeStepUsBatch64 = b64 * 1e6,
+            Steps = steps,
+        };
+    }
+
+    private static BenchmarkResult RunLstm(Seq2SeqModel model, BenchmarkConfig config, int steps, int warmup)
+    {
+        var device = model.Device;
+        int b = config.Batch, t = config.SourceSteps, h = config.Hidden;
+        var stack = new LstmStack(model.Weights, model.Config, ModelLayout.Encoder);
+        using var buffers = new LstmStackBuffers(device, "encoder", 1, h, config.Embedding, t, b);
+        using var scratch = new BackwardScratch(device, (long)t * b, 4 * h, Math.Max(h, config.Embedding));
+        var random = new DeterministicRandom(3);
+        using var ids = device.Upload<int>(RandomIds(random, t * b, config.SourceVocab), "ids");
+        using var dTop = device.Upload<float>(Enumerable.Range(0, t * b * h).Select(_ => (float)random.NextUniform(-1, 1)).ToArray(), "output gradient");
+        using var dh = device.Allocate<float>((long)b * h, "dh");
+        using var dc = device.Allocate<float>((long)b * h, "dc");
+        _ = model.Weights.Gradients;
+
+        void Forward()
+        {
+            buffers.HAt(0, 0, b).MemSetToZero();
+            buffers.CAt(0, 0, b).MemSetToZero();
+            stack.Forward(buffers, ids.View, null, t, b);
+        }
+
+        double forward = Median(steps, warmup, () =>
+        {
+            Forward();
+            device.Synchronize();
+        });
+        double both = Median(steps, warmup, () =>
+        {
+            Forward();
+            dh.Clear();
+            dc.Clear();
+            stack.Backward(buffers, ids.View, null, t, b, dTop.View, [dh.View], [dc.View], scratch);
+            device.Synchronize();
+        });
+
+        return new BenchmarkResult
+        {
+            Config = config.Name,
+            Device = device.Info.ToString(),
+            Kernels = device.Ops.Backend,
+            TrainStepMs = both * 1e3,
+            ForwardMs = forward * 1e3,
+            TrainTokensPerSecond = (double)b * t / both,
+            Steps = steps,
+        };
+    }
+
+    private static double DecodeStep(DecoderSession session, Batch sources, int decodeSteps, int steps, int warmup) =>
+        Median(steps, warmup, () =>
+        {
+            session.Start(sources, 1);
+            session.Greedy(decodeSteps, endId: -1);
+        }) / decodeSteps;
+
+    private static double Median(int steps, int warmup, Action action)
+    {
+        for (int i = 0; i < warmup; i++)
+        {
+            action();
+        }
+
+        var times = new double[steps];
+        for (int i = 0; i < steps; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+
+        Array.Sort(times);
+        return steps % 2 == 1 ? times[steps / 2] : (times[(steps / 2) - 1] + times[steps / 2]) / 2;
+    }
+
+    private static int[] RandomIds(DeterministicRandom random, int count, int vocab) =>
+        Enumerable.Range(0, count).Select(_ => SpecialTokens.Standard.Unk + 1 + random.NextInt(vocab - SpecialTokens.Standard.Unk - 1)).ToArray();
+
+    private static TextEncoder SyntheticText(BenchmarkConfig config)
+    {
+        static Vocabulary Make(int size, string prefix) => Vocabulary.FromTokens(
+            [.. Vocabulary.StandardSpecialNames(TokenLevel.Word), .. Enumerable.Range(0, size - 4).Select(i => $"{prefix}{i}")],
+            SpecialTokens.Standard);
+        return new TextEncoder(TokenLevel.Word, VocabularyScheme.Standard, Make(config.SourceVocab, "s"), Make(config.TargetVocab, "t"));
+    }
+}
