@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Seq2Seq.Cli.Commands;
+using Seq2Seq.Gpu.Errors;
+
+namespace Seq2Seq.Cli;
+
+/// <summary>
+/// The <c>seq2seq</c> command line, callable in-process: parses the arguments, runs one command, and turns every
+/// error into one line <c>seq2seq: error: …</c> on standard error and an exit code (<see cref="ExitCodes"/>).
+/// </summary>
+internal static class CliApp
+{
+    /// <summary>The prefix of every error line.</summary>
+    public const string ErrorPrefix = "seq2seq: error: ";
+
+    /// <summary>Runs the command line <paramref name="args"/>.</summary>
+    /// <param name="args">The arguments, without the program name.</param>
+    /// <param name="stdout">Where results, help and progress go.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="interactive">Whether <paramref name="stdout"/> is a terminal (draws a live progress bar).</param>
+    /// <param name="cancellationToken">Stops training or evaluation at the next batch (Ctrl+C).</param>
+    /// <returns>The process exit code.</returns>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        var context = new CliContext(stdout, stderr, interactive, cancellationToken);
+        RootCommand root = CreateRootCommand(context);
+        ParseResult parsed = root.Parse(args);
+        try
+        {
+            if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })
+            {
+                string command = CommandPath(parsed);
+                WriteError(stderr, $"{parsed.Errors[0].Message} (see '{command} --help')");
+                return ExitCodes.Usage;
+            }
+
+            var configuration = new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = null,
+            };
+            return parsed.Invoke(configuration);
+        }
+        catch (CliException e)
+        {
+            WriteError(stderr, e.Message);
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            stderr.WriteLine("seq2seq: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e) when (e is Seq2SeqException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            WriteError(stderr, e.Message);
+            return ExitCodes.Failure;
+        }
+#pragma warning disable CA1031 // The command line's last resort: any other error is still one line, never a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            WriteError(stderr, $"{e.Message} ({e.GetType().FullName})");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>Builds the command tree (exposed for help-text tests).</summary>
+    /// <param name="context">The streams and cancellation the commands use.</param>
+    /// <returns>The root command.</returns>
+    public static RootCommand CreateRootCommand(CliContext context)
+    {
+        var root = new RootCommand("Train and evaluate LSTM sequence-to-sequence models on a GPU (ILGPU; CUDA, OpenCL or the CPU accelerator).")
+        {
+            DevicesCommand.Create(context),
+            new TrainCommand(context).Command,
+            new EvalCommand(context).Command,
+        };
+        return root;
+    }
+
+    private static string CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Add(result.Parent is null ? "seq2seq" : result.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+
+    private static void WriteError(TextWriter stderr, string message)
+    {
+        string oneLine = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        stderr.WriteLine(ErrorPrefix + oneLine);
+    }
+}

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Seq2Seq.Cli.Output;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
+
+namespace Seq2Seq.Cli.Commands;
+
+/// <summary>Option definitions and helpers that several commands share, so that names, defaults and checks agree.</summary>
+internal static class CommonOptions
+{
+    /// <summary>The default batch size (pairs per batch), as the Keras example.</summary>
+    public const int DefaultBatchSize = 64;
+
+    /// <summary><c>--device auto|cuda|opencl|cpu</c>, default <c>auto</c> (CUDA, then OpenCL, then the CPU accelerator).</summary>
+    public static Option<string> Device()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = "Compute device: auto (CUDA, then OpenCL, then ILGPU's CPU accelerator), cuda, opencl or cpu.",
+            DefaultValueFactory = _ => "auto",
+            HelpName = "auto|cuda|opencl|cpu",
+        };
+        option.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
+        return option;
+    }
+
+    /// <summary><c>--data PATH</c>: the corpus (required).</summary>
+    /// <param name="description">What the data is used for.</param>
+    public static Option<string> Data(string description) => new("--data")
+    {
+        Description = description,
+        Required = true,
+        HelpName = "PATH",
+    };
+
+    /// <summary><c>--samples N</c>: read at most the first N pairs (after any skipped ones); all when absent.</summary>
+    public static Option<int?> Samples()
+    {
+        var option = new Option<int?>("--samples")
+        {
+            Description = "Use only the first N pairs of the file (Keras' num_samples). Default: all.",
+            HelpName = "N",
+        };
+        AtLeast(option, 1);
+        return option;
+    }
+
+    /// <summary><c>--skip-bad-lines</c>: pass over malformed lines and report their number.</summary>
+    public static Option<bool> SkipBadLines() => new("--skip-bad-lines")
+    {
+        Description = "Skip malformed lines (no tab, an empty side, invalid UTF-8) and report how many, instead of stopping at the first.",
+    };
+
+    /// <summary><c>--batch B</c>, default 64.</summary>
+    public static Option<int> Batch()
+    {
+        var option = new Option<int>("--batch")
+        {
+            Description = "Pairs per batch.",
+            DefaultValueFactory = _ => DefaultBatchSize,
+            HelpName = "B",
+        };
+        AtLeast(option, 1);
+        return option;
+    }
+
+    /// <summary>Adds a check that the value of <paramref name="option"/> is at least <paramref name="minimum"/>.</summary>
+    public static void AtLeast(Option<int> option, int minimum)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            int value = result.GetValueOrDefault<int>();
+            if (value < minimum)
+            {
+                result.AddError($"{option.Name} must be at least {minimum} (got {value}).");
+            }
+        });
+    }
+
+    /// <summary>Adds a check that the value of <paramref name="option"/>, when given, is at least <paramref name="minimum"/>.</summary>
+    public static void AtLeast(Option<int?> option, int minimum)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            int? value = result.GetValueOrDefault<int?>();
+            if (value < minimum)
+            {
+                result.AddError($"{option.Name} must be at least {minimum} (got {value}).");
+            }
+        });
+    }
+
+    /// <summary>Adds a check that the value of <paramref name="option"/>, when given, is a finite number above 0.</summary>
+    public static void Positive(Option<float?> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            float? value = result.GetValueOrDefault<float?>();
+            if (value is { } v && !(v > 0 && float.IsFinite(v)))
+            {
+                result.AddError($"{option.Name} must be a positive number (got {v}).");
+            }
+        });
+    }
+
+    /// <summary>Adds a check that the value of <paramref name="option"/> is a finite number above 0.</summary>
+    public static void Positive(Option<float> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            float value = result.GetValueOrDefault<float>();
+            if (!(value > 0 && float.IsFinite(value)))
+            {
+                result.AddError($"{option.Name} must be a positive number (got {value}).");
+            }
+        });
+    }
+
+    /// <summary>Whether <paramref name="option"/> was written on the command line (not just defaulted).</summary>
+    public static bool IsGiven(ParseResult parseResult, Option option)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        return parseResult.GetResult(option) is OptionResult { Implicit: false };
+    }
+
+    /// <summary>Maps a <c>--device</c> value to a <see cref="DeviceKind"/>.</summary>
+    public static DeviceKind ParseDeviceKind(string? value) => value switch
+    {
+        null or "auto" => DeviceKind.Auto,
+        "cuda" => DeviceKind.Cuda,
+        "opencl" => DeviceKind.OpenCL,
+        "cpu" => DeviceKind.Cpu,
+        _ => throw CliException.Usage($"unknown device '{value}'; expected auto, cuda, opencl or cpu"),
+    };
+
+    /// <summary>Opens the device of <c>--device</c> and, unless <paramref name="quiet"/>, says which one and why.</summary>
+    public static ComputeDevice OpenDevice(string? value, CliContext context, bool quiet = false)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ComputeDevice device = ComputeDevice.Open(ParseDeviceKind(value));
+        if (!quiet)
+        {
+            context.Out.WriteLine($"device: {Format.Device(device.Info)}: {device.Selection}");
+        }
+
+        return device;
+    }
+
+    /// <summary>Reads the corpus; an empty result is an error naming the file.</summary>
+    public static CorpusReadResult ReadCorpus(string path, int? samples, int skip, bool skipBadLines)
+    {
+        var result = CorpusReader.Read(path, new CorpusReadOptions { MaxPairs = samples, SkipPairs = skip, SkipBadLines = skipBadLines });
+        if (result.Pairs.Count == 0)
+        {
+            string where = skip > 0 ? $" after skipping {skip:N0} pairs" : string.Empty;
+            throw new CliException($"'{path}' has no sentence pairs{where}");
+        }
+
+        return result;
+    }
+
+    /// <summary>One line about what was read: pairs, and lines passed over.</summary>
+    public static string DescribeCorpus(CorpusReadResult corpus)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        string text = $"{corpus.SourceName}: {corpus.Pairs.Count:N0} pairs";
+        if (corpus.SkippedLines > 0)
+        {
+            SkippedLine? first = corpus.SkippedLineDetails.Count > 0 ? corpus.SkippedLineDetails[0] : null;
+            string example = first is null ? string.Empty : $", first at line {first.LineNumber}: {first.Reason}";
+            text += $" ({corpus.SkippedLines:N0} bad lines skipped{example})";
+        }
+
+        return text;
+    }
+}

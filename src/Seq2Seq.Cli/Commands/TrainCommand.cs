@@ -1,0 +1,307 @@
+using System.CommandLine;
+using Seq2Seq.Cli.Output;
+using Seq2Seq.Gpu.Checkpoints;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Training;
+using Seq2Seq.Gpu.Training.Optimizers;
+
+namespace Seq2Seq.Cli.Commands;
+
+/// <summary>
+/// <c>seq2seq train</c>: reads a corpus, builds the vocabularies (or takes them from <c>--resume</c>), creates the
+/// model and runs <see cref="Trainer.Fit"/>, which writes the model, the <c>.last</c> checkpoint, the metrics CSV
+/// and the curves SVG after every epoch. All training logic lives in the library.
+/// </summary>
+internal sealed class TrainCommand
+{
+    /// <summary>Embedding width when <c>--embedding</c> is not given and inputs are not one-hot.</summary>
+    public const int DefaultEmbedding = 64;
+
+    private readonly CliContext context;
+    private readonly Option<string> data = CommonOptions.Data("The training corpus: UTF-8, one 'source<TAB>target' pair a line (more tab-separated fields are ignored).");
+    private readonly Option<int?> samples = CommonOptions.Samples();
+    private readonly Option<bool> skipBadLines = CommonOptions.SkipBadLines();
+    private readonly Option<string> level = new("--level")
+    {
+        Description = "Token level: char (Unicode code points) or word.",
+        DefaultValueFactory = _ => "char",
+        HelpName = "char|word",
+    };
+
+    private readonly Option<bool> kerasCompat = new("--keras-compat")
+    {
+        Description = "Reproduce the classic Keras lstm_seq2seq example: character level, its vocabulary (sorted characters, '\\t' and '\\n' markers), space padding to the dataset maxima, nothing masked, one-hot inputs unless --embedding is given.",
+    };
+
+    private readonly Option<int?> embedding = new("--embedding")
+    {
+        Description = $"Embedding width; 0 feeds one-hot vectors. Default: 0 with --keras-compat, else {DefaultEmbedding}.",
+        HelpName = "E",
+    };
+
+    private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 256, HelpName = "H" };
+    private readonly Option<int> layers = new("--layers") { Description = $"Stacked LSTM layers in the encoder and in the decoder (1 to {Seq2SeqConfig.MaxLayers}).", DefaultValueFactory = _ => 1, HelpName = "L" };
+    private readonly Option<int> batch = CommonOptions.Batch();
+    private readonly Option<int> epochs = new("--epochs") { Description = "Epochs to train, in total (a resumed run counts the checkpoint's epochs).", DefaultValueFactory = _ => 10, HelpName = "N" };
+    private readonly Option<string> optimizer = new("--optimizer") { Description = "rmsprop (Keras defaults: rho 0.9, eps 1e-7) or adam.", DefaultValueFactory = _ => "rmsprop", HelpName = "rmsprop|adam" };
+    private readonly Option<float> learningRate = new("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 1e-3f, HelpName = "X" };
+    private readonly Option<float?> clip = new("--clip") { Description = "Clip the global gradient norm to X. Default: no clipping.", HelpName = "X" };
+    private readonly Option<double> validationSplit = new("--val-split") { Description = "Fraction of the pairs, taken from the end of the file, held out for validation (Keras' validation_split); 0 for none.", DefaultValueFactory = _ => 0.2, HelpName = "F" };
+    private readonly Option<int?> patience = new("--patience") { Description = "Stop after N epochs without a lower validation loss. Default: never stop early.", HelpName = "N" };
+    private readonly Option<int> seed = new("--seed") { Description = "Seed of the initial weights and of the epoch shuffles.", DefaultValueFactory = _ => 1, HelpName = "S" };
+    private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<string> output = new("--out")
+    {
+        Description = "The model file to write (the best epoch's weights when there is validation data). Beside it: NAME.last.EXT (latest epoch, for --resume), NAME.metrics.csv, NAME.curves.svg.",
+        Required = true,
+        HelpName = "MODEL",
+    };
+
+    private readonly Option<string?> resume = new("--resume")
+    {
+        Description = "Continue the run saved in this checkpoint (usually the .last file): its vocabularies, shape, optimizer state and epoch count are kept; train until --epochs in total.",
+        HelpName = "MODEL",
+    };
+
+    /// <summary>Creates the command.</summary>
+    public TrainCommand(CliContext context)
+    {
+        this.context = context;
+        level.AcceptOnlyFromAmong("char", "word");
+        optimizer.AcceptOnlyFromAmong("rmsprop", "adam");
+        CommonOptions.AtLeast(embedding, 0);
+        CommonOptions.AtLeast(hidden, 1);
+        CommonOptions.AtLeast(layers, 1);
+        layers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() > Seq2SeqConfig.MaxLayers)
+            {
+                r.AddError($"--layers must be at most {Seq2SeqConfig.MaxLayers}.");
+            }
+        });
+        CommonOptions.AtLeast(epochs, 1);
+        CommonOptions.AtLeast(patience, 1);
+        CommonOptions.AtLeast(seed, 0);
+        CommonOptions.Positive(learningRate);
+        CommonOptions.Positive(clip);
+        validationSplit.Validators.Add(r =>
+        {
+            double value = r.GetValueOrDefault<double>();
+            if (!(value >= 0 && value < 1))
+            {
+                r.AddError($"--val-split must be in [0, 1) (got {value}).");
+            }
+        });
+
+        Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
+        {
+            data, samples, skipBadLines, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
+            clip, validationSplit, patience, seed, device, output, resume,
+        };
+        Command.Validators.Add(r =>
+        {
+            if (r.GetValue(kerasCompat) && r.GetValue(level) == "word")
+            {
+                r.AddError("--keras-compat is character level only; it cannot be combined with --level word.");
+            }
+        });
+        Command.SetAction(Run);
+    }
+
+    /// <summary>The System.CommandLine command.</summary>
+    public Command Command { get; }
+
+    private int Run(ParseResult parse)
+    {
+        TextWriter outText = context.Out;
+        string resumePath = parse.GetValue(resume) ?? string.Empty;
+        bool resuming = resumePath.Length > 0;
+        CheckResumeOptions(parse, resuming);
+
+        string outPath = Path.GetFullPath(parse.GetRequiredValue(output));
+        if (Directory.Exists(outPath))
+        {
+            throw CliException.Usage($"--out '{outPath}' is a folder; give a model file name, e.g. model.s2s");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+
+        CorpusReadResult corpus = CommonOptions.ReadCorpus(parse.GetRequiredValue(data), parse.GetValue(samples), 0, parse.GetValue(skipBadLines));
+        IReadOnlyList<SentencePair> pairs = corpus.Pairs;
+        double valSplit = parse.GetValue(validationSplit);
+        int trainCount = (int)(pairs.Count * (1.0 - valSplit)); // ParallelDataset.Split's rule
+        if (trainCount == 0)
+        {
+            throw CliException.Usage($"--val-split {valSplit} leaves no training pairs out of {pairs.Count:N0}");
+        }
+
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context);
+        LoadedCheckpoint? loaded = null;
+        Seq2SeqModel model;
+        if (resuming)
+        {
+            loaded = ModelCheckpoint.Load(dev, resumePath);
+            model = loaded.Model;
+        }
+        else
+        {
+            model = CreateModel(parse, dev, pairs, trainCount);
+        }
+
+        using (model)
+        {
+            var dataset = new ParallelDataset(pairs, model.Text);
+            var (train, validation) = dataset.Split(valSplit);
+            if (model.Text.Scheme == VocabularyScheme.KerasCompatible)
+            {
+                // Record the steps every batch was padded to, so that `eval` pads exactly as training did.
+                model.MaxSourceLength = Math.Max(model.MaxSourceLength, dataset.PaddedSourceSteps ?? 0);
+                model.MaxTargetLength = Math.Max(model.MaxTargetLength, dataset.PaddedTargetSteps ?? 0);
+            }
+
+            outText.WriteLine($"data: {CommonOptions.DescribeCorpus(corpus)}; {train.Count:N0} train, {validation.Count:N0} validation");
+            outText.WriteLine($"tokens: {Format.Text(model.Text)}");
+            outText.WriteLine($"max lengths: source {dataset.MaxSourceLength:N0}, target {dataset.MaxTargetLength:N0} (with start and end markers)");
+            outText.WriteLine($"model: {Format.Model(model)}");
+
+            var options = new TrainerOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                Optimizer = parse.GetValue(optimizer)!,
+                LearningRate = parse.GetValue(learningRate),
+                ClipNorm = parse.GetValue(clip),
+                Patience = parse.GetValue(patience),
+                Seed = parse.GetValue(seed),
+                CheckpointPath = outPath,
+            };
+
+            Optimizer? resumedOptimizer = null;
+            TrainingState? state = null;
+            if (loaded is not null)
+            {
+                (resumedOptimizer, state) = ResumeState(parse, loaded, resumePath, options);
+                options = options with { Seed = state.Seed };
+            }
+
+            using var trainer = new Trainer(model, options, resumedOptimizer, state);
+            string clipText = options.ClipNorm is { } c ? $", clip {c}" : string.Empty;
+            string patienceText = options.Patience is { } p ? $", patience {p}" : string.Empty;
+            outText.WriteLine(
+                $"training: {Plural(options.Epochs, "epoch")}, batch {options.BatchSize}, {trainer.Optimizer.Name} lr {trainer.Optimizer.LearningRate}{clipText}{patienceText}, seed {options.Seed}");
+
+            var progress = new ConsoleProgressReporter(outText, context.Interactive);
+            TrainingReport report;
+            try
+            {
+                report = trainer.Fit(train, validation.Count > 0 ? validation : null, progress, context.Cancellation);
+            }
+            catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
+            {
+                progress.Clear();
+                int done = trainer.State.EpochsCompleted;
+                string saved = done > 0
+                    ? $"epoch {done} is saved in {Trainer.LastCheckpointPath(outPath)} (continue with --resume {Trainer.LastCheckpointPath(outPath)})"
+                    : "no epoch was completed, nothing was saved";
+                context.Error.WriteLine($"seq2seq: cancelled during epoch {done + 1}; {saved}");
+                return ExitCodes.Cancelled;
+            }
+            finally
+            {
+                progress.Clear();
+            }
+
+            WriteSummary(report, trainer, outPath, validation.Count > 0);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static string Plural(int count, string noun) => $"{count:N0} {noun}{(count == 1 ? string.Empty : "s")}";
+
+    private void CheckResumeOptions(ParseResult parse, bool resuming)
+    {
+        if (!resuming)
+        {
+            return;
+        }
+
+        Option[] shape = [level, kerasCompat, embedding, hidden, layers, seed];
+        Option? given = shape.FirstOrDefault(o => CommonOptions.IsGiven(parse, o));
+        if (given is not null)
+        {
+            throw CliException.Usage($"{given.Name} cannot be combined with --resume: the model's shape, vocabularies and seed come from the checkpoint");
+        }
+    }
+
+    private Seq2SeqModel CreateModel(ParseResult parse, ComputeDevice dev, IReadOnlyList<SentencePair> pairs, int trainCount)
+    {
+        bool keras = parse.GetValue(kerasCompat);
+        TokenLevel tokenLevel = parse.GetValue(level) == "word" ? TokenLevel.Word : TokenLevel.Character;
+        VocabularyScheme scheme = keras ? VocabularyScheme.KerasCompatible : VocabularyScheme.Standard;
+
+        // Keras builds its character sets from every pair (validation included), which is what makes its token
+        // counts (71 / 93 for 10,000 pairs) come out; the standard scheme learns from the training part only, so
+        // validation meets unknown tokens as new data would.
+        IEnumerable<SentencePair> vocabularyPairs = keras ? pairs : pairs.Take(trainCount);
+        TextEncoder text = TextEncoder.Build(vocabularyPairs, tokenLevel, scheme);
+        int embeddingSize = parse.GetValue(embedding) ?? (keras ? 0 : DefaultEmbedding);
+        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers));
+        return Seq2SeqModel.Create(dev, text, config, (ulong)parse.GetValue(seed));
+    }
+
+    private (Optimizer Optimizer, TrainingState State) ResumeState(ParseResult parse, LoadedCheckpoint loaded, string path, TrainerOptions options)
+    {
+        if (loaded.Optimizer is null || loaded.Training is null)
+        {
+            throw new CliException($"checkpoint '{path}' holds a model but no training state (optimizer and epochs), so its run cannot be resumed");
+        }
+
+        Optimizer resumed = loaded.Optimizer;
+        TrainingState state = loaded.Training;
+        if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Name)
+        {
+            throw CliException.Usage($"--optimizer {options.Optimizer} differs from the checkpoint's optimizer ({resumed.Name}), whose state the run continues");
+        }
+
+        if (options.Epochs <= state.EpochsCompleted)
+        {
+            throw CliException.Usage($"--epochs {options.Epochs}: the checkpoint has already completed {state.EpochsCompleted} epochs; ask for more to continue");
+        }
+
+        if (CommonOptions.IsGiven(parse, learningRate) && options.LearningRate != resumed.LearningRate)
+        {
+            // The optimizer's moments live in the model's weight store, so a new learning rate keeps them.
+            Optimizer changed = Optimizer.Create(resumed.Name, options.LearningRate);
+            changed.RestoreSteps(resumed.Steps);
+            resumed = changed;
+        }
+
+        context.Out.WriteLine(
+            $"resuming: {path}: {Plural(state.EpochsCompleted, "epoch")} done, {resumed.Name} lr {resumed.LearningRate} at step {resumed.Steps:N0}");
+        return (resumed, state);
+    }
+
+    private void WriteSummary(TrainingReport report, Trainer trainer, string outPath, bool validated)
+    {
+        TextWriter outText = context.Out;
+        TrainingState state = trainer.State;
+        if (report.StoppedEarly)
+        {
+            outText.WriteLine($"stopped early: no lower validation loss for {Plural(state.EpochsWithoutImprovement, "epoch")}");
+        }
+
+        outText.WriteLine($"done: {Plural(state.EpochsCompleted, "epoch")}, {Format.Seconds(report.Seconds)} in this run");
+        string modelNote = validated && trainer.Options.KeepBest
+            ? $"weights of epoch {state.BestEpoch}, the lowest val_loss"
+            : $"epoch {state.EpochsCompleted}";
+        outText.WriteLine(File.Exists(outPath)
+            ? $"model:      {outPath} ({modelNote})"
+            : $"model:      not written: no epoch of this run improved on the checkpoint's best val_loss (epoch {state.BestEpoch})");
+        outText.WriteLine($"checkpoint: {Trainer.LastCheckpointPath(outPath)} (epoch {state.EpochsCompleted}, for --resume)");
+        outText.WriteLine($"metrics:    {Trainer.MetricsPath(outPath)}");
+        outText.WriteLine($"curves:     {Trainer.CurvesPath(outPath)}");
+    }
+}

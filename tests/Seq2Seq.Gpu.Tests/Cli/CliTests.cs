@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Text.Json;
+using Seq2Seq.Gpu.Training.Reporting;
+
+namespace Seq2Seq.Gpu.Tests.Cli;
+
+/// <summary>
+/// The <c>seq2seq</c> command line run in-process on the CPU accelerator with tiny models: one training run is
+/// shared by the tests that read its files.
+/// </summary>
+public sealed class CliTests
+{
+    private const int Pairs = 40;
+    private string directory = string.Empty;
+    private string corpus = string.Empty;
+    private string model = string.Empty;
+    private CliRun training = null!;
+
+    [OneTimeSetUp]
+    public void TrainOnce()
+    {
+        directory = Directory.CreateTempSubdirectory("seq2seq-cli-").FullName;
+        corpus = Path.Combine(directory, "reverse.txt");
+        File.WriteAllLines(corpus, ReversalPairs(Pairs));
+        model = Path.Combine(directory, "m.s2s");
+        training = CliRun.Of(Tiny("train", "--data", corpus, "--epochs", "2", "--out", model));
+    }
+
+    [OneTimeTearDown]
+    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+
+    [Test]
+    public void Devices_lists_the_cpu_accelerator_and_the_auto_choice()
+    {
+        var run = CliRun.Of("devices");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("Cpu"));
+        Assert.That(run.Out, Does.Contain("auto: "));
+        Assert.That(run.Error, Is.Empty);
+    }
+
+    [Test]
+    public void Train_writes_the_model_the_last_checkpoint_the_metrics_and_the_curves()
+    {
+        Assert.That(training.ExitCode, Is.Zero, training.ToString());
+        Assert.That(training.Out, Does.Contain("epoch 1/2  loss "));
+        Assert.That(training.Out, Does.Contain("epoch 2/2  loss "));
+        Assert.That(training.Out, Does.Contain("val_loss "));
+        Assert.That(training.Out, Does.Contain("32 train, 8 validation"));
+        foreach (string path in new[] { model, Path.Combine(directory, "m.last.s2s"), Path.Combine(directory, "m.metrics.csv"), Path.Combine(directory, "m.curves.svg") })
+        {
+            Assert.That(File.Exists(path), Is.True, path);
+            Assert.That(training.Out, Does.Contain(path));
+        }
+
+        Assert.That(MetricsLog.Read(Path.Combine(directory, "m.metrics.csv")).Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2 }));
+    }
+
+    [Test]
+    public void Eval_json_prints_one_parseable_object_with_the_metrics()
+    {
+        var run = CliRun.Of("eval", "--model", model, "--data", corpus, "--device", "cpu", "--json");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out.TrimEnd().Split('\n'), Has.Length.EqualTo(1), "one line of output");
+        using var json = JsonDocument.Parse(run.Out);
+        JsonElement root = json.RootElement;
+        Assert.Multiple(() =>
+        {
+            Assert.That(root.GetProperty("pairs").GetInt32(), Is.EqualTo(Pairs));
+            Assert.That(root.GetProperty("tokens").GetInt64(), Is.GreaterThan(Pairs));
+            Assert.That(root.GetProperty("loss").GetDouble(), Is.GreaterThan(0).And.LessThan(10));
+            Assert.That(root.GetProperty("accuracy").GetDouble(), Is.InRange(0.0, 1.0));
+            Assert.That(root.TryGetProperty("bleu", out _), Is.False, "decoding metrics are not computed yet");
+        });
+    }
+
+    [Test]
+    public void Eval_of_the_validation_pairs_reproduces_the_last_validation_loss()
+    {
+        var run = CliRun.Of("eval", "--model", model, "--data", corpus, "--skip", "32", "--device", "cpu", "--json");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        EpochMetrics last = MetricsLog.Read(Path.Combine(directory, "m.metrics.csv"))[^1];
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.That(json.RootElement.GetProperty("pairs").GetInt32(), Is.EqualTo(8));
+        Assert.That(json.RootElement.GetProperty("loss").GetDouble(), Is.EqualTo(last.ValidationLoss!.Value).Within(1e-9));
+        Assert.That(json.RootElement.GetProperty("accuracy").GetDouble(), Is.EqualTo(last.ValidationAccuracy!.Value).Within(1e-12));
+    }
+
+    [Test]
+    public void Eval_prints_a_human_summary_without_json()
+    {
+        var run = CliRun.Of("eval", "--model", model, "--data", corpus, "--device", "cpu", "--samples", "10");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("device: "));
+        Assert.That(run.Out, Does.Contain("loss ").And.Contain("accuracy ").And.Contain("of 10 pairs"));
+    }
+
+    [Test]
+    public void Keras_compatible_training_and_eval_pad_the_same_way()
+    {
+        string keras = Path.Combine(directory, "keras.s2s");
+        var train = CliRun.Of(Tiny("train", "--data", corpus, "--keras-compat", "--epochs", "1", "--out", keras));
+        Assert.That(train.ExitCode, Is.Zero, train.ToString());
+        Assert.That(train.Out, Does.Contain("one-hot inputs").And.Contain("Keras-compatible"));
+
+        var run = CliRun.Of("eval", "--model", keras, "--data", corpus, "--skip", "32", "--device", "cpu", "--json");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        EpochMetrics last = MetricsLog.Read(Path.Combine(directory, "keras.metrics.csv"))[^1];
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.That(json.RootElement.GetProperty("loss").GetDouble(), Is.EqualTo(last.ValidationLoss!.Value).Within(1e-9));
+        Assert.That(json.RootElement.GetProperty("tokens").GetInt64() % 8, Is.Zero, "every pair counts all its padded steps");
+    }
+
+    [Test]
+    public void Resume_trains_until_the_requested_total_of_epochs()
+    {
+        string resumed = Path.Combine(directory, "resumed.s2s");
+        var run = CliRun.Of("train", "--data", corpus, "--batch", "8", "--epochs", "3", "--device", "cpu", "--resume", Path.Combine(directory, "m.last.s2s"), "--out", resumed);
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("resuming: "));
+        Assert.That(run.Out, Does.Not.Contain("epoch 2/3"));
+        Assert.That(run.Out, Does.Contain("epoch 3/3"));
+        Assert.That(MetricsLog.Read(Path.Combine(directory, "resumed.metrics.csv")).Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void A_missing_data_file_is_one_error_line_and_exit_code_1()
+    {
+        string missing = Path.Combine(directory, "absent.txt");
+        var run = CliRun.Of(Tiny("train", "--data", missing, "--out", Path.Combine(directory, "x.s2s")));
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        AssertOneErrorLine(run, missing);
+    }
+
+    [Test]
+    public void An_unreadable_checkpoint_is_one_error_line_and_exit_code_1()
+    {
+        var run = CliRun.Of("eval", "--model", corpus, "--data", corpus, "--device", "cpu");
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        AssertOneErrorLine(run, "checkpoint");
+    }
+
+    [TestCase("--keras-compat", "--level", "word")]
+    [TestCase("--bogus")]
+    [TestCase("--epochs", "0")]
+    [TestCase("--val-split", "1")]
+    [TestCase("--level", "byte")]
+    public void Bad_train_arguments_are_usage_errors(params string[] extra)
+    {
+        var run = CliRun.Of(["train", "--data", corpus, "--out", Path.Combine(directory, "x.s2s"), .. extra]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        AssertOneErrorLine(run, string.Empty);
+        Assert.That(File.Exists(Path.Combine(directory, "x.s2s")), Is.False);
+    }
+
+    [Test]
+    public void Model_shape_options_cannot_be_combined_with_resume()
+    {
+        var run = CliRun.Of(Tiny("train", "--data", corpus, "--epochs", "3", "--resume", Path.Combine(directory, "m.last.s2s"), "--out", Path.Combine(directory, "x.s2s")));
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        AssertOneErrorLine(run, "--resume");
+    }
+
+    [Test]
+    public void A_cancelled_run_stops_with_exit_code_130_and_saves_nothing()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        string path = Path.Combine(directory, "cancelled.s2s");
+
+        var run = CliRun.Of(cancelled.Token, Tiny("train", "--data", corpus, "--out", path));
+
+        Assert.That(run.ExitCode, Is.EqualTo(130), run.ToString());
+        Assert.That(run.Error, Does.Contain("cancelled"));
+        Assert.That(File.Exists(path), Is.False);
+    }
+
+    [Test]
+    public void Help_goes_to_standard_output_with_exit_code_0()
+    {
+        var run = CliRun.Of("train", "--help");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("--keras-compat").And.Contain("--resume"));
+    }
+
+    private static string[] Tiny(params string[] args) =>
+        [.. args, "--hidden", "8", "--embedding", args.Contains("--keras-compat") ? "0" : "4", "--batch", "8", "--device", "cpu"];
+
+    private static IEnumerable<string> ReversalPairs(int count)
+    {
+        var random = new Random(7);
+        for (int i = 0; i < count; i++)
+        {
+            string source = new(Enumerable.Range(0, random.Next(1, 6)).Select(_ => "abcdef"[random.Next(6)]).ToArray());
+            yield return string.Create(CultureInfo.InvariantCulture, $"{source}\t{new string(source.Reverse().ToArray())}");
+        }
+    }
+
+    private static void AssertOneErrorLine(CliRun run, string mentions)
+    {
+        Assert.That(run.ErrorLines, Has.Count.EqualTo(1), run.ToString());
+        Assert.That(run.ErrorLines[0], Does.StartWith("seq2seq: error: "));
+        Assert.That(run.ErrorLines[0], Does.Contain(mentions));
+        Assert.That(run.Error, Does.Not.Contain("   at "), "no stack trace");
+    }
+}
