@@ -18,14 +18,15 @@ internal static class CliApp
     /// <param name="stdout">Where results, help and progress go.</param>
     /// <param name="stderr">Where errors go.</param>
     /// <param name="interactive">Whether <paramref name="stdout"/> is a terminal (draws a live progress bar).</param>
+    /// <param name="stdin">Where <c>translate</c> reads sentences when none are given (nothing by default).</param>
     /// <param name="cancellationToken">Stops training or evaluation at the next batch (Ctrl+C).</param>
     /// <returns>The process exit code.</returns>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false, CancellationToken cancellationToken = default)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false, TextReader? stdin = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var context = new CliContext(stdout, stderr, interactive, cancellationToken);
+        var context = new CliContext(stdout, stderr, interactive, stdin ?? TextReader.Null, cancellationToken);
         RootCommand root = CreateRootCommand(context);
         ParseResult parsed = root.Parse(args);
         try
@@ -80,6 +81,9 @@ internal static class CliApp
             DevicesCommand.Create(context),
             new TrainCommand(context).Command,
             new EvalCommand(context).Command,
+            new TranslateCommand(context).Command,
+            new BenchCommand(context).Command,
+            new DemoCommand(context).Command,
         };
         return root;
     }

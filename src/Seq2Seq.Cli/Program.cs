@@ -19,6 +19,6 @@ internal static class Program
             cancellation.Cancel();
         };
 
-        return CliApp.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected, cancellation.Token);
+        return CliApp.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected, Console.In, cancellation.Token);
     }
 }

@@ -6,6 +6,8 @@ using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Evaluation;
+using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Training;
 
@@ -38,16 +40,19 @@ internal sealed class EvalCommand
     private readonly Option<bool> skipBadLines = CommonOptions.SkipBadLines();
     private readonly Option<string> device = CommonOptions.Device();
     private readonly Option<int> batch = CommonOptions.Batch();
-    private readonly Option<bool> json = new("--json") { Description = "Print one JSON object (loss, accuracy, pairs, tokens, ...) and nothing else." };
+    private readonly Option<bool> json = new("--json") { Description = "Print one JSON object (loss, accuracy, pairs, tokens, exact_match, chrf, bleu, ...) and nothing else." };
+    private readonly Option<int> beam = new("--beam") { Description = "Beam width of the decoding metrics; 1 is greedy.", DefaultValueFactory = _ => 1, HelpName = "K" };
+    private readonly Option<bool> noDecode = new("--no-decode") { Description = "Skip decoding: teacher-forced loss and accuracy only." };
 
     /// <summary>Creates the command.</summary>
     public EvalCommand(CliContext context)
     {
         this.context = context;
         CommonOptions.AtLeast(skip, 0);
-        Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy.")
+        CommonOptions.AtLeast(beam, 1);
+        Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy, then exact match, chrF and BLEU of its translations.")
         {
-            model, data, samples, skip, skipBadLines, device, batch, json,
+            model, data, samples, skip, skipBadLines, device, batch, beam, noDecode, json,
         };
         Command.SetAction(Run);
     }
@@ -111,13 +116,22 @@ internal sealed class EvalCommand
             Seconds = clock.Elapsed.TotalSeconds,
         };
 
-        // ---------------------------------------------------------------------------------------------------------
-        // EXTENSION POINT: decoding metrics. Translate dataset.Pairs[i].Source with the model's translator (greedy,
-        // or a future --beam K option declared beside --json above), then fill result with
-        //     result = result with { ExactMatch = ..., Chrf = ..., Bleu = ... };
-        // using Seq2Seq.Gpu.Evaluation.TranslationMetrics.Score(hypotheses, references). EvalResult already has the
-        // fields (left out of the JSON while null) and WriteHuman prints them when set.
-        // ---------------------------------------------------------------------------------------------------------
+        int beamWidth = parse.GetValue(beam);
+        if (!parse.GetValue(noDecode))
+        {
+            // Decoding metrics: the model's own step-by-step decoder on every pair (definitions in docs/inference.md).
+            using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = beamWidth });
+            var hypotheses = new List<string>(corpus.Pairs.Count);
+            foreach (var part in corpus.Pairs.Chunk(batchSize))
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                hypotheses.AddRange(translator.Translate(part.Select(p => p.Source).ToList()));
+            }
+
+            var scores = TranslationMetrics.Score(hypotheses, corpus.Pairs.Select(p => p.Target).ToList());
+            result = result with { ExactMatch = scores.ExactMatch, Chrf = scores.ChrF, Bleu = scores.Bleu, Beam = beamWidth, Seconds = clock.Elapsed.TotalSeconds };
+        }
+
         if (asJson)
         {
             context.Out.WriteLine(JsonSerializer.Serialize(result, Json));

@@ -41,15 +41,19 @@ internal sealed record EvalResult
     /// <summary>Wall time of the evaluation in seconds.</summary>
     public required double Seconds { get; init; }
 
-    /// <summary>Decoding metric (added later): share of pairs whose greedy or beam translation equals the reference.</summary>
+    /// <summary>share of pairs whose greedy or beam translation equals the reference.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? ExactMatch { get; init; }
 
-    /// <summary>Decoding metric (added later): corpus chrF of the translations.</summary>
+    /// <summary>corpus chrF of the translations.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Chrf { get; init; }
 
-    /// <summary>Decoding metric (added later): corpus BLEU of the translations.</summary>
+    /// <summary>corpus BLEU of the translations.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Bleu { get; init; }
+
+    /// <summary>Beam width of the decoding metrics (1 = greedy); null when decoding was skipped.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Beam { get; init; }
 }

@@ -9,11 +9,15 @@ public sealed record CliRun(int ExitCode, string Out, string Error)
     public static CliRun Of(params string[] args) => Of(CancellationToken.None, args);
 
     /// <summary>Runs the command line with captured output and a cancellation token.</summary>
-    public static CliRun Of(CancellationToken cancellationToken, params string[] args)
+    public static CliRun Of(CancellationToken cancellationToken, params string[] args) => WithInput(null, cancellationToken, args);
+
+    /// <summary>Runs the command line with <paramref name="input"/> as standard input.</summary>
+    public static CliRun WithInput(string? input, CancellationToken cancellationToken, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr, interactive: false, cancellationToken);
+        using var stdin = input is null ? null : new StringReader(input);
+        int code = CliApp.Run(args, stdout, stderr, interactive: false, stdin, cancellationToken);
         return new CliRun(code, stdout.ToString(), stderr.ToString());
     }
 

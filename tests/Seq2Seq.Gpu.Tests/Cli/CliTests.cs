@@ -72,8 +72,52 @@ public sealed class CliTests
             Assert.That(root.GetProperty("tokens").GetInt64(), Is.GreaterThan(Pairs));
             Assert.That(root.GetProperty("loss").GetDouble(), Is.GreaterThan(0).And.LessThan(10));
             Assert.That(root.GetProperty("accuracy").GetDouble(), Is.InRange(0.0, 1.0));
-            Assert.That(root.TryGetProperty("bleu", out _), Is.False, "decoding metrics are not computed yet");
+            Assert.That(root.GetProperty("exact_match").GetDouble(), Is.InRange(0.0, 1.0));
+            Assert.That(root.GetProperty("chrf").GetDouble(), Is.InRange(0.0, 100.0));
+            Assert.That(root.GetProperty("bleu").GetDouble(), Is.InRange(0.0, 100.0));
+            Assert.That(root.GetProperty("beam").GetInt32(), Is.EqualTo(1));
         });
+    }
+
+    [Test]
+    public void Translate_takes_arguments_or_a_pipe_and_prints_one_line_per_input()
+    {
+        var args = CliRun.Of("translate", "--model", model, "--device", "cpu", "abc", "ba");
+        var piped = CliRun.WithInput("abc\nba\n", CancellationToken.None, "translate", "--model", model, "--device", "cpu");
+        var nbest = CliRun.Of("translate", "--model", model, "--device", "cpu", "--beam", "3", "--nbest", "2", "abc");
+
+        Assert.That(args.ExitCode, Is.Zero, args.ToString());
+        Assert.That(args.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(2));
+        Assert.That(piped.ExitCode, Is.Zero, piped.ToString());
+        Assert.That(piped.Out, Is.EqualTo(args.Out), "a pipe gives what arguments give");
+        Assert.That(nbest.ExitCode, Is.Zero, nbest.ToString());
+        var lines = nbest.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines.Select(l => double.Parse(l.Split('\t')[0], CultureInfo.InvariantCulture)), Is.Ordered.Descending);
+    }
+
+    [Test]
+    public void Translate_rejects_an_nbest_wider_than_the_beam_and_a_missing_model()
+    {
+        var wide = CliRun.Of("translate", "--model", model, "--beam", "2", "--nbest", "3", "x");
+        Assert.That(wide.ExitCode, Is.EqualTo(2), wide.ToString());
+        AssertOneErrorLine(wide, "--nbest");
+
+        var missing = CliRun.Of("translate", "--model", Path.Combine(directory, "nope.s2s"), "--device", "cpu", "x");
+        Assert.That(missing.ExitCode, Is.EqualTo(1), missing.ToString());
+        AssertOneErrorLine(missing, "nope.s2s");
+    }
+
+    [Test]
+    public void Demo_trains_on_the_embedded_sample_and_translates_with_attribution()
+    {
+        var run = CliRun.Of("demo", "--device", "cpu", "--samples", "200", "--epochs", "1", "--hidden", "16");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("tatoeba.org"));
+        Assert.That(run.Out, Does.Contain("held-out"));
+        Assert.That(run.Out, Does.Contain("(reference: "));
+        Assert.That(run.Out, Does.Contain("exact match"));
     }
 
     [Test]

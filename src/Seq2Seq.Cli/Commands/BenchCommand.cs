@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using Seq2Seq.Gpu.Benchmarking;
+using Seq2Seq.Gpu.Devices;
+
+namespace Seq2Seq.Cli.Commands;
+
+/// <summary>
+/// <c>seq2seq bench</c>: a quick end-to-end measurement of a named configuration on synthetic data (warm-up, then
+/// N timed repetitions, medians): training step, forward pass, greedy decode step at batch 1 and 64, peak memory.
+/// </summary>
+internal sealed class BenchCommand
+{
+    private readonly CliContext context;
+    private readonly Option<string> config = new("--config") { Description = "Configuration: keras-char, word-medium, deepbench-lstm, or all.", DefaultValueFactory = _ => "keras-char", HelpName = "NAME" };
+    private readonly Option<int> steps = new("--steps") { Description = "Timed repetitions of each measurement (after 2 warm-up ones); medians are reported.", DefaultValueFactory = _ => 10, HelpName = "N" };
+    private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
+
+    /// <summary>Creates the command.</summary>
+    public BenchCommand(CliContext context)
+    {
+        this.context = context;
+        CommonOptions.AtLeast(steps, 1);
+        config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, device, json };
+        Command.SetAction(Run);
+    }
+
+    /// <summary>The System.CommandLine command.</summary>
+    public Command Command { get; }
+
+    private int Run(ParseResult parse)
+    {
+        bool asJson = parse.GetValue(json);
+        string name = parse.GetValue(config) ?? "keras-char";
+        var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context, quiet: asJson);
+        foreach (var c in configs)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var result = BenchmarkRunner.Run(dev, c, parse.GetValue(steps));
+            if (asJson)
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(result));
+            }
+            else
+            {
+                string decode = result.DecodeStepUsBatch1 is { } b1
+                    ? $"  decode {b1:N0} µs/step (batch 1), {result.DecodeStepUsBatch64:N0} µs/step (batch {c.Batch})"
+                    : string.Empty;
+                context.Out.WriteLine(
+                    $"{c.Name}: train step {result.TrainStepMs:N1} ms ({result.TrainTokensPerSecond:N0} tok/s), forward {result.ForwardMs:N1} ms{decode}, peak memory {Output.Format.Bytes(result.PeakMemoryBytes)} [{result.Kernels}]");
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Inference;
+using Seq2Seq.Gpu.Models;
+
+namespace Seq2Seq.Cli.Commands;
+
+/// <summary>
+/// <c>seq2seq translate</c>: translates the texts given as arguments, or, with none, standard input line by line,
+/// writing each translation as soon as it is made (so it can sit in a pipe). With <c>--nbest N</c> each input gets
+/// N lines <c>score&lt;TAB&gt;translation</c>. Warnings (a truncated input) go to standard error.
+/// </summary>
+internal sealed class TranslateCommand
+{
+    private readonly CliContext context;
+    private readonly Option<string> model = new("--model") { Description = "The model file (written by train).", Required = true, HelpName = "MODEL" };
+    private readonly Option<int> beam = new("--beam") { Description = "Beam width; 1 is greedy decoding.", DefaultValueFactory = _ => 1, HelpName = "K" };
+    private readonly Option<int> nbest = new("--nbest") { Description = "Hypotheses to print per input (at most the beam width), each as 'score<TAB>text'.", DefaultValueFactory = _ => 1, HelpName = "N" };
+    private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
+    private readonly Option<string> device = CommonOptions.Device();
+    private readonly Argument<string[]> texts = new("TEXT") { Description = "Sentences to translate; none: read standard input, one sentence a line.", Arity = ArgumentArity.ZeroOrMore };
+
+    /// <summary>Creates the command.</summary>
+    public TranslateCommand(CliContext context)
+    {
+        this.context = context;
+        CommonOptions.AtLeast(beam, 1);
+        CommonOptions.AtLeast(nbest, 1);
+        CommonOptions.AtLeast(maxLength, 1);
+        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, texts };
+        Command.SetAction(Run);
+    }
+
+    /// <summary>The System.CommandLine command.</summary>
+    public Command Command { get; }
+
+    private int Run(ParseResult parse)
+    {
+        int width = parse.GetValue(beam);
+        int n = parse.GetValue(nbest);
+        if (n > width)
+        {
+            throw CliException.Usage($"--nbest {n} is larger than --beam {width}");
+        }
+
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context, quiet: true);
+        using Seq2SeqModel m = Seq2SeqModel.Load(dev, parse.GetRequiredValue(model));
+        using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
+        var given = parse.GetValue(texts) ?? [];
+        IEnumerable<string> inputs = given.Length > 0 ? given : ReadLines(context.In);
+        foreach (string input in inputs)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            Translate(translator, input, n);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static IEnumerable<string> ReadLines(TextReader reader)
+    {
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
+
+    private void Translate(Translator translator, string input, int n)
+    {
+        var detail = translator.TranslateDetailed([input])[0];
+        if (detail.SourceTruncated)
+        {
+            context.Error.WriteLine($"seq2seq: warning: input longer than the model's {translator.MaxSourceLength} source tokens was truncated: {input}");
+        }
+
+        if (n == 1)
+        {
+            context.Out.WriteLine(detail.Text);
+        }
+        else
+        {
+            foreach (var hypothesis in translator.TranslateNBest(input, n))
+            {
+                context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");
+            }
+        }
+
+        context.Out.Flush();
+    }
+}
