@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine, in one go: the Gpu-tagged tests, `seq2seq bench --json` for every configuration, and the
+# PyTorch baseline; every result goes to $OUT/gpu-results.jsonl (one JSON object a line) and the logs beside it.
+# Prepared with benchmarks/pack-device.sh on a machine with .NET; needs only .device/ and python3 + torch here.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-/tmp/gpu-out}
+mkdir -p "$out"
+results="$out/gpu-results.jsonl"
+: > "$results"
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader | sed 's/^/# gpu: /' | tee "$out/gpu.txt"
+
+echo "== Gpu tests"
+bash .device/run.sh seq2seq devices
+bash .device/run.sh Seq2Seq.Gpu.Tests --filter "TestCategory=Gpu" > "$out/gpu-tests.log" 2>&1
+echo "gpu tests exit code: $?"
+tail -n 8 "$out/gpu-tests.log"
+
+echo "== seq2seq bench"
+bash .device/run.sh seq2seq bench --config all --device cuda --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+
+echo "== PyTorch baseline"
+python3 benchmarks/baselines/torch_seq2seq.py --config all --steps "${STEPS:-20}" --device cuda >> "$results"
+python3 benchmarks/baselines/torch_seq2seq.py --config keras-char --steps 5 --device cpu >> "$results" || true
+cat "$results"

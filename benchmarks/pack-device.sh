@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Packs the programs the GPU run needs into the ignored folder .device/ (see ../shared/device/pack.sh):
+# the seq2seq command (bench), the test program (Gpu tests) and the BenchmarkDotNet suites.
+# Then, with the device tool: run `bash benchmarks/gpu-run.sh` with carry [".device"].
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+../shared/device/pack.sh src/Seq2Seq.Cli/Seq2Seq.Cli.csproj tests/Seq2Seq.Gpu.Tests/Seq2Seq.Gpu.Tests.csproj
+# pack.sh names an app folder after its project, and run.sh looks for NAME/NAME.dll: the CLI's assembly is seq2seq.
+rm -rf .device/apps/seq2seq && mv .device/apps/Seq2Seq.Cli .device/apps/seq2seq
+echo "packed: $(ls .device/apps | tr '\n' ' ')"
