@@ -42,12 +42,10 @@ public static class LstmCellKernels
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
         {
             int b = e / hidden;
-            int j = e - (b * hidden);
-            int row = b * LstmGates.Count * hidden;
-            int zi = row + (LstmGates.Input * hidden) + j;
-            int zf = row + (LstmGates.Forget * hidden) + j;
-            int zg = row + (LstmGates.Cell * hidden) + j;
-            int zo = row + (LstmGates.Output * hidden) + j;
+            int zi = GateOffset(e, b, hidden, LstmGates.Input);
+            int zf = GateOffset(e, b, hidden, LstmGates.Forget);
+            int zg = GateOffset(e, b, hidden, LstmGates.Cell);
+            int zo = GateOffset(e, b, hidden, LstmGates.Output);
 
             float i = Activations.Sigmoid(gates[zi]);
             float f = Activations.Sigmoid(gates[zf]);
@@ -93,12 +91,10 @@ public static class LstmCellKernels
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
         {
             int b = e / hidden;
-            int j = e - (b * hidden);
-            int row = b * LstmGates.Count * hidden;
-            int zi = row + (LstmGates.Input * hidden) + j;
-            int zf = row + (LstmGates.Forget * hidden) + j;
-            int zg = row + (LstmGates.Cell * hidden) + j;
-            int zo = row + (LstmGates.Output * hidden) + j;
+            int zi = GateOffset(e, b, hidden, LstmGates.Input);
+            int zf = GateOffset(e, b, hidden, LstmGates.Forget);
+            int zg = GateOffset(e, b, hidden, LstmGates.Cell);
+            int zo = GateOffset(e, b, hidden, LstmGates.Output);
 
             float dh = dhCarry[e];
             if (hasExternal != 0)
@@ -132,4 +128,7 @@ public static class LstmCellKernels
             dhCarry[e] = 0f;
         }
     }
+
+    /// <summary>Offset in [B, 4H] of gate <paramref name="gate"/> of the unit at state offset e = b·H + j.</summary>
+    private static int GateOffset(int e, int b, int hidden, int gate) => (b * LstmGates.Count * hidden) + (gate * hidden) + (e - (b * hidden));
 }

@@ -47,24 +47,9 @@ public static class SoftmaxKernels
                 continue;
             }
 
-            float max = logits[row];
-            int best = 0;
-            for (int v = 1; v < vocab; v++)
-            {
-                float x = logits[row + v];
-                if (x > max)
-                {
-                    max = x;
-                    best = v;
-                }
-            }
-
-            float sum = 0f;
-            for (int v = 0; v < vocab; v++)
-            {
-                sum += XMath.Exp(logits[row + v] - max);
-            }
-
+            int best = RowArgmax(logits, row, vocab);
+            float max = logits[row + best];
+            float sum = SumExp(logits, row, vocab, max);
             rowLoss[n] = XMath.Log(sum) + max - logits[row + target];
             rowCorrect[n] = best == target ? 1f : 0f;
 
@@ -90,19 +75,8 @@ public static class SoftmaxKernels
         for (int n = LaunchChunk.Begin(thread, chunk); n < end; n++)
         {
             long row = (long)n * vocab;
-            float max = logits[row];
-            for (int v = 1; v < vocab; v++)
-            {
-                max = XMath.Max(max, logits[row + v]);
-            }
-
-            float sum = 0f;
-            for (int v = 0; v < vocab; v++)
-            {
-                sum += XMath.Exp(logits[row + v] - max);
-            }
-
-            float shift = max + XMath.Log(sum);
+            float max = logits[row + RowArgmax(logits, row, vocab)];
+            float shift = max + XMath.Log(SumExp(logits, row, vocab, max));
             for (int v = 0; v < vocab; v++)
             {
                 output[row + v] = logits[row + v] - shift;
@@ -122,20 +96,37 @@ public static class SoftmaxKernels
         int end = LaunchChunk.End(thread, chunk, rows);
         for (int n = LaunchChunk.Begin(thread, chunk); n < end; n++)
         {
-            long row = (long)n * vocab;
-            float max = logits[row];
-            int best = 0;
-            for (int v = 1; v < vocab; v++)
-            {
-                float x = logits[row + v];
-                if (x > max)
-                {
-                    max = x;
-                    best = v;
-                }
-            }
-
-            ids[n] = best;
+            ids[n] = RowArgmax(logits, (long)n * vocab, vocab);
         }
+    }
+
+    /// <summary>Index (within the row) of the row's largest value, the first on ties.</summary>
+    private static int RowArgmax(ArrayView<float> logits, long row, int vocab)
+    {
+        float max = logits[row];
+        int best = 0;
+        for (int v = 1; v < vocab; v++)
+        {
+            float x = logits[row + v];
+            if (x > max)
+            {
+                max = x;
+                best = v;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Σ_v e^(x_v - max) over one row.</summary>
+    private static float SumExp(ArrayView<float> logits, long row, int vocab, float max)
+    {
+        float sum = 0f;
+        for (int v = 0; v < vocab; v++)
+        {
+            sum += XMath.Exp(logits[row + v] - max);
+        }
+
+        return sum;
     }
 }
