@@ -1,0 +1,54 @@
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Compute.Host;
+
+/// <summary>
+/// The loops of every host operation for one instruction set, over raw pointers and a range of rows, columns or
+/// elements; <see cref="HostKernels"/> validates arguments, pins memory and splits the work between threads.
+/// Implemented once, generically, by <see cref="SimdBackend{TS, TV}"/>.
+/// </summary>
+internal abstract unsafe class HostBackend
+{
+    /// <summary>Floats a vector holds.</summary>
+    public abstract int Width { get; }
+
+    /// <summary>The whole matrix product, threaded internally.</summary>
+    public abstract void MatMul(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads);
+
+    /// <summary>Rows [row0, row1) of the gather (ids already checked).</summary>
+    public abstract void Gather(int* ids, float* table, float* bias, float* output, int row0, int row1, int width);
+
+    /// <summary>Columns [col0, col1) of the scatter-add, every row in order (ids already checked).</summary>
+    public abstract void ScatterAdd(int* ids, float* gradOutput, float* gradTable, int rows, int width, int col0, int col1);
+
+    /// <summary>Columns [col0, col1) of the column sum.</summary>
+    public abstract void ColumnSum(float* input, float* output, int rows, int cols, int col0, int col1, bool accumulate);
+
+    /// <summary>Batch rows [b0, b1) of the LSTM forward step.</summary>
+    public abstract void LstmForward(float* gates, float* cPrev, float* hPrev, float* cNext, float* hNext, int* mask, int b0, int b1, int hidden);
+
+    /// <summary>Batch rows [b0, b1) of the LSTM backward step.</summary>
+    public abstract void LstmBackward(
+        float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden);
+
+    /// <summary>Rows [row0, row1) of the fused cross-entropy (targets already checked).</summary>
+    public abstract void CrossEntropy(float* logits, int* targets, float* rowLoss, float* rowCorrect, int row0, int row1, int vocab, float scale);
+
+    /// <summary>Rows [row0, row1) of the log-softmax.</summary>
+    public abstract void LogSoftmax(float* logits, float* output, int row0, int row1, int vocab);
+
+    /// <summary>Rows [row0, row1) of the argmax.</summary>
+    public abstract void Argmax(float* logits, int* ids, int row0, int row1, int vocab);
+
+    /// <summary>RMSprop over <paramref name="count"/> parameters.</summary>
+    public abstract void RmsProp(float* weights, float* gradients, float* meanSquare, int count, float learningRate, float rho, float epsilon, float gradScale);
+
+    /// <summary>Adam over <paramref name="count"/> parameters.</summary>
+    public abstract void Adam(float* weights, float* gradients, float* firstMoment, float* secondMoment, int count, AdamStep step);
+
+    /// <summary><c>data *= factor</c> over <paramref name="count"/> elements.</summary>
+    public abstract void Scale(float* data, int count, float factor);
+
+    /// <summary>Σ x (or Σ x²) of <paramref name="count"/> elements in double.</summary>
+    public abstract double Sum(float* data, int count, bool squares);
+}

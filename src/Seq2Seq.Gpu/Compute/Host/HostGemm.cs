@@ -1,0 +1,543 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Compute.Host;
+
+/// <summary>
+/// The host matrix product <c>C[M, N] (=|+=) op(A)·op(B) (+ bias)</c> (see <see cref="MatMulShape"/>).
+/// <para>
+/// A register-blocked micro-kernel computes a tile of <see cref="Mr"/> rows × two vectors of columns of C with twelve
+/// FMA accumulators, broadcasting elements of a packed A micro-panel ([KC][6], contiguous) and loading rows of a packed
+/// B micro-panel ([KC][NR], contiguous). The reduced dimension is blocked by <see cref="Kc"/> so that a B micro-panel
+/// (16 KB) stays in L1 while it is swept over a task's row blocks.
+/// </para>
+/// <para>
+/// Packing handles every layout, so the micro-kernel sees one: A is packed per task and K block when the task spans all
+/// of N, otherwise once for the whole product (so that tasks splitting N do not pack it again); a transposed B is
+/// packed once with 8×8 block transposes; a non-transposed B is packed per task and K block, reading whole row
+/// segments (rows N floats apart are often 4 KB apart, which defeats both the L1 and the prefetchers when read in
+/// place). Rows past M and columns past N are zero-padded, and edge tiles are stored through a scratch tile.
+/// </para>
+/// <para>
+/// Work is split into tasks of (row-block group × panel group), run with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
+/// Every element of C is computed by exactly the same sequence of operations whatever the partition, so the result
+/// does not depend on the number of threads (no K split, no atomics).
+/// </para>
+/// </summary>
+/// <typeparam name="TS">The instruction set.</typeparam>
+/// <typeparam name="TV">Its vector type.</typeparam>
+[SuppressMessage("Design", "CA1000:Do not declare static members on generic types", Justification = "Specialised per instruction set.")]
+internal static unsafe class HostGemm<TS, TV>
+    where TS : struct, ISimd<TV>
+    where TV : unmanaged
+{
+    /// <summary>Rows of the micro-tile.</summary>
+    public const int Mr = 6;
+
+    /// <summary>Most row blocks in a task (96 rows).</summary>
+    private const int MaxRowBlocksPerTask = 16;
+
+    /// <summary>Most panels in a task: a packed B block of 16 × KC × NR floats is 256 KB.</summary>
+    private const int MaxPanelsPerTask = 16;
+
+    /// <summary>Products below this many flops run on the calling thread.</summary>
+    private const long ParallelFlops = 1L << 21;
+
+    /// <summary>Columns of the micro-tile (two vectors).</summary>
+    public static int Nr => 2 * TS.Width;
+
+    /// <summary>Depth of a K block: a B micro-panel of KC × NR floats is 16 KB.</summary>
+    public static int Kc => 2048 / TS.Width;
+
+    /// <summary>Computes the product on up to <paramref name="maxThreads"/> threads.</summary>
+    public static void Run(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads)
+    {
+        int m = shape.M;
+        int n = shape.N;
+        int k = shape.K;
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0)
+        {
+            InitializeWithoutProduct(bias, c, shape);
+            return;
+        }
+
+        long flops = 2L * m * n * k;
+        int threads = flops < ParallelFlops ? 1 : Math.Max(1, maxThreads);
+        var job = new GemmJob(a, b, bias, c, shape, threads);
+        float[]? rentedA = null;
+        float[]? rentedB = null;
+        try
+        {
+            if (job.PacksAOnce)
+            {
+                rentedA = ArrayPool<float>.Shared.Rent(checked((job.RowBlocks * Mr * k) + 16));
+            }
+
+            if (job.PacksBOnce)
+            {
+                rentedB = ArrayPool<float>.Shared.Rent(checked((job.Panels * Nr * k) + 16));
+            }
+
+            fixed (float* pa = rentedA, pb = rentedB)
+            {
+                job.SetPacked(Align(pa), Align(pb));
+                long packed = (job.PacksAOnce ? (long)m * k : 0) + (job.PacksBOnce ? (long)n * k : 0);
+                RunTasks(job.PackUnits, packed >= 1 << 16 ? threads : 1, job.Pack);
+                RunTasks(job.TaskCount, threads, job.RunTask);
+            }
+        }
+        finally
+        {
+            if (rentedA is not null)
+            {
+                ArrayPool<float>.Shared.Return(rentedA);
+            }
+
+            if (rentedB is not null)
+            {
+                ArrayPool<float>.Shared.Return(rentedB);
+            }
+        }
+    }
+
+    private static float* Align(float* pointer) => pointer == null ? null : (float*)(((nint)pointer + 63) & ~(nint)63);
+
+    private static void RunTasks(int count, int threads, Action<int> body)
+    {
+        if (threads <= 1 || count <= 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+    }
+
+    private static void InitializeWithoutProduct(float* bias, float* c, MatMulShape shape)
+    {
+        for (int i = 0; i < shape.M; i++)
+        {
+            float* row = c + ((nint)i * shape.N);
+            for (int j = 0; j < shape.N; j++)
+            {
+                float value = shape.Accumulate != 0 ? row[j] : 0f;
+                row[j] = bias != null ? value + bias[j] : value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// C[6, 2W] tile: acc = Σ_k A(r, k)·B(k, :) over <paramref name="kc"/> steps, then c = (load ? c + acc : acc) (+ bias).
+    /// A is a packed micro-panel [kc][6], B a packed micro-panel [kc][2W].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Micro(int kc, float* a, float* b, float* c, nint ldc, float* bias, bool load)
+    {
+        int w = TS.Width;
+        int nr = 2 * w;
+        TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero;
+        TV c30 = TS.Zero, c31 = TS.Zero, c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero;
+        for (int kk = 0; kk < kc; kk++)
+        {
+            TV b0 = TS.Load(b);
+            TV b1 = TS.Load(b + w);
+            TV x = TS.Splat(a[0]);
+            c00 = TS.MultiplyAdd(x, b0, c00);
+            c01 = TS.MultiplyAdd(x, b1, c01);
+            x = TS.Splat(a[1]);
+            c10 = TS.MultiplyAdd(x, b0, c10);
+            c11 = TS.MultiplyAdd(x, b1, c11);
+            x = TS.Splat(a[2]);
+            c20 = TS.MultiplyAdd(x, b0, c20);
+            c21 = TS.MultiplyAdd(x, b1, c21);
+            x = TS.Splat(a[3]);
+            c30 = TS.MultiplyAdd(x, b0, c30);
+            c31 = TS.MultiplyAdd(x, b1, c31);
+            x = TS.Splat(a[4]);
+            c40 = TS.MultiplyAdd(x, b0, c40);
+            c41 = TS.MultiplyAdd(x, b1, c41);
+            x = TS.Splat(a[5]);
+            c50 = TS.MultiplyAdd(x, b0, c50);
+            c51 = TS.MultiplyAdd(x, b1, c51);
+            a += Mr;
+            b += nr;
+        }
+
+        Finish(c, c00, c01, bias, load);
+        Finish(c + ldc, c10, c11, bias, load);
+        Finish(c + (2 * ldc), c20, c21, bias, load);
+        Finish(c + (3 * ldc), c30, c31, bias, load);
+        Finish(c + (4 * ldc), c40, c41, bias, load);
+        Finish(c + (5 * ldc), c50, c51, bias, load);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(float* c, TV acc0, TV acc1, float* bias, bool load)
+    {
+        int w = TS.Width;
+        if (load)
+        {
+            acc0 = TS.Add(TS.Load(c), acc0);
+            acc1 = TS.Add(TS.Load(c + w), acc1);
+        }
+
+        if (bias != null)
+        {
+            acc0 = TS.Add(acc0, TS.Load(bias));
+            acc1 = TS.Add(acc1, TS.Load(bias + w));
+        }
+
+        TS.Store(c, acc0);
+        TS.Store(c + w, acc1);
+    }
+
+    /// <summary>One product's operands and its partition into tasks.</summary>
+    private sealed class GemmJob
+    {
+        /// <summary>Row blocks a packing unit of A covers.</summary>
+        private const int RowBlocksPerPackUnit = 4;
+
+        /// <summary>Panels a packing unit of B covers.</summary>
+        private const int PanelsPerPackUnit = 4;
+
+        private readonly float* a;
+        private readonly float* b;
+        private readonly float* bias;
+        private readonly float* c;
+        private readonly int m;
+        private readonly int n;
+        private readonly int k;
+        private readonly bool transposeA;
+        private readonly bool accumulate;
+        private readonly int rowsPerTask;
+        private readonly int panelsPerTask;
+        private readonly int panelGroups;
+        private readonly int aPackUnits;
+        private float* aPacked;
+        private float* bPacked;
+
+        public GemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads)
+        {
+            this.a = a;
+            this.b = b;
+            this.bias = bias;
+            this.c = c;
+            m = shape.M;
+            n = shape.N;
+            k = shape.K;
+            transposeA = shape.TransposeA != 0;
+            accumulate = shape.Accumulate != 0;
+            Panels = Count(n, Nr);
+            RowBlocks = Count(m, Mr);
+
+            // Tasks as large as the cache blocking allows; split further (the larger side of a task first) until every
+            // thread has at least two, then even out the groups.
+            int rowGroups = Count(RowBlocks, MaxRowBlocksPerTask);
+            int columnGroups = Count(Panels, MaxPanelsPerTask);
+            while (threads > 1 && rowGroups * columnGroups < 2 * threads && (rowGroups < RowBlocks || columnGroups < Panels))
+            {
+                bool splitRows = columnGroups == Panels ||
+                    (rowGroups < RowBlocks && Count(RowBlocks, rowGroups) * Mr >= Count(Panels, columnGroups) * Nr);
+                if (splitRows)
+                {
+                    rowGroups++;
+                }
+                else
+                {
+                    columnGroups++;
+                }
+            }
+
+            int rg = Count(RowBlocks, rowGroups);
+            int pg = Count(Panels, columnGroups);
+            rowsPerTask = rg;
+            panelsPerTask = pg;
+            panelGroups = Count(Panels, pg);
+            TaskCount = Count(RowBlocks, rg) * panelGroups;
+            PacksAOnce = panelGroups > 1;
+            PacksBOnce = shape.TransposeB != 0;
+            aPackUnits = PacksAOnce ? Count(RowBlocks, RowBlocksPerPackUnit) : 0;
+            PackUnits = aPackUnits + (PacksBOnce ? Count(Panels, PanelsPerPackUnit) : 0);
+        }
+
+        public int Panels { get; }
+
+        public int RowBlocks { get; }
+
+        public int TaskCount { get; }
+
+        /// <summary>Whether A is packed once for the whole product (several tasks share its rows).</summary>
+        public bool PacksAOnce { get; }
+
+        /// <summary>Whether B is packed once for the whole product (it is transposed).</summary>
+        public bool PacksBOnce { get; }
+
+        /// <summary>Units of the packing phase.</summary>
+        public int PackUnits { get; }
+
+        public void SetPacked(float* packedA, float* packedB)
+        {
+            aPacked = packedA;
+            bPacked = packedB;
+        }
+
+        /// <summary>Packing unit u: a group of row blocks of A ([rb][K][6]) or of panels of a transposed B ([p][K][NR]).</summary>
+        public void Pack(int unit)
+        {
+            if (unit < aPackUnits)
+            {
+                int rb0 = unit * RowBlocksPerPackUnit;
+                int rb1 = Math.Min(RowBlocks, rb0 + RowBlocksPerPackUnit);
+                PackA(aPacked + ((nint)rb0 * Mr * k), rb0, rb1, 0, k);
+                return;
+            }
+
+            int p0 = (unit - aPackUnits) * PanelsPerPackUnit;
+            int p1 = Math.Min(Panels, p0 + PanelsPerPackUnit);
+            for (int p = p0; p < p1; p++)
+            {
+                PackTransposedB(bPacked + ((nint)p * k * Nr), p);
+            }
+        }
+
+        /// <summary>Computes one task's tiles of C.</summary>
+        [SkipLocalsInit]
+        public void RunTask(int task)
+        {
+            int nr = Nr;
+            int kcMax = Kc;
+            int rgIndex = task / panelGroups;
+            int pgIndex = task - (rgIndex * panelGroups);
+            int rb0 = rgIndex * rowsPerTask;
+            int rb1 = Math.Min(RowBlocks, rb0 + rowsPerTask);
+            int p0 = pgIndex * panelsPerTask;
+            int p1 = Math.Min(Panels, p0 + panelsPerTask);
+
+            float* tile = stackalloc float[Mr * 32];
+            int aLength = PacksAOnce ? 0 : rowsPerTask * Mr * kcMax;
+            int bLength = PacksBOnce ? 0 : panelsPerTask * kcMax * nr;
+            float[] rented = ArrayPool<float>.Shared.Rent(aLength + bLength + 32);
+            try
+            {
+                fixed (float* scratch = rented)
+                {
+                    float* aBlock = Align(scratch);
+                    float* bBlock = Align(aBlock + aLength);
+                    for (int k0 = 0; k0 < k; k0 += kcMax)
+                    {
+                        int kc = Math.Min(kcMax, k - k0);
+                        bool first = k0 == 0;
+                        bool load = accumulate || !first;
+                        float* biasBlock = first ? bias : null;
+                        if (!PacksAOnce)
+                        {
+                            PackA(aBlock, rb0, rb1, k0, kc);
+                        }
+
+                        if (!PacksBOnce)
+                        {
+                            PackBBlock(bBlock, p0, p1, k0, kc);
+                        }
+
+                        for (int p = p0; p < p1; p++)
+                        {
+                            int n0 = p * nr;
+                            int cols = Math.Min(nr, n - n0);
+                            float* bp = PacksBOnce
+                                ? bPacked + ((nint)p * k * nr) + ((nint)k0 * nr)
+                                : bBlock + ((nint)(p - p0) * kc * nr);
+                            for (int rb = rb0; rb < rb1; rb++)
+                            {
+                                int m0 = rb * Mr;
+                                int rows = Math.Min(Mr, m - m0);
+                                float* ap = PacksAOnce
+                                    ? aPacked + ((nint)rb * Mr * k) + ((nint)k0 * Mr)
+                                    : aBlock + ((nint)(rb - rb0) * Mr * kc);
+                                float* cp = c + ((nint)m0 * n) + n0;
+                                if (rows == Mr && cols == nr)
+                                {
+                                    Micro(kc, ap, bp, cp, n, biasBlock == null ? null : biasBlock + n0, load);
+                                    continue;
+                                }
+
+                                // Edge tile: computed into a scratch tile, then only its valid part is stored.
+                                Micro(kc, ap, bp, tile, nr, null, false);
+                                for (int i = 0; i < rows; i++)
+                                {
+                                    float* crow = cp + ((nint)i * n);
+                                    float* trow = tile + (i * nr);
+                                    for (int j = 0; j < cols; j++)
+                                    {
+                                        float value = load ? crow[j] + trow[j] : trow[j];
+                                        crow[j] = biasBlock != null ? value + biasBlock[n0 + j] : value;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+
+        private static int Count(int items, int group) => (items + group - 1) / group;
+
+        /// <summary>
+        /// Packs row blocks [rb0, rb1) × columns [k0, k0 + kc) of op(A) as consecutive micro-panels [kc][6] (the block of
+        /// rb at dst + (rb - rb0)·6·kc), rows past M zero.
+        /// </summary>
+        private void PackA(float* dst, int rb0, int rb1, int k0, int kc)
+        {
+            for (int rb = rb0; rb < rb1; rb++)
+            {
+                int m0 = rb * Mr;
+                int rows = Math.Min(Mr, m - m0);
+                float* panel = dst + ((nint)(rb - rb0) * Mr * kc);
+                if (transposeA)
+                {
+                    // A stored [K, M]: the six values of one k are contiguous.
+                    float* src = a + ((nint)k0 * m) + m0;
+                    if (rows == Mr)
+                    {
+                        // Four floats as a vector, two as a long.
+                        for (int kk = 0; kk < kc; kk++, src += m, panel += Mr)
+                        {
+                            Vector128.Store(Vector128.Load(src), panel);
+                            *(long*)(panel + 4) = *(long*)(src + 4);
+                        }
+
+                        continue;
+                    }
+
+                    for (int kk = 0; kk < kc; kk++, src += m, panel += Mr)
+                    {
+                        for (int r = 0; r < Mr; r++)
+                        {
+                            panel[r] = r < rows ? src[r] : 0f;
+                        }
+                    }
+                }
+                else if (rows == Mr)
+                {
+                    float* s0 = a + ((nint)m0 * k) + k0;
+                    float* s1 = s0 + k;
+                    float* s2 = s1 + k;
+                    float* s3 = s2 + k;
+                    float* s4 = s3 + k;
+                    float* s5 = s4 + k;
+                    for (int kk = 0; kk < kc; kk++, panel += Mr)
+                    {
+                        panel[0] = s0[kk];
+                        panel[1] = s1[kk];
+                        panel[2] = s2[kk];
+                        panel[3] = s3[kk];
+                        panel[4] = s4[kk];
+                        panel[5] = s5[kk];
+                    }
+                }
+                else
+                {
+                    for (int r = 0; r < Mr; r++)
+                    {
+                        float* src = a + ((nint)(m0 + r) * k) + k0;
+                        for (int kk = 0; kk < kc; kk++)
+                        {
+                            panel[(kk * Mr) + r] = r < rows ? src[kk] : 0f;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Packs panel p of a transposed B (stored [N, K]) as [K][NR], zero columns past N.</summary>
+        private void PackTransposedB(float* dst, int p)
+        {
+            int nr = Nr;
+            int n0 = p * nr;
+            int cols = Math.Min(nr, n - n0);
+            for (int j0 = 0; j0 < nr; j0 += 8)
+            {
+                if (j0 + 8 <= cols)
+                {
+                    // Column j of the panel is row n0 + j of B, contiguous in k: 8×8 block transposes.
+                    float* src = b + ((nint)(n0 + j0) * k);
+                    int kk = 0;
+                    for (; kk + 8 <= k; kk += 8)
+                    {
+                        TS.Transpose8x8(src + kk, k, dst + ((nint)kk * nr) + j0, nr);
+                    }
+
+                    for (; kk < k; kk++)
+                    {
+                        for (int j = 0; j < 8; j++)
+                        {
+                            dst[((nint)kk * nr) + j0 + j] = src[((nint)j * k) + kk];
+                        }
+                    }
+
+                    continue;
+                }
+
+                for (int j = j0; j < j0 + 8; j++)
+                {
+                    float* src = b + ((nint)(n0 + j) * k);
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        dst[((nint)kk * nr) + j] = j < cols ? src[kk] : 0f;
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// Packs rows [k0, k0 + kc) of panels [p0, p1) of a non-transposed B as consecutive micro-panels [kc][NR] (panel p
+        /// at dst + (p - p0)·kc·NR), zero columns past N; each row of B is read as one contiguous segment.
+        /// </summary>
+        private void PackBBlock(float* dst, int p0, int p1, int k0, int kc)
+        {
+            int nr = Nr;
+            int w = TS.Width;
+            int n0 = p0 * nr;
+            int fullPanels = Math.Min(p1, n / nr) - p0;
+            int panelStride = kc * nr;
+            float* row = b + ((nint)k0 * n) + n0;
+            for (int kk = 0; kk < kc; kk++, row += n)
+            {
+                float* d = dst + ((nint)kk * nr);
+                int p = 0;
+                for (; p < fullPanels; p++, d += panelStride)
+                {
+                    float* s = row + (p * nr);
+                    TS.Store(d, TS.Load(s));
+                    TS.Store(d + w, TS.Load(s + w));
+                }
+
+                if (p < p1 - p0)
+                {
+                    // The last panel, past the end of N.
+                    int cols = n - n0 - (p * nr);
+                    float* s = row + (p * nr);
+                    for (int j = 0; j < nr; j++)
+                    {
+                        d[j] = j < cols ? s[j] : 0f;
+                    }
+                }
+            }
+        }
+    }
+}

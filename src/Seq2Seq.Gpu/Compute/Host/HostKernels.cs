@@ -1,0 +1,512 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Compute.Host;
+
+/// <summary>
+/// Every operation of <see cref="DeviceOps"/>, written for the CPU: the same argument meanings, the same = / +=
+/// behaviour, masks, padding targets and tie-breaking, over host memory (for instance the buffers of ILGPU's CPU
+/// accelerator). Loops are vectorised with one <see cref="HostInstructionSet"/> and the large ones are split across up
+/// to <see cref="MaxDegreeOfParallelism"/> threads. Results are deterministic for a given instruction set, and do not
+/// depend on the number of threads: work is partitioned so that every output element is computed by the same
+/// operations in the same order (no atomics, fixed-size chunks for reductions).
+/// <para>
+/// Optional inputs (a bias, a mask, an external gradient) are passed as an empty span when absent. Spans may be longer
+/// than the shape needs (the leading part is used), never shorter: that is a <see cref="ShapeException"/>, as are ids
+/// and targets outside their table or vocabulary. Instances are immutable and thread-safe.
+/// </para>
+/// </summary>
+public sealed unsafe class HostKernels
+{
+    /// <summary>Element-wise work is split into chunks of this many elements (a multiple of every vector width).</summary>
+    private const int ElementGrain = 1 << 14;
+
+    /// <summary>Elements of transcendental-heavy row work (LSTM cell, softmax rows) per chunk.</summary>
+    private const int RowWorkGrain = 1 << 12;
+
+    private readonly HostBackend backend;
+
+    /// <summary>Creates kernels for the best instruction set of this machine on all its cores.</summary>
+    public HostKernels()
+        : this(BestSupported, Environment.ProcessorCount)
+    {
+    }
+
+    /// <summary>Creates kernels for a chosen instruction set and thread count.</summary>
+    /// <param name="instructionSet">The vector path; it must be supported by this machine (see <see cref="IsSupported"/>).</param>
+    /// <param name="maxDegreeOfParallelism">Most threads an operation uses; 1 runs everything on the calling thread.</param>
+    /// <exception cref="PlatformNotSupportedException">The machine lacks <paramref name="instructionSet"/>.</exception>
+    public HostKernels(HostInstructionSet instructionSet, int maxDegreeOfParallelism)
+        : this(instructionSet, maxDegreeOfParallelism, allowEmulation: false)
+    {
+    }
+
+    /// <summary>
+    /// Test hook: with <paramref name="allowEmulation"/> an unsupported vector width runs on .NET's software
+    /// emulation of it (slow, but the same code path), so its logic can be tested on any machine.
+    /// </summary>
+    internal HostKernels(HostInstructionSet instructionSet, int maxDegreeOfParallelism, bool allowEmulation)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, 1);
+        if (!allowEmulation && !IsSupported(instructionSet))
+        {
+            throw new PlatformNotSupportedException($"the host instruction set {instructionSet} is not supported by this processor (best: {BestSupported})");
+        }
+
+        backend = instructionSet switch
+        {
+            HostInstructionSet.Avx512 => new SimdBackend<SimdAvx512, Vector512<float>>(),
+            HostInstructionSet.Avx2 => new SimdBackend<SimdAvx2, Vector256<float>>(),
+            HostInstructionSet.Portable => new SimdBackend<SimdPortable, Vector128<float>>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(instructionSet), instructionSet, "unknown instruction set"),
+        };
+        InstructionSet = instructionSet;
+        MaxDegreeOfParallelism = maxDegreeOfParallelism;
+    }
+
+    /// <summary>The fastest instruction set this machine supports (AVX-512 only where .NET considers it fast).</summary>
+    public static HostInstructionSet BestSupported =>
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? HostInstructionSet.Avx512
+        : IsSupported(HostInstructionSet.Avx2) ? HostInstructionSet.Avx2
+        : HostInstructionSet.Portable;
+
+    /// <summary>The vector path this instance runs.</summary>
+    public HostInstructionSet InstructionSet { get; }
+
+    /// <summary>Most threads one operation uses.</summary>
+    public int MaxDegreeOfParallelism { get; }
+
+    /// <summary>Floats per vector of <see cref="InstructionSet"/>.</summary>
+    public int VectorWidth => backend.Width;
+
+    /// <summary>Whether this processor can run <paramref name="instructionSet"/>.</summary>
+    public static bool IsSupported(HostInstructionSet instructionSet) => instructionSet switch
+    {
+        HostInstructionSet.Avx512 => Avx512F.IsSupported,
+        HostInstructionSet.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        HostInstructionSet.Portable => true,
+        _ => false,
+    };
+
+    /// <summary><c>output[n, :] = table[ids[n], :] (+ bias)</c>; table [V, width] with V = table.Length / width; bias [width] or empty.</summary>
+    public void Gather(ReadOnlySpan<int> ids, ReadOnlySpan<float> table, ReadOnlySpan<float> bias, Span<float> output, int rows, int width)
+    {
+        RequireNonNegative(rows, width, "gather");
+        Require(ids.Length, rows, "gather ids");
+        Require(output.Length, (long)rows * width, "gather output");
+        if (!bias.IsEmpty)
+        {
+            Require(bias.Length, width, "gather bias");
+        }
+
+        CheckIds(ids[..rows], width == 0 ? int.MaxValue : table.Length / width, "gather");
+        if (rows == 0 || width == 0)
+        {
+            return;
+        }
+
+        fixed (int* pi = ids)
+        fixed (float* pt = table, pb = bias, po = output)
+        {
+            int* ip = pi;
+            float* tp = pt, bp = pb, op = po;
+            ForRanges(rows, Grain(width, ElementGrain), (r0, r1) => backend.Gather(ip, tp, bp, op, r0, r1, width));
+        }
+    }
+
+    /// <summary><c>gradTable[ids[n], :] += gradOutput[n, :]</c> for n in order (repeated ids add up, deterministically).</summary>
+    public void ScatterAdd(ReadOnlySpan<int> ids, ReadOnlySpan<float> gradOutput, Span<float> gradTable, int rows, int width)
+    {
+        RequireNonNegative(rows, width, "scatter");
+        Require(ids.Length, rows, "scatter ids");
+        Require(gradOutput.Length, (long)rows * width, "scatter gradient");
+        CheckIds(ids[..rows], width == 0 ? int.MaxValue : gradTable.Length / width, "scatter");
+        if (rows == 0 || width == 0)
+        {
+            return;
+        }
+
+        fixed (int* pi = ids)
+        fixed (float* pg = gradOutput, pt = gradTable)
+        {
+            int* ip = pi;
+            float* gp = pg, tp = pt;
+
+            // Split by columns: each column still adds its rows in order.
+            ForRanges(width, ColumnGrain(rows, width), (c0, c1) => backend.ScatterAdd(ip, gp, tp, rows, width, c0, c1));
+        }
+    }
+
+    /// <summary><c>C (=|+=) op(A)·op(B) (+ bias)</c> as described by <paramref name="shape"/>; bias [N], given exactly when the shape says HasBias.</summary>
+    public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape)
+    {
+        if (shape.M < 0 || shape.N < 0 || shape.K < 0)
+        {
+            throw new ShapeException($"matrix product with negative size: {shape}");
+        }
+
+        Require(a.Length, (long)shape.M * shape.K, $"A of {shape}");
+        Require(b.Length, (long)shape.K * shape.N, $"B of {shape}");
+        Require(c.Length, (long)shape.M * shape.N, $"C of {shape}");
+        if (shape.HasBias != 0)
+        {
+            Require(bias.Length, shape.N, $"bias of {shape}");
+        }
+        else if (!bias.IsEmpty)
+        {
+            throw new ShapeException($"{shape}: a bias is given but the shape does not say HasBias");
+        }
+
+        if (shape.M == 0 || shape.N == 0)
+        {
+            return;
+        }
+
+        var cUsed = c[..(shape.M * shape.N)];
+        if (cUsed.Overlaps(a[..(shape.M * shape.K)]) || cUsed.Overlaps(b[..(shape.K * shape.N)]) || (shape.HasBias != 0 && cUsed.Overlaps(bias[..shape.N])))
+        {
+            throw new ShapeException($"{shape}: C overlaps an input");
+        }
+
+        fixed (float* pa = a, pb = b, pbias = bias, pc = c)
+        {
+            backend.MatMul(pa, pb, shape.HasBias != 0 ? pbias : null, pc, shape, MaxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary><c>output[j] (=|+=) Σ_n input[n, j]</c>; input [rows, cols], rows summed in order.</summary>
+    public void ColumnSum(ReadOnlySpan<float> input, Span<float> output, int rows, int cols, bool accumulate)
+    {
+        RequireNonNegative(rows, cols, "column sum");
+        Require(input.Length, (long)rows * cols, "column-sum input");
+        Require(output.Length, cols, "column-sum output");
+        if (cols == 0)
+        {
+            return;
+        }
+
+        fixed (float* pin = input, pout = output)
+        {
+            float* ip = pin, op = pout;
+            ForRanges(cols, ColumnGrain(rows, cols), (c0, c1) => backend.ColumnSum(ip, op, rows, cols, c0, c1, accumulate));
+        }
+    }
+
+    /// <summary>
+    /// One fused LSTM step, as <see cref="LstmCellKernels.Forward"/>: gates [B, 4H] in: pre-activations, out: i, f, g, o;
+    /// cPrev, hPrev [B, H] read; cNext, hNext [B, H] assigned; mask [B] or empty (a row with mask 0 keeps its state).
+    /// </summary>
+    public void LstmForward(
+        Span<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> hPrev, Span<float> cNext, Span<float> hNext, ReadOnlySpan<int> mask, int batch, int hidden)
+    {
+        RequireNonNegative(batch, hidden, "LSTM");
+        long state = (long)batch * hidden;
+        Require(gates.Length, state * LstmGates.Count, "LSTM gates");
+        Require(cPrev.Length, state, "LSTM c_prev");
+        Require(hPrev.Length, state, "LSTM h_prev");
+        Require(cNext.Length, state, "LSTM c_next");
+        Require(hNext.Length, state, "LSTM h_next");
+        if (!mask.IsEmpty)
+        {
+            Require(mask.Length, batch, "LSTM mask");
+        }
+
+        if (state == 0)
+        {
+            return;
+        }
+
+        fixed (float* pg = gates, pcp = cPrev, php = hPrev, pcn = cNext, phn = hNext)
+        fixed (int* pm = mask)
+        {
+            float* g = pg, cp = pcp, hp = php, cn = pcn, hn = phn;
+            int* m = pm;
+            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.LstmForward(g, cp, hp, cn, hn, m, b0, b1, hidden));
+        }
+    }
+
+    /// <summary>
+    /// One fused LSTM backward step, as <see cref="LstmCellKernels.Backward"/>: activations [B, 4H], cPrev, cNext [B, H]
+    /// read; dhExternal [B, H] or empty; dhCarry, dcCarry [B, H] updated in place; dGates [B, 4H] assigned; mask [B] or empty.
+    /// </summary>
+    public void LstmBackward(
+        ReadOnlySpan<float> activations,
+        ReadOnlySpan<float> cPrev,
+        ReadOnlySpan<float> cNext,
+        ReadOnlySpan<float> dhExternal,
+        Span<float> dhCarry,
+        Span<float> dcCarry,
+        Span<float> dGates,
+        ReadOnlySpan<int> mask,
+        int batch,
+        int hidden)
+    {
+        RequireNonNegative(batch, hidden, "LSTM");
+        long state = (long)batch * hidden;
+        Require(activations.Length, state * LstmGates.Count, "LSTM activations");
+        Require(cPrev.Length, state, "LSTM c_prev");
+        Require(cNext.Length, state, "LSTM c_next");
+        Require(dhCarry.Length, state, "LSTM dh carry");
+        Require(dcCarry.Length, state, "LSTM dc carry");
+        Require(dGates.Length, state * LstmGates.Count, "LSTM gate gradients");
+        if (!dhExternal.IsEmpty)
+        {
+            Require(dhExternal.Length, state, "LSTM external dh");
+        }
+
+        if (!mask.IsEmpty)
+        {
+            Require(mask.Length, batch, "LSTM mask");
+        }
+
+        if (state == 0)
+        {
+            return;
+        }
+
+        fixed (float* pa = activations, pcp = cPrev, pcn = cNext, pdx = dhExternal, pdh = dhCarry, pdc = dcCarry, pdg = dGates)
+        fixed (int* pm = mask)
+        {
+            float* act = pa, cp = pcp, cn = pcn, dx = pdx, dh = pdh, dc = pdc, dg = pdg;
+            int* m = pm;
+            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.LstmBackward(act, cp, cn, dx, dh, dc, dg, m, b0, b1, hidden));
+        }
+    }
+
+    /// <summary>
+    /// Fused softmax cross-entropy, as <see cref="SoftmaxKernels.CrossEntropyForwardBackward"/>: per-row loss and
+    /// correctness (argmax == target) assigned, logits [N, V] overwritten by <c>(softmax - onehot)·scale</c>; a row with
+    /// target &lt; 0 gets loss 0, correct 0 and a zero gradient.
+    /// </summary>
+    public void CrossEntropy(Span<float> logits, ReadOnlySpan<int> targets, Span<float> rowLoss, Span<float> rowCorrect, int rows, int vocab, float scale)
+    {
+        RequireRows(rows, vocab, "cross-entropy");
+        Require(logits.Length, (long)rows * vocab, "cross-entropy logits");
+        Require(targets.Length, rows, "cross-entropy targets");
+        Require(rowLoss.Length, rows, "cross-entropy row loss");
+        Require(rowCorrect.Length, rows, "cross-entropy row correctness");
+        for (int n = 0; n < rows; n++)
+        {
+            if (targets[n] >= vocab)
+            {
+                throw new ShapeException($"cross-entropy: target {targets[n]} of row {n} is outside a vocabulary of {vocab}");
+            }
+        }
+
+        if (rows == 0)
+        {
+            return;
+        }
+
+        fixed (float* pl = logits, ploss = rowLoss, pc = rowCorrect)
+        fixed (int* pt = targets)
+        {
+            float* l = pl, loss = ploss, correct = pc;
+            int* t = pt;
+            ForRanges(rows, Grain(vocab, RowWorkGrain), (r0, r1) => backend.CrossEntropy(l, t, loss, correct, r0, r1, vocab, scale));
+        }
+    }
+
+    /// <summary>
+    /// Row-wise log-softmax: logits [N, V] read, output [N, V] assigned. Computed as <c>(x - max) - log Σ e^(x - max)</c>,
+    /// the kernel's value without the rounding error of <c>max + log Σ</c> (which is up to half an ulp of the largest logit).
+    /// </summary>
+    public void LogSoftmax(ReadOnlySpan<float> logits, Span<float> output, int rows, int vocab)
+    {
+        RequireRows(rows, vocab, "log-softmax");
+        Require(logits.Length, (long)rows * vocab, "log-softmax input");
+        Require(output.Length, (long)rows * vocab, "log-softmax output");
+        if (rows == 0)
+        {
+            return;
+        }
+
+        fixed (float* pl = logits, po = output)
+        {
+            float* l = pl, o = po;
+            ForRanges(rows, Grain(vocab, RowWorkGrain), (r0, r1) => backend.LogSoftmax(l, o, r0, r1, vocab));
+        }
+    }
+
+    /// <summary>Row-wise argmax of logits [N, V] into ids [N] (the first index on ties).</summary>
+    public void Argmax(ReadOnlySpan<float> logits, Span<int> ids, int rows, int vocab)
+    {
+        RequireRows(rows, vocab, "argmax");
+        Require(logits.Length, (long)rows * vocab, "argmax input");
+        Require(ids.Length, rows, "argmax output");
+        if (rows == 0)
+        {
+            return;
+        }
+
+        fixed (float* pl = logits)
+        fixed (int* pi = ids)
+        {
+            float* l = pl;
+            int* i = pi;
+            ForRanges(rows, Grain(vocab, ElementGrain), (r0, r1) => backend.Argmax(l, i, r0, r1, vocab));
+        }
+    }
+
+    /// <summary>One RMSprop step over weights.Length parameters (Keras: <c>g *= gradScale; v = ρv + (1-ρ)g²; w -= lr·g/(sqrt(v)+ε)</c>).</summary>
+    public void RmsProp(Span<float> weights, ReadOnlySpan<float> gradients, Span<float> meanSquare, float learningRate, float rho, float epsilon, float gradScale)
+    {
+        int count = weights.Length;
+        Require(gradients.Length, count, "RMSprop gradients");
+        Require(meanSquare.Length, count, "RMSprop mean square");
+        fixed (float* pw = weights, pg = gradients, pv = meanSquare)
+        {
+            float* w = pw, g = pg, v = pv;
+            ForRanges(count, ElementGrain, (e0, e1) => backend.RmsProp(w + e0, g + e0, v + e0, e1 - e0, learningRate, rho, epsilon, gradScale));
+        }
+    }
+
+    /// <summary>One Adam step over weights.Length parameters (see <see cref="AdamStep"/>).</summary>
+    public void Adam(Span<float> weights, ReadOnlySpan<float> gradients, Span<float> firstMoment, Span<float> secondMoment, AdamStep step)
+    {
+        int count = weights.Length;
+        Require(gradients.Length, count, "Adam gradients");
+        Require(firstMoment.Length, count, "Adam first moment");
+        Require(secondMoment.Length, count, "Adam second moment");
+        fixed (float* pw = weights, pg = gradients, pm = firstMoment, pv = secondMoment)
+        {
+            float* w = pw, g = pg, m = pm, v = pv;
+            ForRanges(count, ElementGrain, (e0, e1) => backend.Adam(w + e0, g + e0, m + e0, v + e0, e1 - e0, step));
+        }
+    }
+
+    /// <summary><c>data *= factor</c>.</summary>
+    public void Scale(Span<float> data, float factor)
+    {
+        fixed (float* pd = data)
+        {
+            float* d = pd;
+            ForRanges(data.Length, ElementGrain, (e0, e1) => backend.Scale(d + e0, e1 - e0, factor));
+        }
+    }
+
+    /// <summary>
+    /// Σ x (or Σ x² when <paramref name="squares"/>), accumulated in double over fixed chunks whose partial sums are added
+    /// in order, so the result does not depend on the number of threads.
+    /// </summary>
+    public float Sum(ReadOnlySpan<float> input, bool squares = false)
+    {
+        int count = input.Length;
+        if (count == 0)
+        {
+            return 0f;
+        }
+
+        int chunks = (count + ElementGrain - 1) / ElementGrain;
+        var partials = new double[chunks];
+        fixed (float* pin = input)
+        {
+            float* p = pin;
+            Run(chunks, chunks > 1 && count >= 4 * ElementGrain, i =>
+            {
+                int start = i * ElementGrain;
+                partials[i] = backend.Sum(p + start, Math.Min(ElementGrain, count - start), squares);
+            });
+        }
+
+        double total = 0;
+        foreach (double partial in partials)
+        {
+            total += partial;
+        }
+
+        return (float)total;
+    }
+
+    private static int Grain(int width, int elements) => Math.Max(1, elements / Math.Max(1, width));
+
+    /// <summary>
+    /// Columns per range of a column-split operation over [rows, cols]: one wide range per thread (each streams every
+    /// row, reading its own slice), or all columns when the operation is small.
+    /// </summary>
+    private int ColumnGrain(int rows, int cols)
+    {
+        if ((long)rows * cols < 4 * ElementGrain)
+        {
+            return cols;
+        }
+
+        int perThread = (cols + MaxDegreeOfParallelism - 1) / MaxDegreeOfParallelism;
+        return Math.Max(64, (perThread + 15) & ~15);
+    }
+
+    private static void Require(long length, long needed, string what)
+    {
+        if (length < needed)
+        {
+            throw new ShapeException($"{what}: the span holds {length} elements but the shape needs {needed}");
+        }
+    }
+
+    private static void RequireNonNegative(int first, int second, string what)
+    {
+        if (first < 0 || second < 0)
+        {
+            throw new ShapeException($"{what}: negative size ({first}, {second})");
+        }
+    }
+
+    private static void RequireRows(int rows, int vocab, string what)
+    {
+        RequireNonNegative(rows, vocab, what);
+        if (rows > 0 && vocab == 0)
+        {
+            throw new ShapeException($"{what}: rows of zero width");
+        }
+    }
+
+    private static void CheckIds(ReadOnlySpan<int> ids, int tableRows, string what)
+    {
+        for (int n = 0; n < ids.Length; n++)
+        {
+            if ((uint)ids[n] >= (uint)tableRows)
+            {
+                throw new ShapeException($"{what}: id {ids[n]} of row {n} is outside a table of {tableRows} rows");
+            }
+        }
+    }
+
+    /// <summary>Runs body over [0, count) in ranges of <paramref name="grain"/> items, on several threads when there are several ranges.</summary>
+    private void ForRanges(int count, int grain, Action<int, int> body)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        int ranges = (count + grain - 1) / grain;
+        if (ranges <= 1 || MaxDegreeOfParallelism <= 1)
+        {
+            body(0, count);
+            return;
+        }
+
+        Run(ranges, true, i =>
+        {
+            int start = i * grain;
+            body(start, Math.Min(count, start + grain));
+        });
+    }
+
+    private void Run(int count, bool parallel, Action<int> body)
+    {
+        if (!parallel || MaxDegreeOfParallelism <= 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism }, body);
+    }
+}

@@ -1,0 +1,97 @@
+using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Reference;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+
+namespace Seq2Seq.Gpu.Tests.Host;
+
+[TestFixtureSource(typeof(HostTestBase), nameof(Paths))]
+public sealed class HostMatMulTests(HostPath path) : HostTestBase(path)
+{
+    // Unit sizes, M < K, sizes that are no multiple of the 6-row tile, the vector width or the K block; K above every
+    // K block (128/256/512); a product large enough to be split across threads.
+    private static readonly int[][] Shapes =
+    [
+        [1, 1, 1],
+        [1, 19, 37],
+        [5, 19, 37],
+        [17, 3, 5],
+        [33, 31, 17],
+        [2, 65, 40],
+        [13, 70, 600],
+        [40, 110, 260],
+    ];
+
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var s in Shapes)
+        {
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                foreach (var (accumulate, bias) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                {
+                    yield return new TestCaseData(s[0], s[1], s[2], ta, tb, accumulate, bias);
+                }
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void Product_matches_reference(int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, bool withBias)
+    {
+        var shape = new MatMulShape(m, n, k, transposeA, transposeB, accumulate, withBias);
+        var (a, b, bias, initial) = Operands(m, n, k);
+        var expected = initial.ToDouble();
+        ReferenceOps.MatMul(a.ToDouble(), b.ToDouble(), withBias ? bias.ToDouble() : null, expected, m, n, k, transposeA, transposeB, accumulate);
+        double atol = k <= 64 ? 1e-5 : 5e-5;
+
+        var c = (float[])initial.Clone();
+        Kernels.MatMul(a, b, withBias ? bias : [], c, shape);
+        Tensors.AssertClose(c, expected, $"{Path} {shape}", atol, 1e-4);
+    }
+
+    // Just above the size where products are threaded, split into several tasks (by columns, by both, by rows).
+    [TestCase(64, 260, 70, false, false)]
+    [TestCase(40, 93, 300, true, false)]
+    [TestCase(101, 64, 170, false, true)]
+    public void Threads_do_not_change_the_result(int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var shape = new MatMulShape(m, n, k, transposeA, transposeB, accumulate: true, hasBias: true);
+        var (a, b, bias, initial) = Operands(m, n, k);
+        var single = (float[])initial.Clone();
+        var multi = (float[])initial.Clone();
+
+        SingleThreaded.MatMul(a, b, bias, single, shape);
+        TwoThreads.MatMul(a, b, bias, multi, shape);
+
+        Assert.That(multi, Is.EqualTo(single).AsCollection, "two threads against one, bit for bit");
+    }
+
+    [Test]
+    public void Zero_depth_assigns_or_adds_only_the_bias()
+    {
+        var c = new[] { 1f, 2f, 3f, 4f };
+        Kernels.MatMul([], [], [10f, 20f], c, new MatMulShape(2, 2, 0, accumulate: true, hasBias: true));
+        Assert.That(c, Is.EqualTo(new[] { 11f, 22f, 13f, 24f }));
+        Kernels.MatMul([], [], [], c, new MatMulShape(2, 2, 0));
+        Assert.That(c, Is.EqualTo(new[] { 0f, 0f, 0f, 0f }));
+    }
+
+    [Test]
+    public void Product_rejects_short_spans_a_missing_bias_and_overlap()
+    {
+        var buffer = new float[64];
+        Assert.That(
+            () => Kernels.MatMul(new float[6], new float[5], [], new float[4], new MatMulShape(2, 2, 3)),
+            Throws.TypeOf<ShapeException>().With.Message.Contains("B of"));
+        Assert.That(
+            () => Kernels.MatMul(new float[6], new float[6], [], new float[4], new MatMulShape(2, 2, 3, hasBias: true)),
+            Throws.TypeOf<ShapeException>().With.Message.Contains("bias"));
+        Assert.That(
+            () => Kernels.MatMul(buffer.AsSpan(0, 6), buffer.AsSpan(6, 6), [], buffer.AsSpan(10, 4), new MatMulShape(2, 2, 3)),
+            Throws.TypeOf<ShapeException>().With.Message.Contains("overlaps"));
+    }
+
+    private static (float[] A, float[] B, float[] Bias, float[] Initial) Operands(int m, int n, int k) =>
+        (Tensors.Random(m * k, 10), Tensors.Random(k * n, 11), Tensors.Random(n, 12), Tensors.Random(m * n, 13));
+}
