@@ -15,6 +15,7 @@ internal sealed class BenchCommand
     private readonly Option<string> config = new("--config") { Description = "Configuration: keras-char, word-medium, deepbench-lstm, or all.", DefaultValueFactory = _ => "keras-char", HelpName = "NAME" };
     private readonly Option<int> steps = new("--steps") { Description = "Timed repetitions of each measurement (after 2 warm-up ones); medians are reported.", DefaultValueFactory = _ => 10, HelpName = "N" };
     private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
 
     /// <summary>Creates the command.</summary>
@@ -23,7 +24,7 @@ internal sealed class BenchCommand
         this.context = context;
         CommonOptions.AtLeast(steps, 1);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, device, json };
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, device, cpuKernels, json };
         Command.SetAction(Run);
     }
 
@@ -35,7 +36,7 @@ internal sealed class BenchCommand
         bool asJson = parse.GetValue(json);
         string name = parse.GetValue(config) ?? "keras-char";
         var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context, quiet: asJson);
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson);
         foreach (var c in configs)
         {
             context.Cancellation.ThrowIfCancellationRequested();

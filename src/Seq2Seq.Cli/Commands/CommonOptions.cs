@@ -25,6 +25,19 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary><c>--cpu-kernels simd|ilgpu</c>: what runs on ILGPU's CPU accelerator, default <c>simd</c> (host SIMD kernels).</summary>
+    public static Option<string> CpuKernels()
+    {
+        var option = new Option<string>("--cpu-kernels")
+        {
+            Description = "On the CPU accelerator: simd (host SIMD kernels on its buffers, the default) or ilgpu (the ILGPU kernels, as a GPU runs them; slow).",
+            DefaultValueFactory = _ => "simd",
+            HelpName = "simd|ilgpu",
+        };
+        option.AcceptOnlyFromAmong("simd", "ilgpu");
+        return option;
+    }
+
     /// <summary><c>--data PATH</c>: the corpus (required).</summary>
     /// <param name="description">What the data is used for.</param>
     public static Option<string> Data(string description) => new("--data")
@@ -139,13 +152,18 @@ internal static class CommonOptions
     };
 
     /// <summary>Opens the device of <c>--device</c> and, unless <paramref name="quiet"/>, says which one and why.</summary>
-    public static ComputeDevice OpenDevice(string? value, CliContext context, bool quiet = false)
+    /// <param name="value">The <c>--device</c> value.</param>
+    /// <param name="cpuKernels">The <c>--cpu-kernels</c> value.</param>
+    /// <param name="context">Where to say which device.</param>
+    /// <param name="quiet">Say nothing.</param>
+    public static ComputeDevice OpenDevice(string? value, string? cpuKernels, CliContext context, bool quiet = false)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ComputeDevice device = ComputeDevice.Open(ParseDeviceKind(value));
+        var kernels = cpuKernels == "ilgpu" ? Gpu.Devices.CpuKernels.Ilgpu : Gpu.Devices.CpuKernels.Simd;
+        ComputeDevice device = ComputeDevice.Open(ParseDeviceKind(value), CpuSimulation.Default, kernels);
         if (!quiet)
         {
-            context.Out.WriteLine($"device: {Format.Device(device.Info)}: {device.Selection}");
+            context.Out.WriteLine($"device: {Format.Device(device.Info)}: {device.Selection}; kernels: {device.Ops.Backend}");
         }
 
         return device;

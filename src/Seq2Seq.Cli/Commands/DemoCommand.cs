@@ -25,6 +25,7 @@ internal sealed class DemoCommand
 
     private readonly CliContext context;
     private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Option<int> epochs = new("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 12, HelpName = "N" };
     private readonly Option<int?> samples = CommonOptions.Samples();
     private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 128, HelpName = "H" };
@@ -39,7 +40,7 @@ internal sealed class DemoCommand
         CommonOptions.AtLeast(hidden, 1);
         Command = new Command("demo", "Train a small English-French model on the embedded sample, then translate with it (a few minutes on 2 CPU cores).")
         {
-            device, epochs, samples, hidden, seed, output,
+            device, cpuKernels, epochs, samples, hidden, seed, output,
         };
         Command.SetAction(Run);
     }
@@ -62,7 +63,7 @@ internal sealed class DemoCommand
         var corpus = ReadSample(parse.GetValue(samples));
         o.WriteLine($"data: {corpus.Pairs.Count:N0} pairs embedded in this program; {Attribution}");
 
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context);
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
         int split = (int)(corpus.Pairs.Count * 0.9);
         var trainPairs = corpus.Pairs.Take(split).ToList();
         var heldOut = corpus.Pairs.Skip(split).ToList();

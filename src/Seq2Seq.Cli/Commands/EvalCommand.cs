@@ -39,6 +39,7 @@ internal sealed class EvalCommand
     private readonly Option<int> skip = new("--skip") { Description = "Pass over the first N pairs (e.g. the pairs the model was trained on).", DefaultValueFactory = _ => 0, HelpName = "N" };
     private readonly Option<bool> skipBadLines = CommonOptions.SkipBadLines();
     private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Option<int> batch = CommonOptions.Batch();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object (loss, accuracy, pairs, tokens, exact_match, chrf, bleu, ...) and nothing else." };
     private readonly Option<int> beam = new("--beam") { Description = "Beam width of the decoding metrics; 1 is greedy.", DefaultValueFactory = _ => 1, HelpName = "K" };
@@ -52,7 +53,7 @@ internal sealed class EvalCommand
         CommonOptions.AtLeast(beam, 1);
         Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy, then exact match, chrF and BLEU of its translations.")
         {
-            model, data, samples, skip, skipBadLines, device, batch, beam, noDecode, json,
+            model, data, samples, skip, skipBadLines, device, cpuKernels, batch, beam, noDecode, json,
         };
         Command.SetAction(Run);
     }
@@ -83,7 +84,7 @@ internal sealed class EvalCommand
         int batchSize = parse.GetValue(batch);
 
         CorpusReadResult corpus = CommonOptions.ReadCorpus(dataPath, parse.GetValue(samples), parse.GetValue(skip), parse.GetValue(skipBadLines));
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context, quiet: asJson);
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson);
         LoadedCheckpoint loaded = ModelCheckpoint.Load(dev, modelPath);
         using Seq2SeqModel m = loaded.Model;
 

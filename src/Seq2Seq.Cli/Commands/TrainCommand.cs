@@ -52,6 +52,7 @@ internal sealed class TrainCommand
     private readonly Option<int?> patience = new("--patience") { Description = "Stop after N epochs without a lower validation loss. Default: never stop early.", HelpName = "N" };
     private readonly Option<int> seed = new("--seed") { Description = "Seed of the initial weights and of the epoch shuffles.", DefaultValueFactory = _ => 1, HelpName = "S" };
     private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Option<string> output = new("--out")
     {
         Description = "The model file to write (the best epoch's weights when there is validation data). Beside it: NAME.last.EXT (latest epoch, for --resume), NAME.metrics.csv, NAME.curves.svg.",
@@ -98,7 +99,7 @@ internal sealed class TrainCommand
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
-            clip, validationSplit, patience, seed, device, output, resume,
+            clip, validationSplit, patience, seed, device, cpuKernels, output, resume,
         };
         Command.Validators.Add(r =>
         {
@@ -137,7 +138,7 @@ internal sealed class TrainCommand
             throw CliException.Usage($"--val-split {valSplit} leaves no training pairs out of {pairs.Count:N0}");
         }
 
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context);
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
         LoadedCheckpoint? loaded = null;
         Seq2SeqModel model;
         if (resuming)

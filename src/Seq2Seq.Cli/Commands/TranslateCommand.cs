@@ -18,6 +18,7 @@ internal sealed class TranslateCommand
     private readonly Option<int> nbest = new("--nbest") { Description = "Hypotheses to print per input (at most the beam width), each as 'score<TAB>text'.", DefaultValueFactory = _ => 1, HelpName = "N" };
     private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
     private readonly Option<string> device = CommonOptions.Device();
+    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Argument<string[]> texts = new("TEXT") { Description = "Sentences to translate; none: read standard input, one sentence a line.", Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Creates the command.</summary>
@@ -27,7 +28,7 @@ internal sealed class TranslateCommand
         CommonOptions.AtLeast(beam, 1);
         CommonOptions.AtLeast(nbest, 1);
         CommonOptions.AtLeast(maxLength, 1);
-        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, texts };
+        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, cpuKernels, texts };
         Command.SetAction(Run);
     }
 
@@ -43,7 +44,7 @@ internal sealed class TranslateCommand
             throw CliException.Usage($"--nbest {n} is larger than --beam {width}");
         }
 
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), context, quiet: true);
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: true);
         using Seq2SeqModel m = Seq2SeqModel.Load(dev, parse.GetRequiredValue(model));
         using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
         var given = parse.GetValue(texts) ?? [];

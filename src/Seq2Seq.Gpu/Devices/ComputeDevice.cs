@@ -23,12 +23,13 @@ public sealed class ComputeDevice : IDisposable
     private long peakAllocatedBytes;
     private bool disposed;
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection)
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection, CpuKernels cpuKernels)
     {
         this.context = context;
         this.accelerator = accelerator;
         Info = info;
         Selection = selection;
+        CpuKernels = info.Kind == DeviceKind.Cpu && cpuKernels == CpuKernels.Auto ? CpuKernels.Simd : cpuKernels;
         ops = new Lazy<DeviceOps>(() => new DeviceOps(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -37,6 +38,9 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>Why this device was chosen (for logs and the command line).</summary>
     public string Selection { get; }
+
+    /// <summary>On the CPU accelerator, whether host SIMD kernels or the ILGPU kernels run the operations (ignored on GPUs).</summary>
+    public CpuKernels CpuKernels { get; }
 
     /// <summary>True for ILGPU's CPU accelerator.</summary>
     public bool IsCpu => Info.Kind == DeviceKind.Cpu;
@@ -65,7 +69,8 @@ public sealed class ComputeDevice : IDisposable
     /// </summary>
     /// <param name="kind">Which kind of device.</param>
     /// <param name="cpuSimulation">The GPU shape the CPU accelerator simulates, when it is chosen.</param>
-    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, CpuSimulation cpuSimulation = CpuSimulation.Default)
+    /// <param name="cpuKernels">On the CPU accelerator: host SIMD kernels (default) or the ILGPU kernels.</param>
+    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, CpuSimulation cpuSimulation = CpuSimulation.Default, CpuKernels cpuKernels = CpuKernels.Auto)
     {
         CudaLibraryResolver.Install();
         var cpuKind = cpuSimulation == CpuSimulation.Nvidia ? CPUDeviceKind.Nvidia : CPUDeviceKind.Default;
@@ -83,7 +88,7 @@ public sealed class ComputeDevice : IDisposable
                 throw new DeviceException($"could not start device '{device.Name}' ({device.AcceleratorType}): {ex.Message}", ex);
             }
 
-            return new ComputeDevice(context, accelerator, Describe(device), reason);
+            return new ComputeDevice(context, accelerator, Describe(device), reason, cpuKernels);
         }
         catch
         {

@@ -20,7 +20,7 @@ public sealed class ComputeDeviceTests
     [TestCase(CpuSimulation.Nvidia, 32)]
     public void Cpu_simulations_have_their_warp_sizes(CpuSimulation simulation, int warp)
     {
-        var device = TestDevices.Cpu(simulation);
+        var device = TestDevices.CpuIlgpu(simulation);
         Assert.That(device.Info.Kind, Is.EqualTo(DeviceKind.Cpu));
         Assert.That(device.Info.WarpSize, Is.EqualTo(warp));
     }
@@ -45,6 +45,21 @@ public sealed class ComputeDeviceTests
         Assert.That(
             () => ComputeDevice.Open(DeviceKind.OpenCL),
             Throws.TypeOf<DeviceException>().With.Message.Contains("no OpenCL device found").And.Message.Contains("Cpu:"));
+    }
+
+    [Test]
+    public void The_cpu_accelerator_runs_host_simd_kernels_unless_ilgpu_is_asked_for()
+    {
+        using var simd = ComputeDevice.Open(DeviceKind.Cpu);
+        using var ilgpu = ComputeDevice.Open(DeviceKind.Cpu, cpuKernels: CpuKernels.Ilgpu);
+        using var x = simd.Upload<float>([1f, 2f], "x");
+        simd.Ops.Scale(x.View, 3f);
+
+        Assert.That(simd.CpuKernels, Is.EqualTo(CpuKernels.Simd));
+        Assert.That(simd.Ops.Backend, Does.StartWith("simd"));
+        Assert.That(simd.Ops.LoadedKernelCount, Is.Zero, "no ILGPU kernel was compiled for the host path");
+        Assert.That(x.ToArray(), Is.EqualTo(new[] { 3f, 6f }));
+        Assert.That(ilgpu.Ops.Backend, Is.EqualTo("ilgpu"));
     }
 
     [Test]
@@ -73,7 +88,7 @@ public sealed class ComputeDeviceTests
     [Test]
     public void Kernels_are_loaded_once_per_device()
     {
-        using var device = ComputeDevice.Open(DeviceKind.Cpu);
+        using var device = ComputeDevice.Open(DeviceKind.Cpu, cpuKernels: CpuKernels.Ilgpu);
         using var x = device.Upload<float>([1f, 2f, 3f], "x");
         device.Ops.Scale(x.View, 2f);
         int afterFirst = device.Ops.LoadedKernelCount;

@@ -9,6 +9,7 @@ namespace Seq2Seq.Gpu.Tests.Inference;
 /// <summary>The mission's invariant: the inference loop computes what the training pass computes, from the same weights.</summary>
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class StepByStepTests(TestTarget target) : DeviceTestBase(target)
 {

@@ -8,19 +8,24 @@ namespace Seq2Seq.Gpu.Tests.Infrastructure;
 /// </summary>
 public static class TestDevices
 {
-    private static readonly Lazy<ComputeDevice> CpuDefault = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default));
-    private static readonly Lazy<ComputeDevice> CpuNvidia = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia));
+    private static readonly Lazy<ComputeDevice> CpuDefault = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, CpuKernels.Ilgpu));
+    private static readonly Lazy<ComputeDevice> CpuNvidia = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia, CpuKernels.Ilgpu));
+    private static readonly Lazy<ComputeDevice> CpuSimd = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, CpuKernels.Simd));
     private static readonly Lazy<ComputeDevice?> Cuda = new(OpenCudaOrNull);
 
-    /// <summary>The CPU accelerator in the given warp configuration.</summary>
-    public static ComputeDevice Cpu(CpuSimulation simulation = CpuSimulation.Default) =>
+    /// <summary>The CPU accelerator as the engine opens it by default: host SIMD kernels on the accelerator's buffers.</summary>
+    public static ComputeDevice Cpu() => CpuSimd.Value;
+
+    /// <summary>The CPU accelerator running the ILGPU kernels, in the given warp configuration.</summary>
+    public static ComputeDevice CpuIlgpu(CpuSimulation simulation = CpuSimulation.Default) =>
         simulation == CpuSimulation.Nvidia ? CpuNvidia.Value : CpuDefault.Value;
 
     /// <summary>The device a test suite named by <paramref name="target"/> runs on; CUDA suites are skipped where there is no GPU.</summary>
     public static ComputeDevice For(TestTarget target) => target switch
     {
-        TestTarget.CpuDefault => Cpu(CpuSimulation.Default),
-        TestTarget.CpuNvidia => Cpu(CpuSimulation.Nvidia),
+        TestTarget.CpuDefault => CpuIlgpu(CpuSimulation.Default),
+        TestTarget.CpuNvidia => CpuIlgpu(CpuSimulation.Nvidia),
+        TestTarget.CpuSimd => CpuSimd.Value,
         _ => Cuda.Value ?? IgnoreNoGpu(),
     };
 
@@ -34,6 +39,11 @@ public static class TestDevices
         if (CpuNvidia.IsValueCreated)
         {
             CpuNvidia.Value.Dispose();
+        }
+
+        if (CpuSimd.IsValueCreated)
+        {
+            CpuSimd.Value.Dispose();
         }
 
         if (Cuda.IsValueCreated)

@@ -9,6 +9,9 @@ public enum TestTarget
     /// <summary>ILGPU's CPU accelerator, NVIDIA shape (warp 32, 1024 threads a group).</summary>
     CpuNvidia,
 
+    /// <summary>ILGPU's CPU accelerator with the host SIMD kernels (the engine's CPU default).</summary>
+    CpuSimd,
+
     /// <summary>A CUDA GPU (tests tagged Gpu; skipped where none exists).</summary>
     Cuda,
 }

@@ -5,6 +5,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class LstmCellKernelTests(TestTarget target) : DeviceTestBase(target)
 {

@@ -10,6 +10,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// </summary>
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class LstmSequenceKernelTests(TestTarget target) : DeviceTestBase(target)
 {

@@ -7,6 +7,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class MatMulKernelTests(TestTarget target) : DeviceTestBase(target)
 {
@@ -23,7 +24,7 @@ public sealed class MatMulKernelTests(TestTarget target) : DeviceTestBase(target
 
     private static IEnumerable<TestCaseData> Cases()
     {
-        foreach (var algorithm in new[] { MatMulAlgorithm.Rows, MatMulAlgorithm.Tiled })
+        foreach (var algorithm in new[] { MatMulAlgorithm.Auto, MatMulAlgorithm.Rows, MatMulAlgorithm.Tiled })
         {
             foreach (var s in Shapes)
             {

@@ -6,6 +6,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class OptimizerKernelTests(TestTarget target) : DeviceTestBase(target)
 {

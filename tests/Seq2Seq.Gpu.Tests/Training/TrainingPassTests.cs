@@ -9,6 +9,7 @@ namespace Seq2Seq.Gpu.Tests.Training;
 /// <summary>The device training pass against the plain C# reference model: loss and every gradient.</summary>
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target)
 {
