@@ -48,7 +48,7 @@ internal sealed class BenchCommand
             else
             {
                 string decode = result.DecodeStepUsBatch1 is { } b1
-                    ? $"  decode {b1:N0} µs/step (batch 1), {result.DecodeStepUsBatch64:N0} µs/step (batch {c.Batch})"
+                    ? $"  greedy decode {b1:N0} µs/step (batch 1), {result.DecodeStepUsBatch64:N0} µs/step (batch {c.Batch}); beam 5 {result.Beam5StepUsBatch1:N0} / {result.Beam5StepUsBatch64:N0} µs/step"
                     : string.Empty;
                 context.Out.WriteLine(
                     $"{c.Name}: train step {result.TrainStepMs:N1} ms ({result.TrainTokensPerSecond:N0} tok/s), forward {result.ForwardMs:N1} ms{decode}, peak memory {Output.Format.Bytes(result.PeakMemoryBytes)} [{result.Kernels}]");

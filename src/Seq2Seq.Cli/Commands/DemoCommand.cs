@@ -26,9 +26,9 @@ internal sealed class DemoCommand
     private readonly CliContext context;
     private readonly Option<string> device = CommonOptions.Device();
     private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
-    private readonly Option<int> epochs = new("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 12, HelpName = "N" };
+    private readonly Option<int> epochs = new("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 25, HelpName = "N" };
     private readonly Option<int?> samples = CommonOptions.Samples();
-    private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 128, HelpName = "H" };
+    private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 256, HelpName = "H" };
     private readonly Option<int> seed = new("--seed") { Description = "Seed of initialisation and shuffling.", DefaultValueFactory = _ => 1, HelpName = "S" };
     private readonly Option<string?> output = new("--out") { Description = "Also save the trained model here.", HelpName = "MODEL" };
 
@@ -106,7 +106,7 @@ internal sealed class DemoCommand
         }
 
         var heldOutOutputs = translator.Translate(heldOut.Select(p => p.Source).ToList());
-        var scores = TranslationMetrics.Score(heldOutOutputs, heldOut.Select(p => p.Target).ToList());
+        var scores = TranslationMetrics.Score(heldOutOutputs, heldOut.Select(p => text.NormalizeTarget(p.Target)).ToList());
         o.WriteLine();
         o.WriteLine($"held-out ({heldOut.Count} pairs, greedy): exact match {scores.ExactMatch:P1}, chrF {scores.ChrF:0.0}, BLEU {scores.Bleu:0.0}");
         o.WriteLine($"done in {Format.Seconds(clock.Elapsed.TotalSeconds)} on {dev.Info.Name} [{dev.Ops.Backend}]");

@@ -129,7 +129,7 @@ internal sealed class EvalCommand
                 hypotheses.AddRange(translator.Translate(part.Select(p => p.Source).ToList()));
             }
 
-            var scores = TranslationMetrics.Score(hypotheses, corpus.Pairs.Select(p => p.Target).ToList());
+            var scores = TranslationMetrics.Score(hypotheses, corpus.Pairs.Select(p => m.Text.NormalizeTarget(p.Target)).ToList());
             result = result with { ExactMatch = scores.ExactMatch, Chrf = scores.ChrF, Bleu = scores.Bleu, Beam = beamWidth, Seconds = clock.Elapsed.TotalSeconds };
         }
 

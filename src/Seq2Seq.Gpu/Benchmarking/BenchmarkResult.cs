@@ -37,6 +37,14 @@ public sealed record BenchmarkResult
     [JsonPropertyName("decode_step_us_b64")]
     public double? DecodeStepUsBatch64 { get; init; }
 
+    /// <summary>Beam search (width 5), one step for one sentence: device step of 5 rows, logits back, ranking on the host; microseconds.</summary>
+    [JsonPropertyName("beam5_step_us_b1")]
+    public double? Beam5StepUsBatch1 { get; init; }
+
+    /// <summary>Beam search (width 5), one step for a batch of sentences (5 rows each), microseconds.</summary>
+    [JsonPropertyName("beam5_step_us_b64")]
+    public double? Beam5StepUsBatch64 { get; init; }
+
     /// <summary>Most device memory allocated at once by the engine during the run.</summary>
     [JsonPropertyName("peak_memory_bytes")]
     public long PeakMemoryBytes { get; init; }

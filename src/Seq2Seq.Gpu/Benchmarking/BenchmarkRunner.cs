@@ -21,7 +21,7 @@ public static class BenchmarkRunner
     /// <summary>Runs a configuration on a device.</summary>
     /// <param name="device">The device.</param>
     /// <param name="config">The shape.</param>
-    /// <param name="steps">Timed repetitions of each measurement.</param>
+    /// <param name="steps">Timed repetitions of each measurement (the warm-up and timed runs of the beam measurement use the same rows).</param>
     /// <param name="warmup">Untimed repetitions first.</param>
     public static BenchmarkResult Run(ComputeDevice device, BenchmarkConfig config, int steps = 10, int warmup = 2)
     {
@@ -58,6 +58,8 @@ public static class BenchmarkRunner
         using var session64 = new DecoderSession(model, config.Batch, config.SourceSteps);
         double b1 = DecodeStep(session1, Batch.Create(model.Text, sources.Take(1).ToList()), config.TargetSteps, steps, warmup);
         double b64 = DecodeStep(session64, Batch.Create(model.Text, sources), config.TargetSteps, steps, warmup);
+        double beam1 = BeamStep(model, sources.Take(1).ToList(), config.TargetSteps, steps, warmup);
+        double beam64 = BeamStep(model, sources, config.TargetSteps, steps, warmup);
 
         return new BenchmarkResult
         {
@@ -69,6 +71,8 @@ public static class BenchmarkRunner
             TrainTokensPerSecond = (double)config.Batch * (config.SourceSteps + config.TargetSteps) / train,
             DecodeStepUsBatch1 = b1 * 1e6,
             DecodeStepUsBatch64 = b64 * 1e6,
+            Beam5StepUsBatch1 = beam1 * 1e6,
+            Beam5StepUsBatch64 = beam64 * 1e6,
             Steps = steps,
         };
     }
@@ -126,6 +130,42 @@ public static class BenchmarkRunner
             session.Start(sources, 1);
             session.Greedy(decodeSteps, endId: -1);
         }) / decodeSteps;
+
+    /// <summary>
+    /// Width-5 beam steps that never end: each step reorders the rows, feeds tokens, runs the decoder, brings the
+    /// logits back as log-probabilities and ranks every sentence's 5·V extensions on the host, as beam search does.
+    /// </summary>
+    private static double BeamStep(Seq2SeqModel model, List<int[]> sources, int decodeSteps, int steps, int warmup)
+    {
+        const int width = 5;
+        DecoderSession? session = null;
+        try
+        {
+            var scorer = new DeviceStepScorer(model, (rows, sourceSteps) => session ??= new DecoderSession(model, rows, sourceSteps), null);
+            int rows = sources.Count * width;
+            int vocab = model.Config.TargetVocabSize;
+            var parents = Enumerable.Range(0, rows).Select(r => r / width * width).ToArray();
+            var tokens = Enumerable.Repeat(model.Text.TargetVocabulary.StartId, rows).ToArray();
+            var candidates = new double[width * vocab];
+            return Median(steps, warmup, () =>
+            {
+                scorer.Start(sources, width);
+                for (int t = 0; t < decodeSteps; t++)
+                {
+                    var scores = scorer.Advance(parents, tokens);
+                    for (int s = 0; s < sources.Count; s++)
+                    {
+                        Array.Copy(scores, s * width * vocab, candidates, 0, width * vocab);
+                        Array.Sort(candidates);
+                    }
+                }
+            }) / decodeSteps;
+        }
+        finally
+        {
+            session?.Dispose();
+        }
+    }
 
     private static double Median(int steps, int warmup, Action action)
     {

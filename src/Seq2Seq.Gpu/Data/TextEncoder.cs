@@ -96,6 +96,15 @@ public sealed class TextEncoder
     /// <returns>The tokens.</returns>
     public IReadOnlyList<string> Tokenize(string text) => Tokenizer.Tokenize(text, Level);
 
+    /// <summary>
+    /// A target sentence in the form a decoded translation takes: tokenised and joined again by this encoder's
+    /// rules (for word level, punctuation attached as <see cref="Tokenizer.Detokenize"/> does). References are compared
+    /// with translations in this form, so exact match is not lost to spacing (French "Va !" vs "Va!").
+    /// </summary>
+    /// <param name="text">A target sentence.</param>
+    /// <returns>The normalised sentence.</returns>
+    public string NormalizeTarget(string text) => Tokenizer.Detokenize(Tokenize(text), Level);
+
     /// <summary>Encodes a source sentence: its token ids, no markers; unknown tokens become UNK.</summary>
     /// <param name="text">The source sentence.</param>
     /// <returns>The ids (empty for an empty sentence).</returns>

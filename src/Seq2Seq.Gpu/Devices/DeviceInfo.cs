@@ -18,6 +18,7 @@ public sealed record DeviceInfo(
     int MaxSharedMemoryPerGroup)
 {
     /// <summary>One line for humans: name, kind, memory and warp size.</summary>
-    public override string ToString() =>
-        $"{Name} ({Kind}, {MemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB, warp {WarpSize}, {Multiprocessors} SMs)";
+    public override string ToString() => Kind == DeviceKind.Cpu
+        ? $"{Name} ({Kind}, host memory, {Environment.ProcessorCount} cores)"
+        : $"{Name} ({Kind}, {MemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB, warp {WarpSize}, {Multiprocessors} SMs)";
 }

@@ -20,6 +20,8 @@ public sealed class BenchmarkRunnerTests
         Assert.That(result.TrainTokensPerSecond, Is.GreaterThan(0));
         Assert.That(result.DecodeStepUsBatch1, Is.GreaterThan(0));
         Assert.That(result.DecodeStepUsBatch64, Is.GreaterThan(0));
+        Assert.That(result.Beam5StepUsBatch1, Is.GreaterThan(0));
+        Assert.That(result.Beam5StepUsBatch64, Is.GreaterThan(0));
         Assert.That(result.PeakMemoryBytes, Is.GreaterThan(0));
         var json = JsonDocument.Parse(JsonSerializer.Serialize(result)).RootElement;
         foreach (var field in new[] { "config", "device", "train_step_ms", "train_tokens_per_s", "decode_step_us_b1", "decode_step_us_b64", "peak_memory_bytes" })
