@@ -7,13 +7,14 @@ namespace Seq2Seq.Cli.Commands;
 
 /// <summary>
 /// <c>seq2seq bench</c>: a quick end-to-end measurement of a named configuration on synthetic data (warm-up, then
-/// N timed repetitions, medians): training step, forward pass, greedy decode step at batch 1 and 64, peak memory.
+/// N timed repetitions, medians; <c>--warmup</c> sets the warm-up count, default 2): training step, forward pass, greedy decode step at batch 1 and 64, peak memory.
 /// </summary>
 internal sealed class BenchCommand
 {
     private readonly CliContext context;
     private readonly Option<string> config = new("--config") { Description = "Configuration: keras-char, word-medium, deepbench-lstm, or all.", DefaultValueFactory = _ => "keras-char", HelpName = "NAME" };
     private readonly Option<int> steps = new("--steps") { Description = "Timed repetitions of each measurement (after 2 warm-up ones); medians are reported.", DefaultValueFactory = _ => 10, HelpName = "N" };
+    private readonly Option<int> warmup = new("--warmup") { Description = "Untimed repetitions before the timed ones.", DefaultValueFactory = _ => 2, HelpName = "N" };
     private readonly Option<string> device = CommonOptions.Device();
     private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
@@ -23,8 +24,9 @@ internal sealed class BenchCommand
     {
         this.context = context;
         CommonOptions.AtLeast(steps, 1);
+        CommonOptions.AtLeast(warmup, 0);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, device, cpuKernels, json };
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, device, cpuKernels, json };
         Command.SetAction(Run);
     }
 
@@ -40,7 +42,7 @@ internal sealed class BenchCommand
         foreach (var c in configs)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var result = BenchmarkRunner.Run(dev, c, parse.GetValue(steps));
+            var result = BenchmarkRunner.Run(dev, c, parse.GetValue(steps), parse.GetValue(warmup));
             if (asJson)
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(result));

@@ -39,12 +39,7 @@ public static class BenchmarkRunner
     private static BenchmarkResult RunSeq2Seq(Seq2SeqModel model, BenchmarkConfig config, int steps, int warmup)
     {
         var device = model.Device;
-        var random = new DeterministicRandom(7);
-        var sources = Enumerable.Range(0, config.Batch).Select(_ => RandomIds(random, config.SourceSteps, config.SourceVocab)).ToList();
-        var targets = Enumerable.Range(0, config.Batch)
-            .Select(_ => (IReadOnlyList<int>)[model.Text.TargetVocabulary.StartId, .. RandomIds(random, config.TargetSteps - 1, config.TargetVocab), model.Text.TargetVocabulary.EndId])
-            .ToList();
-        var batch = Batch.Create(model.Text, sources, targets);
+        var (sources, batch) = SyntheticBatch(model.Text, config);
 
         using var trainer = new Trainer(model, new TrainerOptions { BatchSize = config.Batch });
         double train = Median(steps, warmup, () =>
@@ -189,7 +184,19 @@ public static class BenchmarkRunner
     private static int[] RandomIds(DeterministicRandom random, int count, int vocab) =>
         Enumerable.Range(0, count).Select(_ => SpecialTokens.Standard.Unk + 1 + random.NextInt(vocab - SpecialTokens.Standard.Unk - 1)).ToArray();
 
-    private static TextEncoder SyntheticText(BenchmarkConfig config)
+    /// <summary>A batch of the configuration's shape with random full-length sequences (nothing padded), and its sources.</summary>
+    internal static (List<int[]> Sources, Batch Batch) SyntheticBatch(TextEncoder text, BenchmarkConfig config)
+    {
+        var random = new DeterministicRandom(7);
+        var sources = Enumerable.Range(0, config.Batch).Select(_ => RandomIds(random, config.SourceSteps, config.SourceVocab)).ToList();
+        var targets = Enumerable.Range(0, config.Batch)
+            .Select(_ => (IReadOnlyList<int>)[text.TargetVocabulary.StartId, .. RandomIds(random, config.TargetSteps - 1, config.TargetVocab), text.TargetVocabulary.EndId])
+            .ToList();
+        return (sources, Batch.Create(text, sources, targets));
+    }
+
+    /// <summary>Word-level vocabularies of exactly the configuration's sizes (specials plus synthetic tokens).</summary>
+    internal static TextEncoder SyntheticText(BenchmarkConfig config)
     {
         static Vocabulary Make(int size, string prefix) => Vocabulary.FromTokens(
             [.. Vocabulary.StandardSpecialNames(TokenLevel.Word), .. Enumerable.Range(0, size - 4).Select(i => $"{prefix}{i}")],
