@@ -72,7 +72,7 @@ internal sealed class DemoCommand
         var validation = new ParallelDataset(heldOut, text);
         int seedValue = parse.GetValue(seed);
         using var model = Seq2SeqModel.Create(dev, text, Seq2SeqConfig.ForText(text, 64, parse.GetValue(hidden)), (ulong)seedValue);
-        o.WriteLine($"model: word level, {Format.Text(text)}; {Format.Model(model)}");
+        o.WriteLine($"model: {Format.Text(text)}; {Format.Model(model)}");
         o.WriteLine($"training on {train.Count:N0} pairs, {validation.Count:N0} held out ...");
 
         var options = new TrainerOptions

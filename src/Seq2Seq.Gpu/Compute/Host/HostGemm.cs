@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Seq2Seq.Gpu.Kernels;
@@ -43,6 +44,9 @@ internal static unsafe class HostGemm<TS, TV>
     /// <summary>Most panels in a task: a packed B block of 16 × KC × NR floats is 256 KB.</summary>
     private const int MaxPanelsPerTask = 16;
 
+    /// <summary>Products of at most this many rows (greedy decoding of a few sentences) stream B instead of packing it.</summary>
+    private const int NarrowRows = 8;
+
     /// <summary>Products below this many flops run on the calling thread.</summary>
     private const long ParallelFlops = 1L << 21;
 
@@ -71,6 +75,12 @@ internal static unsafe class HostGemm<TS, TV>
 
         long flops = 2L * m * n * k;
         int threads = flops < ParallelFlops ? 1 : Math.Max(1, maxThreads);
+        if (m <= NarrowRows && shape.TransposeB == 0)
+        {
+            RunNarrow(a, b, bias, c, shape, threads);
+            return;
+        }
+
         var job = new GemmJob(a, b, bias, c, shape, threads);
         float[]? rentedA = null;
         float[]? rentedB = null;
@@ -104,6 +114,83 @@ internal static unsafe class HostGemm<TS, TV>
             if (rentedB is not null)
             {
                 ArrayPool<float>.Shared.Return(rentedB);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A product with few rows, B as stored ([K, N]): each row of C is a sum of B's rows scaled by that row of A, so B
+    /// is read once, in order, and never packed (packing a 256 × 1024 recurrent kernel on every decoding step cost
+    /// more than the product). Threads split the columns; every element sums over k in order, whatever the split.
+    /// </summary>
+    private static void RunNarrow(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads)
+    {
+        int n = shape.N;
+        int width = Vector<float>.Count;
+        int chunks = threads > 1 ? Math.Clamp(n / (8 * width), 1, threads) : 1;
+        int perChunk = (((n + chunks - 1) / chunks) + width - 1) / width * width;
+        if (chunks == 1)
+        {
+            NarrowColumns(a, b, bias, c, shape, 0, n);
+            return;
+        }
+
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        {
+            int n0 = chunk * perChunk;
+            NarrowColumns(a, b, bias, c, shape, n0, Math.Min(n, n0 + perChunk));
+        });
+    }
+
+    private static void NarrowColumns(float* a, float* b, float* bias, float* c, MatMulShape shape, int n0, int n1)
+    {
+        int m = shape.M, n = shape.N, k = shape.K;
+        if (n0 >= n1)
+        {
+            return;
+        }
+
+        int width = Vector<float>.Count;
+        bool transposeA = shape.TransposeA != 0;
+        if (shape.Accumulate == 0)
+        {
+            for (int row = 0; row < m; row++)
+            {
+                new Span<float>(c + ((nint)row * n) + n0, n1 - n0).Clear();
+            }
+        }
+
+        for (int kk = 0; kk < k; kk++)
+        {
+            float* bRow = b + ((nint)kk * n);
+            for (int row = 0; row < m; row++)
+            {
+                float scale = transposeA ? a[((nint)kk * m) + row] : a[((nint)row * k) + kk];
+                var scaleVector = new Vector<float>(scale);
+                float* cRow = c + ((nint)row * n);
+                int j = n0;
+                for (; j + width <= n1; j += width)
+                {
+                    var sum = Unsafe.ReadUnaligned<Vector<float>>(cRow + j) + (scaleVector * Unsafe.ReadUnaligned<Vector<float>>(bRow + j));
+                    Unsafe.WriteUnaligned(cRow + j, sum);
+                }
+
+                for (; j < n1; j++)
+                {
+                    cRow[j] += scale * bRow[j];
+                }
+            }
+        }
+
+        if (bias != null)
+        {
+            for (int row = 0; row < m; row++)
+            {
+                float* cRow = c + ((nint)row * n);
+                for (int j = n0; j < n1; j++)
+                {
+                    cRow[j] += bias[j];
+                }
             }
         }
     }
