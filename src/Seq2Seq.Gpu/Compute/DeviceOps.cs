@@ -240,16 +240,34 @@ public sealed class DeviceOps : IDisposable
             batch, hidden, dhExternal is null ? 0 : 1, mask is null ? 0 : 1, chunk);
     }
 
-    /// <summary>Fused softmax cross-entropy: per-row loss and correctness, logits overwritten by the scaled gradient.</summary>
-    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale)
+    /// <summary>
+    /// Fused softmax cross-entropy: per-row loss and correctness, logits overwritten by the scaled gradient. On GPUs
+    /// one warp handles a row (<see cref="SoftmaxKernels.CrossEntropyWarpPerRow"/>), on the CPU accelerator one
+    /// thread does; <paramref name="warpPerRow"/> forces one or the other (tests).
+    /// </summary>
+    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale, bool? warpPerRow = null)
     {
         Require(logits, (long)rows * vocab, "cross-entropy logits");
         Require(targets, rows, "cross-entropy targets");
         Require(rowLoss, rows, "cross-entropy row loss");
         Require(rowCorrect, rows, "cross-entropy row correctness");
-        if (host is not null)
+        if (host is not null && warpPerRow is null)
         {
             host.CrossEntropy(S(logits), S(targets), S(rowLoss), S(rowCorrect), rows, vocab, scale);
+            return;
+        }
+
+        if (rows == 0)
+        {
+            return;
+        }
+
+        if (warpPerRow ?? !device.IsCpu)
+        {
+            int warp = device.Info.WarpSize;
+            int warpsPerGroup = Math.Max(1, Math.Min(4, device.Info.MaxThreadsPerGroup / warp));
+            var config = new KernelConfig((rows + warpsPerGroup - 1) / warpsPerGroup, warp * warpsPerGroup);
+            kernels.CrossEntropyWarpPerRow.Value(config, logits, targets, rowLoss, rowCorrect, rows, vocab, scale);
             return;
         }
 

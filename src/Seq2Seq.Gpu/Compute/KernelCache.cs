@@ -32,6 +32,8 @@ internal sealed class KernelCache
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int, int>(LstmCellKernels.Backward));
         CrossEntropy = Implicit<Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>(SoftmaxKernels.CrossEntropyForwardBackward));
+        CrossEntropyWarpPerRow = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>>(
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(SoftmaxKernels.CrossEntropyWarpPerRow));
         LogSoftmax = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(SoftmaxKernels.LogSoftmax));
         Argmax = Implicit<Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>>(
@@ -66,6 +68,8 @@ internal sealed class KernelCache
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int, int>> LstmBackward { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>> CrossEntropy { get; }
+
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>> CrossEntropyWarpPerRow { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> LogSoftmax { get; }
 

@@ -9,12 +9,17 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class SoftmaxKernelTests(TestTarget target) : DeviceTestBase(target)
 {
-    [TestCase(1, 1, 1.0)]
-    [TestCase(1, 93, 5.0)]
-    [TestCase(13, 7, 3.0)]
-    [TestCase(67, 130, 1.0)]
-    [TestCase(5, 40, 300.0)]
-    public void CrossEntropy_matches_reference_and_ignores_padding(int rows, int vocab, double logitScale)
+    [TestCase(1, 1, 1.0, false)]
+    [TestCase(1, 93, 5.0, false)]
+    [TestCase(13, 7, 3.0, false)]
+    [TestCase(67, 130, 1.0, false)]
+    [TestCase(5, 40, 300.0, false)]
+    [TestCase(1, 1, 1.0, true)]
+    [TestCase(1, 93, 5.0, true)]
+    [TestCase(13, 7, 3.0, true)]
+    [TestCase(67, 130, 1.0, true)]
+    [TestCase(5, 40, 300.0, true)]
+    public void CrossEntropy_matches_reference_and_ignores_padding(int rows, int vocab, double logitScale, bool warpPerRow)
     {
         // Logits of ±300 overflow a naive exp in float: the kernel must subtract the row maximum.
         var logits = Tensors.Random(rows * vocab, 40, logitScale);
@@ -30,7 +35,7 @@ public sealed class SoftmaxKernelTests(TestTarget target) : DeviceTestBase(targe
         var rowLoss = Upload(Tensors.Random(rows, 42));
         var rowCorrect = Upload(Tensors.Random(rows, 43));
 
-        Ops.CrossEntropy(buffer.View, Upload(targets).View, rowLoss.View, rowCorrect.View, rows, vocab, scale);
+        Ops.CrossEntropy(buffer.View, Upload(targets).View, rowLoss.View, rowCorrect.View, rows, vocab, scale, warpPerRow);
 
         var expected = ReferenceOps.SoftmaxCrossEntropy(logits.ToDouble(), targets, rows, vocab, scale);
         Tensors.AssertClose(rowLoss.ToArray(), expected.RowLoss, "row loss", 1e-5, 1e-5);
@@ -53,6 +58,17 @@ public sealed class SoftmaxKernelTests(TestTarget target) : DeviceTestBase(targe
 
         Tensors.AssertClose(output.ToArray(), ReferenceOps.LogSoftmax(logits.ToDouble(), rows, vocab), "log-softmax", 1e-5, 1e-5);
         Assert.That(ids.ToArray(), Is.EqualTo(ReferenceOps.Argmax(logits.ToDouble(), rows, vocab)));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void CrossEntropy_counts_the_first_of_tied_maxima_as_the_prediction(bool warpPerRow)
+    {
+        // Row 0: maxima at 1 and 6, target 6 (not the first maximum: wrong). Row 1: maxima at 2 and 5, target 2 (right).
+        float[] logits = [0, 3, 1, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 2, 1, 0];
+        var rowCorrect = Zeros<float>(2);
+        Ops.CrossEntropy(Upload(logits).View, Upload(new[] { 6, 2 }).View, Zeros<float>(2).View, rowCorrect.View, 2, 8, 1f, warpPerRow);
+        Assert.That(rowCorrect.ToArray(), Is.EqualTo(new[] { 0f, 1f }));
     }
 
     [Test]
