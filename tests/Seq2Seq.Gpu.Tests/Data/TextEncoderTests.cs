@@ -75,4 +75,16 @@ public sealed class TextEncoderTests
         Assert.That(batch.SourceMask, Is.EqualTo(new[] { 1, 1, 1, 1, 1, 0 }));
         Assert.That(batch.CountedTargets, Is.Zero);
     }
+
+    [Test]
+    public void NormalizeTarget_puts_references_in_the_form_translations_take()
+    {
+        var pairs = new[] { new SentencePair("Go.", "Va !"), new SentencePair("Hi.", "Salut !") };
+        var words = TextEncoder.Build(pairs, TokenLevel.Word, VocabularyScheme.Standard);
+        var chars = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
+
+        Assert.That(words.NormalizeTarget("Va !"), Is.EqualTo(words.DecodeTarget(words.EncodeTarget("Va !"))));
+        Assert.That(words.NormalizeTarget("Salut  !"), Is.EqualTo("Salut!"));
+        Assert.That(chars.NormalizeTarget("Va !"), Is.EqualTo("Va !"), "character level keeps every character");
+    }
 }
