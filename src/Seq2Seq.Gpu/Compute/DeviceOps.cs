@@ -156,6 +156,38 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
+    /// <summary>Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one pass.</summary>
+    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed)
+    {
+        Require(b, (long)k * n, "prepared right operand");
+        return new PreparedRightOperand(b, k, n, transposed, host?.PackRight(S(b), k, n, transposed));
+    }
+
+    /// <summary>The product with a prepared right operand; the shape's K, N and transposition must be the operand's.</summary>
+    public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        if (b.K != shape.K || b.N != shape.N || b.Transposed != (shape.TransposeB != 0))
+        {
+            throw new ShapeException($"{shape}: the prepared right operand is {b.K}x{b.N}{(b.Transposed ? ", transposed" : string.Empty)}");
+        }
+
+        if (host is null || b.Packed is null)
+        {
+            MatMul(a, b.View, bias, c, shape);
+            return;
+        }
+
+        Require(a, (long)shape.M * shape.K, $"A of {shape}");
+        Require(c, (long)shape.M * shape.N, $"C of {shape}");
+        if (shape.M == 0 || shape.N == 0)
+        {
+            return;
+        }
+
+        host.MatMul(S(a), S(b.View), b.Packed, bias is { } hb ? S(hb) : default, S(c), shape);
+    }
+
     /// <summary><c>output[j] (=|+=) Σ_n input[n, j]</c> (bias gradients).</summary>
     public void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate)
     {

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
@@ -29,6 +30,7 @@ internal sealed class DecoderSession : IDisposable
     private readonly ArrayView<float>[] nextHViews;
     private readonly ArrayView<float>[] nextCViews;
     private DeviceBuffer<int>? outputs;
+    private PreparedRightOperand[] recurrent = [];
 
     public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps)
     {
@@ -134,6 +136,10 @@ internal sealed class DecoderSession : IDisposable
 
         Current.CopyFrom(Enumerable.Repeat(model.Text.TargetVocabulary.StartId, Rows).ToArray());
         Finished.Slice(0, Rows).MemSetToZero();
+
+        // The weights cannot change while a decode runs (the caller holds the device), so U is prepared once per decode.
+        DisposeRecurrent();
+        recurrent = Enumerable.Range(0, Config.Layers).Select(decoder.PrepareRecurrent).ToArray();
     }
 
     /// <summary>Sets the next inputs from the host (teacher forcing, beam search).</summary>
@@ -155,7 +161,7 @@ internal sealed class DecoderSession : IDisposable
     /// <summary>One decoder step from the current inputs: new states, and the logits [rows, V] on the device.</summary>
     public ArrayView<float> Step()
     {
-        var top = decoder.Step(Current.Slice(0, Rows), hViews, cViews, nextHViews, nextCViews, Gates.Slice(0, (long)Rows * LstmGates.Count * Config.HiddenSize), Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
+        var top = decoder.Step(Current.Slice(0, Rows), hViews, cViews, nextHViews, nextCViews, recurrent, Gates.Slice(0, (long)Rows * LstmGates.Count * Config.HiddenSize), Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
         var logits = Logits.Slice(0, (long)Rows * Config.TargetVocabSize);
         Ops.MatMul(top, model.Weights.Weight(ModelLayout.OutputKernel), model.Weights.Weight(ModelLayout.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
         return logits;
@@ -213,7 +219,18 @@ internal sealed class DecoderSession : IDisposable
         }
 
         outputs?.Dispose();
+        DisposeRecurrent();
         owned.Clear();
+    }
+
+    private void DisposeRecurrent()
+    {
+        foreach (var operand in recurrent)
+        {
+            operand.Dispose();
+        }
+
+        recurrent = [];
     }
 
     private T Own<T>(T item)

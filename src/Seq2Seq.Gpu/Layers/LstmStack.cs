@@ -50,7 +50,8 @@ internal sealed class LstmStack
         {
             var gates = buffers.Gates(l, steps, batch);
             ProjectInputs(l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), buffers, gates, steps * batch);
-            var u = store.Weight(ModelLayout.RecurrentKernel(side, l));
+            // U is read by every step of the pass: prepared once (packed once on the host kernels).
+            using var u = PrepareRecurrent(l);
             for (int t = 0; t < steps; t++)
             {
                 var gt = buffers.GatesAt(l, t, batch);
@@ -83,12 +84,13 @@ internal sealed class LstmStack
         {
             var dGates = scratch.Gates(rows, GateWidth);
             string kernelName = ModelLayout.Kernel(side, l);
+            using var uTransposed = Ops.PrepareRight(store.Weight(ModelLayout.RecurrentKernel(side, l)), GateWidth, Hidden, transposed: true);
             for (int t = steps - 1; t >= 0; t--)
             {
                 var dz = dGates.SubView((long)t * batch * GateWidth, (long)batch * GateWidth);
                 ArrayView<float>? dhExt = dExternal is { } ext ? ext.SubView((long)t * batch * Hidden, (long)batch * Hidden) : null;
                 Ops.LstmBackward(buffers.GatesAt(l, t, batch), buffers.CAt(l, t, batch), buffers.CAt(l, t + 1, batch), dhExt, dhCarry[l], dcCarry[l], dz, StepMask(mask, t, batch), batch, Hidden);
-                Ops.MatMul(dz, store.Weight(ModelLayout.RecurrentKernel(side, l)), null, dhCarry[l], new MatMulShape(batch, Hidden, GateWidth, transposeB: true, accumulate: true));
+                Ops.MatMul(dz, uTransposed, null, dhCarry[l], new MatMulShape(batch, Hidden, GateWidth, transposeB: true, accumulate: true));
             }
 
             Ops.MatMul(buffers.HRange(l, 0, steps, batch), dGates, null, store.Gradient(ModelLayout.RecurrentKernel(side, l)), new MatMulShape(Hidden, GateWidth, rows, transposeA: true, accumulate: true));
@@ -117,12 +119,18 @@ internal sealed class LstmStack
         }
     }
 
+    /// <summary>Layer <paramref name="layer"/>'s recurrent kernel U [H, 4H], prepared for the per-step products of one pass.</summary>
+    public PreparedRightOperand PrepareRecurrent(int layer) =>
+        Ops.PrepareRight(store.Weight(ModelLayout.RecurrentKernel(side, layer)), Hidden, GateWidth, transposed: false);
+
     /// <summary>
     /// One decoding step for every layer: <paramref name="ids"/> [B] are the inputs, <paramref name="h"/> and
     /// <paramref name="c"/> per layer the state [B, H], replaced by the new state (through <paramref name="nextH"/>/<paramref name="nextC"/>,
-    /// which are swapped with them). <paramref name="gates"/> is scratch [B, 4H]. Returns the top layer's new h.
+    /// which are swapped with them). <paramref name="recurrent"/> holds each layer's U from <see cref="PrepareRecurrent"/>.
+    /// <paramref name="gates"/> is scratch [B, 4H]. Returns the top layer's new h.
     /// </summary>
-    public ArrayView<float> Step(ArrayView<int> ids, ArrayView<float>[] h, ArrayView<float>[] c, ArrayView<float>[] nextH, ArrayView<float>[] nextC, ArrayView<float> gates, ArrayView<float> embedded, int batch)
+    public ArrayView<float> Step(
+        ArrayView<int> ids, ArrayView<float>[] h, ArrayView<float>[] c, ArrayView<float>[] nextH, ArrayView<float>[] nextC, PreparedRightOperand[] recurrent, ArrayView<float> gates, ArrayView<float> embedded, int batch)
     {
         for (int l = 0; l < config.Layers; l++)
         {
@@ -140,7 +148,7 @@ internal sealed class LstmStack
                 Ops.MatMul(h[l - 1], store.Weight(ModelLayout.Kernel(side, l)), store.Weight(ModelLayout.Bias(side, l)), gates, new MatMulShape(batch, GateWidth, Hidden, hasBias: true));
             }
 
-            Ops.MatMul(h[l], store.Weight(ModelLayout.RecurrentKernel(side, l)), null, gates, new MatMulShape(batch, GateWidth, Hidden, accumulate: true));
+            Ops.MatMul(h[l], recurrent[l], null, gates, new MatMulShape(batch, GateWidth, Hidden, accumulate: true));
             Ops.LstmForward(gates, c[l], h[l], nextC[l], nextH[l], null, batch, Hidden);
             (h[l], nextH[l]) = (nextH[l], h[l]);
             (c[l], nextC[l]) = (nextC[l], c[l]);

@@ -12,8 +12,14 @@ internal abstract unsafe class HostBackend
     /// <summary>Floats a vector holds.</summary>
     public abstract int Width { get; }
 
-    /// <summary>The whole matrix product, threaded internally.</summary>
-    public abstract void MatMul(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads);
+    /// <summary>The whole matrix product, threaded internally; <paramref name="packedB"/> is B packed by <see cref="PackRight"/>, or null.</summary>
+    public abstract void MatMul(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads, float* packedB = null);
+
+    /// <summary>Floats a packed right operand of K × N takes.</summary>
+    public abstract long PackedRightLength(int k, int n);
+
+    /// <summary>Packs a whole right operand for reuse by <see cref="MatMul"/>.</summary>
+    public abstract void PackRight(float* b, MatMulShape shape, float* dst);
 
     /// <summary>Rows [row0, row1) of the gather (ids already checked).</summary>
     public abstract void Gather(int* ids, float* table, float* bias, float* output, int row0, int row1, int width);

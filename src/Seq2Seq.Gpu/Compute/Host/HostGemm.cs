@@ -56,8 +56,32 @@ internal static unsafe class HostGemm<TS, TV>
     /// <summary>Depth of a K block: a B micro-panel of KC × NR floats is 16 KB.</summary>
     public static int Kc => 2048 / TS.Width;
 
+    /// <summary>Floats <see cref="PackRight"/> writes for a right operand of <paramref name="k"/> × <paramref name="n"/>.</summary>
+    public static long PackedRightLength(int k, int n) => (long)((n + Nr - 1) / Nr) * k * Nr;
+
+    /// <summary>
+    /// Packs a whole right operand op(B) [K, N] into the micro-panel layout the products read ([panel][K][NR], columns past
+    /// N zero), once, for products that reuse it (the recurrent kernel at every step); <paramref name="dst"/> is
+    /// 64-byte aligned and holds <see cref="PackedRightLength"/> floats.
+    /// </summary>
+    public static void PackRight(float* b, MatMulShape shape, float* dst)
+    {
+        var job = new GemmJob(null, b, null, null, shape, 1, prePackedB: false);
+        for (int p = 0; p < job.Panels; p++)
+        {
+            job.PackWholePanel(dst + ((nint)p * shape.K * Nr), p);
+        }
+    }
+
     /// <summary>Computes the product on up to <paramref name="maxThreads"/> threads.</summary>
-    public static void Run(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads)
+    /// <param name="a">A as the shape says.</param>
+    /// <param name="b">B as the shape says (read directly by products of a few rows).</param>
+    /// <param name="bias">The bias, or null.</param>
+    /// <param name="c">C.</param>
+    /// <param name="shape">Sizes and flags.</param>
+    /// <param name="maxThreads">Most threads.</param>
+    /// <param name="packedB">B already packed by <see cref="PackRight"/> for this shape's K, N and transposition, or null.</param>
+    public static void Run(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads, float* packedB = null)
     {
         int m = shape.M;
         int n = shape.N;
@@ -81,7 +105,7 @@ internal static unsafe class HostGemm<TS, TV>
             return;
         }
 
-        var job = new GemmJob(a, b, bias, c, shape, threads);
+        var job = new GemmJob(a, b, bias, c, shape, threads, prePackedB: packedB != null);
         float[]? rentedA = null;
         float[]? rentedB = null;
         try
@@ -91,14 +115,14 @@ internal static unsafe class HostGemm<TS, TV>
                 rentedA = ArrayPool<float>.Shared.Rent(checked((job.RowBlocks * Mr * k) + 16));
             }
 
-            if (job.PacksBOnce)
+            if (job.PacksBOnce && packedB == null)
             {
                 rentedB = ArrayPool<float>.Shared.Rent(checked((job.Panels * Nr * k) + 16));
             }
 
             fixed (float* pa = rentedA, pb = rentedB)
             {
-                job.SetPacked(Align(pa), Align(pb));
+                job.SetPacked(Align(pa), packedB != null ? packedB : Align(pb));
                 long packed = (job.PacksAOnce ? (long)m * k : 0) + (job.PacksBOnce ? (long)n * k : 0);
                 RunTasks(job.PackUnits, packed >= 1 << 16 ? threads : 1, job.Pack);
                 RunTasks(job.TaskCount, threads, job.RunTask);
@@ -312,10 +336,11 @@ internal static unsafe class HostGemm<TS, TV>
         private readonly int panelsPerTask;
         private readonly int panelGroups;
         private readonly int aPackUnits;
+        private readonly bool transposeB;
         private float* aPacked;
         private float* bPacked;
 
-        public GemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads)
+        public GemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, bool prePackedB)
         {
             this.a = a;
             this.b = b;
@@ -354,9 +379,10 @@ internal static unsafe class HostGemm<TS, TV>
             panelGroups = Count(Panels, pg);
             TaskCount = Count(RowBlocks, rg) * panelGroups;
             PacksAOnce = panelGroups > 1;
-            PacksBOnce = shape.TransposeB != 0;
+            PacksBOnce = prePackedB || shape.TransposeB != 0;
+            transposeB = shape.TransposeB != 0;
             aPackUnits = PacksAOnce ? Count(RowBlocks, RowBlocksPerPackUnit) : 0;
-            PackUnits = aPackUnits + (PacksBOnce ? Count(Panels, PanelsPerPackUnit) : 0);
+            PackUnits = aPackUnits + (PacksBOnce && !prePackedB ? Count(Panels, PanelsPerPackUnit) : 0);
         }
 
         public int Panels { get; }
@@ -548,6 +574,19 @@ internal static unsafe class HostGemm<TS, TV>
                         }
                     }
                 }
+            }
+        }
+
+        /// <summary>Packs all K rows of panel p of op(B) as [K][NR] at <paramref name="dst"/>, whichever way B is stored.</summary>
+        public void PackWholePanel(float* dst, int p)
+        {
+            if (transposeB)
+            {
+                PackTransposedB(dst, p);
+            }
+            else
+            {
+                PackBBlock(dst, p, p + 1, 0, k);
             }
         }
 

@@ -140,7 +140,10 @@ public sealed unsafe class HostKernels
     }
 
     /// <summary><c>C (=|+=) op(A)·op(B) (+ bias)</c> as described by <paramref name="shape"/>; bias [N], given exactly when the shape says HasBias.</summary>
-    public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape)
+    public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape) =>
+        MatMulCore(a, b, bias, c, shape, null);
+
+    private void MatMulCore(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape, float* packedB)
     {
         if (shape.M < 0 || shape.N < 0 || shape.K < 0)
         {
@@ -172,8 +175,42 @@ public sealed unsafe class HostKernels
 
         fixed (float* pa = a, pb = b, pbias = bias, pc = c)
         {
-            backend.MatMul(pa, pb, shape.HasBias != 0 ? pbias : null, pc, shape, MaxDegreeOfParallelism);
+            backend.MatMul(pa, pb, shape.HasBias != 0 ? pbias : null, pc, shape, MaxDegreeOfParallelism, packedB);
         }
+    }
+
+    /// <summary>Packs op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) once for <see cref="MatMul(ReadOnlySpan{float}, ReadOnlySpan{float}, PackedRightOperand, ReadOnlySpan{float}, Span{float}, MatMulShape)"/>.</summary>
+    public PackedRightOperand PackRight(ReadOnlySpan<float> b, int k, int n, bool transposed)
+    {
+        RequireNonNegative(k, n, "packed right operand");
+        Require(b.Length, (long)k * n, "packed right operand");
+        var shape = new MatMulShape(1, n, k, transposeB: transposed);
+        var packed = new PackedRightOperand(k, n, transposed, backend.PackedRightLength(k, n));
+        if (k > 0 && n > 0)
+        {
+            fixed (float* pb = b)
+            {
+                backend.PackRight(pb, shape, packed.Data);
+            }
+        }
+
+        return packed;
+    }
+
+    /// <summary>
+    /// The matrix product with B already packed (<paramref name="packedB"/>, made from <paramref name="b"/> by
+    /// <see cref="PackRight"/> for the shape's K, N and transposition); <paramref name="b"/> is still read by products
+    /// of a few rows, which stream it.
+    /// </summary>
+    public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedRightOperand packedB, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(packedB);
+        if (packedB.K != shape.K || packedB.N != shape.N || packedB.Transposed != (shape.TransposeB != 0))
+        {
+            throw new ShapeException($"{shape}: the packed right operand is {packedB.K}x{packedB.N}{(packedB.Transposed ? ", transposed" : string.Empty)}");
+        }
+
+        MatMulCore(a, b, bias, c, shape, packedB.Data);
     }
 
     /// <summary><c>output[j] (=|+=) Σ_n input[n, j]</c>; input [rows, cols], rows summed in order.</summary>

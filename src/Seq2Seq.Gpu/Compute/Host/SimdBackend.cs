@@ -19,8 +19,12 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
 
     public override int Width => TS.Width;
 
-    public override void MatMul(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads) =>
-        HostGemm<TS, TV>.Run(a, b, bias, c, shape, maxThreads);
+    public override void MatMul(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads, float* packedB = null) =>
+        HostGemm<TS, TV>.Run(a, b, bias, c, shape, maxThreads, packedB);
+
+    public override long PackedRightLength(int k, int n) => HostGemm<TS, TV>.PackedRightLength(k, n);
+
+    public override void PackRight(float* b, MatMulShape shape, float* dst) => HostGemm<TS, TV>.PackRight(b, shape, dst);
 
     public override void Gather(int* ids, float* table, float* bias, float* output, int row0, int row1, int width)
     {
