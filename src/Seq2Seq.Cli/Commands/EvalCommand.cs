@@ -18,11 +18,8 @@ namespace Seq2Seq.Cli.Commands;
 /// with the model's own vocabularies (unknown symbols become UNK).
 /// </summary>
 /// <remarks>
-/// Batches are padded as in training: for a Keras-compatible model every batch is padded with spaces to the
-/// model's recorded maxima (the steps its training batches had), and the padding counts in the loss, as in Keras;
-/// a batch holding a longer pair is padded to that pair instead (those pairs are counted in
-/// <see cref="EvalResult.LongerThanTraining"/>). Standard models pad each batch to its own longest pair and mask
-/// the padding, exactly as <see cref="Trainer.Evaluate"/>.
+/// The loss and accuracy are <see cref="Trainer.Evaluate"/>'s, which pads as training did (see there); pairs
+/// longer than the model's training maxima are still evaluated and counted in <see cref="EvalResult.LongerThanTraining"/>.
 /// </remarks>
 internal sealed class EvalCommand
 {
@@ -61,21 +58,6 @@ internal sealed class EvalCommand
     /// <summary>The System.CommandLine command.</summary>
     public Command Command { get; }
 
-    /// <summary>The batches of <paramref name="dataset"/> in order, padded as the model's training batches were (see the remarks on the type).</summary>
-    internal static IEnumerable<Batch> EvaluationBatches(ParallelDataset dataset, Seq2SeqModel model, int batchSize)
-    {
-        bool keras = model.Text.Scheme == VocabularyScheme.KerasCompatible;
-        for (int start = 0; start < dataset.Count; start += batchSize)
-        {
-            int[] indices = Enumerable.Range(start, Math.Min(batchSize, dataset.Count - start)).ToArray();
-            var sources = indices.Select(dataset.GetSourceIds).ToArray();
-            var targets = indices.Select(dataset.GetTargetIds).ToArray();
-            int? sourceSteps = keras ? Math.Max(model.MaxSourceLength, sources.Max(s => s.Count)) : null;
-            int? targetSteps = keras ? Math.Max(model.MaxTargetLength, targets.Max(t => t.Count)) : null;
-            yield return Batch.Create(model.Text, sources, targets, sourceSteps, targetSteps, indices);
-        }
-    }
-
     private int Run(ParseResult parse)
     {
         bool asJson = parse.GetValue(json);
@@ -91,16 +73,9 @@ internal sealed class EvalCommand
         var clock = Stopwatch.StartNew();
         var dataset = new ParallelDataset(corpus.Pairs, m.Text);
         using var trainer = new Trainer(m, new TrainerOptions { BatchSize = batchSize });
-        double lossSum = 0, correct = 0;
-        long counted = 0;
-        foreach (Batch b in EvaluationBatches(dataset, m, batchSize))
-        {
-            context.Cancellation.ThrowIfCancellationRequested();
-            BatchResult r = trainer.EvaluateBatch(b);
-            lossSum += r.LossSum;
-            correct += r.Correct;
-            counted += r.Counted;
-        }
+        BatchResult evaluation = trainer.Evaluate(dataset, context.Cancellation);
+        double lossSum = evaluation.LossSum, correct = evaluation.Correct;
+        long counted = evaluation.Counted;
 
         var result = new EvalResult
         {

@@ -155,13 +155,6 @@ internal sealed class TrainCommand
         {
             var dataset = new ParallelDataset(pairs, model.Text);
             var (train, validation) = dataset.Split(valSplit);
-            if (model.Text.Scheme == VocabularyScheme.KerasCompatible)
-            {
-                // Record the steps every batch was padded to, so that `eval` pads exactly as training did.
-                model.MaxSourceLength = Math.Max(model.MaxSourceLength, dataset.PaddedSourceSteps ?? 0);
-                model.MaxTargetLength = Math.Max(model.MaxTargetLength, dataset.PaddedTargetSteps ?? 0);
-            }
-
             outText.WriteLine($"data: {CommonOptions.DescribeCorpus(corpus)}; {train.Count:N0} train, {validation.Count:N0} validation");
             outText.WriteLine($"tokens: {Format.Text(model.Text)}");
             outText.WriteLine($"max lengths: source {dataset.MaxSourceLength:N0}, target {dataset.MaxTargetLength:N0} (with start and end markers)");

@@ -88,13 +88,19 @@ public sealed class Trainer : IDisposable
         return pass.Run(batch, backward: false);
     }
 
-    /// <summary>Teacher-forced loss and token accuracy over a whole dataset.</summary>
+    /// <summary>
+    /// Teacher-forced loss and token accuracy over a whole dataset, in order. Batches are padded as training padded
+    /// them: standard models pad each batch to its own longest pair and mask the padding; Keras-compatible models pad
+    /// with spaces to the model's training maxima (<see cref="Seq2SeqModel.MaxSourceLength"/>,
+    /// <see cref="Seq2SeqModel.MaxTargetLength"/>), or to a longer pair of the batch, and the padding counts, as in Keras.
+    /// So the validation split of a run and the same pairs evaluated later give the same figures.
+    /// </summary>
     public BatchResult Evaluate(ParallelDataset data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         double loss = 0, correct = 0;
         int counted = 0;
-        foreach (var batch in data.GetBatches(Options.BatchSize))
+        foreach (var batch in EvaluationBatches(data))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var r = EvaluateBatch(batch);
@@ -131,8 +137,9 @@ public sealed class Trainer : IDisposable
         bool stoppedEarly = false;
         var history = State.History.ToList();
         int batches = train.BatchCount(Options.BatchSize);
-        Model.MaxSourceLength = Math.Max(Model.MaxSourceLength, train.MaxSourceLength);
-        Model.MaxTargetLength = Math.Max(Model.MaxTargetLength, train.MaxTargetLength);
+        // Keras-compatible batches are padded to the whole corpus's maxima (kept by a split): record those.
+        Model.MaxSourceLength = Math.Max(Model.MaxSourceLength, train.PaddedSourceSteps ?? train.MaxSourceLength);
+        Model.MaxTargetLength = Math.Max(Model.MaxTargetLength, train.PaddedTargetSteps ?? train.MaxTargetLength);
 
         for (int epoch = State.EpochsCompleted + 1; epoch <= Options.Epochs; epoch++)
         {
@@ -205,6 +212,29 @@ public sealed class Trainer : IDisposable
     {
         pass.Dispose();
         bestWeights?.Dispose();
+    }
+
+    private IEnumerable<Batch> EvaluationBatches(ParallelDataset data)
+    {
+        if (Model.Text.Scheme != VocabularyScheme.KerasCompatible)
+        {
+            foreach (var batch in data.GetBatches(Options.BatchSize))
+            {
+                yield return batch;
+            }
+
+            yield break;
+        }
+
+        for (int start = 0; start < data.Count; start += Options.BatchSize)
+        {
+            int[] indices = Enumerable.Range(start, Math.Min(Options.BatchSize, data.Count - start)).ToArray();
+            var sources = indices.Select(data.GetSourceIds).ToArray();
+            var targets = indices.Select(data.GetTargetIds).ToArray();
+            int sourceSteps = Math.Max(Model.MaxSourceLength, sources.Max(s => s.Count));
+            int targetSteps = Math.Max(Model.MaxTargetLength, targets.Max(t => t.Count));
+            yield return Batch.Create(data.Encoder, sources, targets, sourceSteps, targetSteps, indices);
+        }
     }
 
     private static double Tokens(Batch batch) =>

@@ -127,6 +127,28 @@ public sealed class TrainerTests
         Assert.That(saved.Weights.Weights.ToArray(), Is.EqualTo(model.Weights.Weights.ToArray()));
     }
 
+    [TestCase(VocabularyScheme.KerasCompatible)]
+    [TestCase(VocabularyScheme.Standard)]
+    public void Evaluating_the_validation_pairs_later_reproduces_the_last_validation_figures(VocabularyScheme scheme)
+    {
+        // The longest pair comes first, so it is in the training part: the validation pairs alone are shorter.
+        var pairs = TinyTasks.Reverse(40, 3, 33);
+        pairs.Insert(0, new SentencePair("abcdefab", "bafedcba"));
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
+        var (train, validation) = new ParallelDataset(pairs, text).Split(0.25);
+        using var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, 0, 8), seed: 5);
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 2, BatchSize = 8, KeepBest = false });
+        var last = trainer.Fit(train, validation).History[^1];
+
+        // The held-out pairs as new data: a dataset of their own, whose own maxima are shorter than the corpus's.
+        var later = new ParallelDataset(validation.Pairs, text);
+        Assert.That(later.MaxSourceLength, Is.LessThan(model.MaxSourceLength));
+        var result = trainer.Evaluate(later);
+
+        Assert.That(result.MeanLoss, Is.EqualTo(last.ValidationLoss!.Value).Within(1e-9));
+        Assert.That(result.Accuracy, Is.EqualTo(last.ValidationAccuracy!.Value).Within(1e-9));
+    }
+
     [Test]
     public void Invalid_options_are_rejected_with_the_option_named()
     {
