@@ -42,31 +42,7 @@ public static class LstmCellKernels
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
         {
             int b = e / hidden;
-            int zi = GateOffset(e, b, hidden, LstmGates.Input);
-            int zf = GateOffset(e, b, hidden, LstmGates.Forget);
-            int zg = GateOffset(e, b, hidden, LstmGates.Cell);
-            int zo = GateOffset(e, b, hidden, LstmGates.Output);
-
-            float i = Activations.Sigmoid(gates[zi]);
-            float f = Activations.Sigmoid(gates[zf]);
-            float g = Activations.Tanh(gates[zg]);
-            float o = Activations.Sigmoid(gates[zo]);
-            gates[zi] = i;
-            gates[zf] = f;
-            gates[zg] = g;
-            gates[zo] = o;
-
-            if (hasMask != 0 && mask[b] == 0)
-            {
-                cNext[e] = cPrev[e];
-                hNext[e] = hPrev[e];
-            }
-            else
-            {
-                float c = (f * cPrev[e]) + (i * g);
-                cNext[e] = c;
-                hNext[e] = o * Activations.Tanh(c);
-            }
+            ForwardUnit(gates, default, cPrev, hPrev, cNext, hNext, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0);
         }
     }
 
@@ -91,44 +67,54 @@ public static class LstmCellKernels
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
         {
             int b = e / hidden;
-            int zi = GateOffset(e, b, hidden, LstmGates.Input);
-            int zf = GateOffset(e, b, hidden, LstmGates.Forget);
-            int zg = GateOffset(e, b, hidden, LstmGates.Cell);
-            int zo = GateOffset(e, b, hidden, LstmGates.Output);
-
             float dh = dhCarry[e];
             if (hasExternal != 0)
             {
                 dh += dhExternal[e];
             }
 
-            if (hasMask != 0 && mask[b] == 0)
-            {
-                // The state passed through unchanged: its gradients pass through too.
-                dGates[zi] = 0f;
-                dGates[zf] = 0f;
-                dGates[zg] = 0f;
-                dGates[zo] = 0f;
-                dhCarry[e] = dh;
-                continue;
-            }
-
-            float i = activations[zi];
-            float f = activations[zf];
-            float g = activations[zg];
-            float o = activations[zo];
-            float tc = Activations.Tanh(cNext[e]);
-            float dc = dcCarry[e] + (dh * o * (1f - (tc * tc)));
-
-            dGates[zi] = dc * g * i * (1f - i);
-            dGates[zf] = dc * cPrev[e] * f * (1f - f);
-            dGates[zg] = dc * i * (1f - (g * g));
-            dGates[zo] = dh * tc * o * (1f - o);
-            dcCarry[e] = dc * f;
-            dhCarry[e] = 0f;
+            BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0, dh);
         }
     }
 
-    /// <summary>Offset in [B, 4H] of gate <paramref name="gate"/> of the unit at state offset e = b·H + j.</summary>
-    private static int GateOffset(int e, int b, int hidden, int gate) => (b * LstmGates.Count * hidden) + (gate * hidden) + (e - (b * hidden));
+    /// <summary>
+    /// The forward cell of unit j of row b: pre-activations are <c>gates[b, ·, j] + recurrent</c> (the recurrent sums
+    /// are zero when the caller already added h·U into the gates); the activations replace them.
+    /// </summary>
+    internal static void ForwardUnit(
+        ArrayView<float> gates, FourSums recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, int b, int j, int hidden, bool keepState)
+    {
+        var activated = LstmCellMath.Activate(LstmCellMath.Add(LstmCellMath.Load(gates, b, j, hidden), recurrent));
+        LstmCellMath.Store(gates, b, j, hidden, activated);
+        long e = ((long)b * hidden) + j;
+        if (keepState)
+        {
+            cNext[e] = cPrev[e];
+            hNext[e] = hPrev[e];
+            return;
+        }
+
+        float c = LstmCellMath.NextCell(activated, cPrev[e]);
+        cNext[e] = c;
+        hNext[e] = LstmCellMath.NextHidden(activated, c);
+    }
+
+    /// <summary>The backward cell of unit j of row b for the total gradient <paramref name="dh"/> into h'.</summary>
+    internal static void BackwardUnit(
+        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, int b, int j, int hidden, bool masked, float dh)
+    {
+        long e = ((long)b * hidden) + j;
+        if (masked)
+        {
+            // The state passed through unchanged: its gradients pass through too (dc_prev = dc stays in dcCarry).
+            LstmCellMath.Store(dGates, b, j, hidden, default);
+            dhCarry[e] = dh;
+            return;
+        }
+
+        var gradients = LstmCellMath.Backward(LstmCellMath.Load(activations, b, j, hidden), cPrev[e], cNext[e], dh, dcCarry[e]);
+        LstmCellMath.Store(dGates, b, j, hidden, gradients.Gates);
+        dcCarry[e] = gradients.CellPrevious;
+        dhCarry[e] = 0f;
+    }
 }

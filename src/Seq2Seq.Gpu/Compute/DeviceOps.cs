@@ -37,10 +37,27 @@ public sealed class DeviceOps : IDisposable
         noFloats = device.Allocate<float>(1, "placeholder view");
         noInts = device.Allocate<int>(1, "placeholder view");
         partials = device.Allocate<float>(2 * MaxPartials, "reduction partials");
+        FusedRecurrentSteps = !device.IsCpu;
+        PersistentDecode = !device.IsCpu && device.Info.MaxSharedMemoryPerGroup >= PersistentDecodeKernels.SharedBytes;
     }
 
     /// <summary>What runs the operations: <c>gpu</c> (ILGPU kernels on a GPU) or, on the CPU accelerator, <c>simd (…)</c> (host kernels) or <c>ilgpu</c>.</summary>
     public string Backend => host is not null ? $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)" : device.IsCpu ? "ilgpu" : "gpu";
+
+    /// <summary>
+    /// Whether a recurrent step (h·U and the cell, forward; the cell and dz·Uᵀ, backward) runs as one fused kernel
+    /// (<see cref="LstmStepKernels"/>) rather than a product and a cell kernel. On by default on GPUs; off on the CPU
+    /// accelerator, where the fused kernels' barriers are ruinous (set it there only to test them); the host SIMD
+    /// kernels ignore it. Switching it off on a GPU measures the per-operation path.
+    /// </summary>
+    public bool FusedRecurrentSteps { get; set; }
+
+    /// <summary>
+    /// Whether greedy decoding runs as one persistent kernel for the whole batch
+    /// (<see cref="PersistentDecodeKernels.GreedyDecode"/>) rather than a few launches per step. On by default on GPUs;
+    /// off on the CPU accelerator (set it there only to test the kernel); the host SIMD kernels ignore it.
+    /// </summary>
+    public bool PersistentDecode { get; set; }
 
     /// <summary>Kernels compiled and loaded so far on this device (each at most once).</summary>
     public int LoadedKernelCount => kernels.LoadedCount;
@@ -207,16 +224,9 @@ public sealed class DeviceOps : IDisposable
     public void LstmForward(
         ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
     {
-        long state = (long)batch * hidden;
-        Require(gates, state * LstmGates.Count, "LSTM gates");
-        Require(cPrev, state, "LSTM c_prev");
-        Require(hPrev, state, "LSTM h_prev");
-        Require(cNext, state, "LSTM c_next");
-        Require(hNext, state, "LSTM h_next");
-        if (mask is { } m)
-        {
-            Require(m, batch, "LSTM mask");
-        }
+        RequireStepState(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
+        Require(hPrev, (long)batch * hidden, "LSTM h_prev");
+        Require(hNext, (long)batch * hidden, "LSTM h_next");
 
         if (host is not null)
         {
@@ -227,6 +237,127 @@ public sealed class DeviceOps : IDisposable
         int count = batch * hidden;
         int chunk = ChunkFor(count);
         kernels.LstmForward.Value(LaunchChunk.Threads(count, chunk), gates, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, batch, hidden, mask is null ? 0 : 1, chunk);
+    }
+
+    /// <summary>
+    /// One recurrent step: <c>gates += hPrev·U</c>, then the cell (see <see cref="LstmCellKernels.Forward"/>); one fused
+    /// kernel when <see cref="FusedRecurrentSteps"/> is on (GPUs), a product and the cell kernel otherwise.
+    /// <paramref name="recurrent"/> is U [H, 4H] from <see cref="PrepareRight"/> (K = H, N = 4H). <paramref name="fused"/>
+    /// forces one path or the other (tests).
+    /// </summary>
+    public void LstmForwardStep(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, bool? fused = null)
+    {
+        ArgumentNullException.ThrowIfNull(recurrent);
+        var shape = new MatMulShape(batch, LstmGates.Count * hidden, hidden, accumulate: true);
+        if (!UseFusedStep(fused))
+        {
+            MatMul(hPrev, recurrent, null, gates, shape);
+            LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+            return;
+        }
+
+        RequireRecurrent(recurrent, hidden, transposed: false);
+        RequireStepState(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
+        Require(hPrev, (long)batch * hidden, "LSTM h_prev");
+        Require(hNext, (long)batch * hidden, "LSTM h_next");
+
+        if (batch == 0 || hidden == 0)
+        {
+            return;
+        }
+
+        kernels.LstmFusedForward.Value(StepLaunch(batch, hidden), gates, recurrent.View, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null));
+    }
+
+    /// <summary>
+    /// One recurrent backward step: <c>dhCarry += dGatesNext·Uᵀ</c> (step t+1's gate gradients; null for the last
+    /// step), then the backward cell (see <see cref="LstmCellKernels.Backward"/>); one fused kernel when
+    /// <see cref="FusedRecurrentSteps"/> is on. <paramref name="recurrentTransposed"/> is U [H, 4H] prepared as Uᵀ
+    /// (K = 4H, N = H, transposed). The caller adds <c>dGates_0·Uᵀ</c> after the first step. <paramref name="fused"/>
+    /// forces one path or the other (tests).
+    /// </summary>
+    public void LstmBackwardStep(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float>? dGatesNext,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden,
+        bool? fused = null)
+    {
+        ArgumentNullException.ThrowIfNull(recurrentTransposed);
+        if (!UseFusedStep(fused))
+        {
+            if (dGatesNext is { } next)
+            {
+                MatMul(next, recurrentTransposed, null, dhCarry, new MatMulShape(batch, hidden, LstmGates.Count * hidden, transposeB: true, accumulate: true));
+            }
+
+            LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
+            return;
+        }
+
+        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
+        RequireStepState(activations, cPrev, cNext, mask, batch, hidden, "LSTM activations");
+        long state = (long)batch * hidden;
+        Require(dhCarry, state, "LSTM dh carry");
+        Require(dcCarry, state, "LSTM dc carry");
+        Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
+        if (dhExternal is { } dx)
+        {
+            Require(dx, state, "LSTM external dh");
+        }
+
+        if (dGatesNext is { } dn)
+        {
+            Require(dn, state * LstmGates.Count, "LSTM next gate gradients");
+        }
+
+        if (batch == 0 || hidden == 0)
+        {
+            return;
+        }
+
+        kernels.LstmFusedBackward.Value(
+            StepLaunch(batch, hidden), activations, recurrentTransposed.View, cPrev, cNext, dhExternal ?? noFloats.View, dhCarry, dcCarry, dGatesNext ?? noFloats.View, dGates,
+            mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null, dhExternal is not null, dGatesNext is not null));
+    }
+
+    /// <summary>
+    /// Group shape (units U, rows R) of the fused step kernels, from the device's properties: U is the largest power of
+    /// two up to 32 that fits a group and is not more than twice H; R the largest up to 32 that fits U·R into a group
+    /// and is not more than twice B, then halved while twice the grid would still fit one group a multiprocessor (so
+    /// small batches spread over the device, large ones keep U's slice reused by many rows).
+    /// </summary>
+    public (int Units, int Rows) StepGroup(int batch, int hidden)
+    {
+        int maxThreads = device.Info.MaxThreadsPerGroup;
+        int units = LstmStepKernels.MaxGroupSide;
+        while (units > 1 && (units > maxThreads || units / 2 >= hidden))
+        {
+            units /= 2;
+        }
+
+        int rows = LstmStepKernels.MaxGroupSide;
+        while (rows > 1 && (units * rows > maxThreads || rows / 2 >= batch))
+        {
+            rows /= 2;
+        }
+
+        long unitGroups = (hidden + units - 1) / units;
+        while (rows > 1 && 2 * unitGroups * ((batch + rows - 1) / rows) <= device.Info.Multiprocessors)
+        {
+            rows /= 2;
+        }
+
+        return (units, rows);
     }
 
     /// <summary>One fused LSTM backward step (see <see cref="LstmCellKernels.Backward"/>).</summary>
@@ -242,21 +373,14 @@ public sealed class DeviceOps : IDisposable
         int batch,
         int hidden)
     {
+        RequireStepState(activations, cPrev, cNext, mask, batch, hidden, "LSTM activations");
         long state = (long)batch * hidden;
-        Require(activations, state * LstmGates.Count, "LSTM activations");
-        Require(cPrev, state, "LSTM c_prev");
-        Require(cNext, state, "LSTM c_next");
         Require(dhCarry, state, "LSTM dh carry");
         Require(dcCarry, state, "LSTM dc carry");
         Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
         if (dhExternal is { } dx)
         {
             Require(dx, state, "LSTM external dh");
-        }
-
-        if (mask is { } m)
-        {
-            Require(m, batch, "LSTM mask");
         }
 
         if (host is not null)
@@ -387,6 +511,68 @@ public sealed class DeviceOps : IDisposable
         kernels.Adam.Value(LaunchChunk.Threads(count, chunk), weights, gradients, firstMoment, secondMoment, count, step, chunk);
     }
 
+    /// <summary>
+    /// Greedy-decodes a batch in one persistent launch (see <see cref="PersistentDecodeKernels.GreedyDecode"/>) and
+    /// returns the number of steps run (fewer than <see cref="GreedyDecodeShape.Steps"/> when every row finished).
+    /// The grid is one group a multiprocessor (at most as many as there are tiles or rows to share out), groups of
+    /// <see cref="StepGroup"/> units and at most 256 threads, so that every group is resident: the kernel's grid
+    /// barrier needs it. Waits for the device.
+    /// </summary>
+    public int GreedyDecode(
+        ArrayView<float> parameters,
+        ArrayView<long> layerTable,
+        ArrayView<float> hidden,
+        ArrayView<float> cells,
+        ArrayView<float> logits,
+        ArrayView<int> current,
+        ArrayView<int> finished,
+        ArrayView<int> outputs,
+        ArrayView<int> sync,
+        GreedyDecodeShape shape)
+    {
+        if (device.Info.MaxSharedMemoryPerGroup < PersistentDecodeKernels.SharedBytes)
+        {
+            throw new DeviceException($"{device.Info.Name}: the persistent decoder needs {PersistentDecodeKernels.SharedBytes} bytes of shared memory a group, the device has {device.Info.MaxSharedMemoryPerGroup}");
+        }
+
+        long state = (long)shape.Batch * shape.Hidden;
+        Require(layerTable, 3L * shape.Layers, "decode layer table");
+        Require(hidden, 2 * shape.Layers * state, "decode hidden states");
+        Require(cells, 2 * shape.Layers * state, "decode cell states");
+        Require(logits, (long)shape.Batch * shape.Vocab, "decode logits");
+        Require(current, shape.Batch, "decode current ids");
+        Require(finished, shape.Batch, "decode finished flags");
+        Require(outputs, (long)shape.Steps * shape.Batch, "decode outputs");
+        Require(sync, 3, "decode grid barrier");
+        RequireInside(parameters, shape.OutputKernelOffset, (long)shape.Hidden * shape.Vocab, "output kernel");
+        RequireInside(parameters, shape.OutputBiasOffset, shape.Vocab, "output bias");
+        if (shape.OneHot == 0)
+        {
+            RequireInside(parameters, shape.EmbeddingOffset, (long)shape.Vocab * shape.EmbeddingSize, "embedding");
+        }
+
+        if (shape.Batch == 0 || shape.Steps == 0)
+        {
+            return 0;
+        }
+
+        var (units, rows) = StepGroup(shape.Batch, shape.Hidden);
+        while (units * rows > 256)
+        {
+            rows /= 2;
+        }
+
+        long rowTiles = (shape.Batch + rows - 1) / rows;
+        long work = Math.Max(Math.Max(rowTiles * ((shape.Hidden + units - 1) / units), rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units))), shape.Batch);
+        int groups = (int)Math.Max(1, Math.Min(device.Info.Multiprocessors, work));
+        sync.SubView(0, 3).MemSetToZero();
+        kernels.GreedyDecode.Value(new KernelConfig(new Index2D(groups, 1), new Index2D(units, rows)), parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
+        int run = 0;
+        device.Synchronize();
+        sync.SubView(2, 1).CopyToCPU(ref run, 1);
+        return run;
+    }
+
     /// <summary><c>data *= factor</c>.</summary>
     public void Scale(ArrayView<float> data, float factor)
     {
@@ -457,6 +643,48 @@ public sealed class DeviceOps : IDisposable
                 finished[b] = 1;
             }
         }
+    }
+
+    /// <summary>The views every step kernel shares: gates or activations [B, 4H], c_prev and c_next [B, H], the mask [B].</summary>
+    private static void RequireStepState(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<int>? mask, int batch, int hidden, string gatesName)
+    {
+        long state = (long)batch * hidden;
+        Require(gates, state * LstmGates.Count, gatesName);
+        Require(cPrev, state, "LSTM c_prev");
+        Require(cNext, state, "LSTM c_next");
+        if (mask is { } m)
+        {
+            Require(m, batch, "LSTM mask");
+        }
+    }
+
+    private static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
+    {
+        if (offset < 0 || offset + count > parameters.Length)
+        {
+            throw new ShapeException($"decode {what}: elements [{offset}, {offset + count}) are outside the parameter buffer of {parameters.Length}");
+        }
+    }
+
+    private static void RequireRecurrent(PreparedRightOperand recurrent, int hidden, bool transposed)
+    {
+        int gates = LstmGates.Count * hidden;
+        bool matches = transposed
+            ? recurrent.K == gates && recurrent.N == hidden && recurrent.Transposed
+            : recurrent.K == hidden && recurrent.N == gates && !recurrent.Transposed;
+        if (!matches)
+        {
+            throw new ShapeException($"recurrent kernel prepared as {recurrent.K}x{recurrent.N}{(recurrent.Transposed ? ", transposed" : string.Empty)}; a step of hidden size {hidden} needs U [{hidden}, {gates}]{(transposed ? " as Uᵀ" : string.Empty)}");
+        }
+    }
+
+    /// <summary>An explicit choice wins (tests run the fused kernels on any accelerator); otherwise the host kernels, or the device's setting.</summary>
+    private bool UseFusedStep(bool? fused) => fused ?? (host is null && FusedRecurrentSteps);
+
+    private KernelConfig StepLaunch(int batch, int hidden)
+    {
+        var (units, rows) = StepGroup(batch, hidden);
+        return new KernelConfig(new Index2D((hidden + units - 1) / units, (batch + rows - 1) / rows), new Index2D(units, rows));
     }
 
     private static void Require<T>(ArrayView<T> view, long needed, string what)

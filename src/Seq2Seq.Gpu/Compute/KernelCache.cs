@@ -46,6 +46,12 @@ internal sealed class KernelCache
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, float, int>(OptimizerKernels.Scale));
         RecordStep = Implicit<Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>(DecodeKernels.RecordStep));
+        LstmFusedForward = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>>(
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>(LstmStepKernels.FusedForward));
+        LstmFusedBackward = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>>(
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>(LstmStepKernels.FusedBackward));
+        GreedyDecode = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>>(
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>(PersistentDecodeKernels.GreedyDecode));
         PartialSums = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ReductionKernels.PartialSums));
     }
@@ -80,6 +86,12 @@ internal sealed class KernelCache
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>> Adam { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, int, float, int>> Scale { get; }
+
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>> LstmFusedForward { get; }
+
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>> LstmFusedBackward { get; }
+
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>> GreedyDecode { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> PartialSums { get; }
 

@@ -73,8 +73,13 @@ public sealed class ComputeDevice : IDisposable
     public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, CpuSimulation cpuSimulation = CpuSimulation.Default, CpuKernels cpuKernels = CpuKernels.Auto)
     {
         CudaLibraryResolver.Install();
-        var cpuKind = cpuSimulation == CpuSimulation.Nvidia ? CPUDeviceKind.Nvidia : CPUDeviceKind.Default;
-        Context context = Context.Create(builder => builder.Cuda().OpenCL().CPU(cpuKind).EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        var cpuDevice = cpuSimulation switch
+        {
+            CpuSimulation.Nvidia => CPUDevice.GetDevice(CPUDeviceKind.Nvidia),
+            CpuSimulation.NvidiaMultiprocessors => new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 4, numMultiprocessors: 3),
+            _ => CPUDevice.GetDevice(CPUDeviceKind.Default),
+        };
+        Context context = Context.Create(builder => builder.Cuda().OpenCL().CPU(cpuDevice).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {
             var (device, reason) = Choose(context, kind);

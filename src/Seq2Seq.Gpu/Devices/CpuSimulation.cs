@@ -10,4 +10,10 @@ public enum CpuSimulation
 
     /// <summary>NVIDIA-shaped: warp size 32, up to 1024 threads a group.</summary>
     Nvidia,
+
+    /// <summary>
+    /// NVIDIA-shaped with three simulated multiprocessors (warp 32, up to 128 threads a group): three groups run at
+    /// once, so kernels that synchronise across groups (the persistent decoder's grid barrier) are exercised.
+    /// </summary>
+    NvidiaMultiprocessors,
 }

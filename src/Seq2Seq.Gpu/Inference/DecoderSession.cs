@@ -31,6 +31,10 @@ internal sealed class DecoderSession : IDisposable
     private readonly ArrayView<float>[] nextCViews;
     private DeviceBuffer<int>? outputs;
     private PreparedRightOperand[] recurrent = [];
+    private DeviceBuffer<float>? persistentHidden;
+    private DeviceBuffer<float>? persistentCells;
+    private DeviceBuffer<long>? layerTable;
+    private DeviceBuffer<int>? gridSync;
 
     public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps)
     {
@@ -180,6 +184,11 @@ internal sealed class DecoderSession : IDisposable
             outputs = model.Device.Allocate<int>((long)steps * MaxRows, "decoder outputs");
         }
 
+        if (Ops.PersistentDecode)
+        {
+            return GreedyPersistent(steps, endId);
+        }
+
         var flags = new int[Rows];
         int done = steps;
         for (int step = 0; step < steps; step++)
@@ -199,6 +208,48 @@ internal sealed class DecoderSession : IDisposable
         }
 
         var result = new int[(long)done * Rows];
+        outputs.CopyTo(result);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="Greedy"/> as one persistent kernel launch (GPUs): the current states are packed into slot 0 of
+    /// [2, L, rows, H] state buffers, and the kernel reads the weights in place from the weight store. The session's
+    /// own state views are left as they were at the start.
+    /// </summary>
+    private int[] GreedyPersistent(int steps, int endId)
+    {
+        int layers = Config.Layers;
+        int hidden = Config.HiddenSize;
+        long state = (long)Rows * hidden;
+        persistentHidden ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder h"));
+        persistentCells ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder c"));
+        layerTable ??= Own(model.Device.Allocate<long>(3L * layers, "persistent decoder layer table"));
+        gridSync ??= Own(model.Device.Allocate<int>(3, "persistent decoder grid barrier"));
+        for (int l = 0; l < layers; l++)
+        {
+            hViews[l].CopyTo(persistentHidden.Slice(l * state, state));
+            cViews[l].CopyTo(persistentCells.Slice(l * state, state));
+        }
+
+        var layout = model.Weights.Layout;
+        var table = new long[3 * layers];
+        for (int l = 0; l < layers; l++)
+        {
+            table[3 * l] = layout[ModelLayout.Kernel(ModelLayout.Decoder, l)].Offset;
+            table[(3 * l) + 1] = layout[ModelLayout.RecurrentKernel(ModelLayout.Decoder, l)].Offset;
+            table[(3 * l) + 2] = layout[ModelLayout.Bias(ModelLayout.Decoder, l)].Offset;
+        }
+
+        layerTable.CopyFrom(table);
+        long embedding = Config.OneHot ? 0 : layout[ModelLayout.Embedding(ModelLayout.Decoder)].Offset;
+        var shape = new GreedyDecodeShape(
+            Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,
+            layout[ModelLayout.OutputKernel].Offset, layout[ModelLayout.OutputBias].Offset, steps, endId);
+        int run = Ops.GreedyDecode(
+            model.Weights.Weights.View, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
+            Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), gridSync.View, shape);
+        var result = new int[(long)run * Rows];
         outputs.CopyTo(result);
         return result;
     }

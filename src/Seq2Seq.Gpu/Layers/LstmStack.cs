@@ -14,8 +14,8 @@ namespace Seq2Seq.Gpu.Layers;
 /// <see cref="WeightStore"/> on every call.
 /// <para>
 /// Forward, per layer: the input projection of all T steps in one product (or one gather for one-hot inputs),
-/// then per step the recurrent product accumulated into that step's gates and the fused cell. Backward, per layer:
-/// per step (reverse) the fused cell backward and <c>dh += dz·Uᵀ</c>, then for all steps at once
+/// then per step the recurrent product and the cell (one fused kernel on GPUs, see <see cref="DeviceOps.LstmForwardStep"/>).
+/// Backward, per layer: per step (reverse) <c>dh += dz_{t+1}·Uᵀ</c> and the cell backward (fused likewise), then for all steps at once
 /// <c>dU += h_{0..T-1}ᵀ·dz</c>, <c>db += Σ dz</c>, <c>dW += xᵀ·dz</c> and <c>dx = dz·Wᵀ</c> for the layer below.
 /// </para>
 /// </summary>
@@ -54,9 +54,7 @@ internal sealed class LstmStack
             using var u = PrepareRecurrent(l);
             for (int t = 0; t < steps; t++)
             {
-                var gt = buffers.GatesAt(l, t, batch);
-                Ops.MatMul(buffers.HAt(l, t, batch), u, null, gt, new MatMulShape(batch, GateWidth, Hidden, accumulate: true));
-                Ops.LstmForward(gt, buffers.CAt(l, t, batch), buffers.HAt(l, t, batch), buffers.CAt(l, t + 1, batch), buffers.HAt(l, t + 1, batch), StepMask(mask, t, batch), batch, Hidden);
+                Ops.LstmForwardStep(buffers.GatesAt(l, t, batch), u, buffers.CAt(l, t, batch), buffers.HAt(l, t, batch), buffers.CAt(l, t + 1, batch), buffers.HAt(l, t + 1, batch), StepMask(mask, t, batch), batch, Hidden);
             }
         }
     }
@@ -87,10 +85,16 @@ internal sealed class LstmStack
             using var uTransposed = Ops.PrepareRight(store.Weight(ModelLayout.RecurrentKernel(side, l)), GateWidth, Hidden, transposed: true);
             for (int t = steps - 1; t >= 0; t--)
             {
-                var dz = dGates.SubView((long)t * batch * GateWidth, (long)batch * GateWidth);
                 ArrayView<float>? dhExt = dExternal is { } ext ? ext.SubView((long)t * batch * Hidden, (long)batch * Hidden) : null;
-                Ops.LstmBackward(buffers.GatesAt(l, t, batch), buffers.CAt(l, t, batch), buffers.CAt(l, t + 1, batch), dhExt, dhCarry[l], dcCarry[l], dz, StepMask(mask, t, batch), batch, Hidden);
-                Ops.MatMul(dz, uTransposed, null, dhCarry[l], new MatMulShape(batch, Hidden, GateWidth, transposeB: true, accumulate: true));
+                ArrayView<float>? dzNext = t + 1 < steps ? StepGates(dGates, t + 1, batch) : null;
+                Ops.LstmBackwardStep(
+                    buffers.GatesAt(l, t, batch), uTransposed, buffers.CAt(l, t, batch), buffers.CAt(l, t + 1, batch), dhExt, dhCarry[l], dcCarry[l], dzNext, StepGates(dGates, t, batch), StepMask(mask, t, batch), batch, Hidden);
+            }
+
+            // Each step added the recurrent gradient of the step after it; the first step's goes into the initial state.
+            if (steps > 0)
+            {
+                Ops.MatMul(StepGates(dGates, 0, batch), uTransposed, null, dhCarry[l], new MatMulShape(batch, Hidden, GateWidth, transposeB: true, accumulate: true));
             }
 
             Ops.MatMul(buffers.HRange(l, 0, steps, batch), dGates, null, store.Gradient(ModelLayout.RecurrentKernel(side, l)), new MatMulShape(Hidden, GateWidth, rows, transposeA: true, accumulate: true));
@@ -148,14 +152,15 @@ internal sealed class LstmStack
                 Ops.MatMul(h[l - 1], store.Weight(ModelLayout.Kernel(side, l)), store.Weight(ModelLayout.Bias(side, l)), gates, new MatMulShape(batch, GateWidth, Hidden, hasBias: true));
             }
 
-            Ops.MatMul(h[l], recurrent[l], null, gates, new MatMulShape(batch, GateWidth, Hidden, accumulate: true));
-            Ops.LstmForward(gates, c[l], h[l], nextC[l], nextH[l], null, batch, Hidden);
+            Ops.LstmForwardStep(gates, recurrent[l], c[l], h[l], nextC[l], nextH[l], null, batch, Hidden);
             (h[l], nextH[l]) = (nextH[l], h[l]);
             (c[l], nextC[l]) = (nextC[l], c[l]);
         }
 
         return h[config.Layers - 1];
     }
+
+    private ArrayView<float> StepGates(ArrayView<float> gates, int t, int batch) => gates.SubView((long)t * batch * GateWidth, (long)batch * GateWidth);
 
     private static ArrayView<int>? StepMask(ArrayView<int>? mask, int t, int batch) => mask?.SubView((long)t * batch, batch);
 

@@ -10,6 +10,7 @@ namespace Seq2Seq.Gpu.Tests.Inference;
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
 [TestFixture(TestTarget.CpuSimd)]
+[TestFixture(TestTarget.CpuGpuPaths)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class StepByStepTests(TestTarget target) : DeviceTestBase(target)
 {

@@ -11,6 +11,7 @@ public static class TestDevices
     private static readonly Lazy<ComputeDevice> CpuDefault = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, CpuKernels.Ilgpu));
     private static readonly Lazy<ComputeDevice> CpuNvidia = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia, CpuKernels.Ilgpu));
     private static readonly Lazy<ComputeDevice> CpuSimd = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, CpuKernels.Simd));
+    private static readonly Lazy<ComputeDevice> CpuGpuPaths = new(OpenWithGpuPaths);
     private static readonly Lazy<ComputeDevice?> Cuda = new(OpenCudaOrNull);
 
     /// <summary>The CPU accelerator as the engine opens it by default: host SIMD kernels on the accelerator's buffers.</summary>
@@ -26,6 +27,7 @@ public static class TestDevices
         TestTarget.CpuDefault => CpuIlgpu(CpuSimulation.Default),
         TestTarget.CpuNvidia => CpuIlgpu(CpuSimulation.Nvidia),
         TestTarget.CpuSimd => CpuSimd.Value,
+        TestTarget.CpuGpuPaths => CpuGpuPaths.Value,
         _ => Cuda.Value ?? IgnoreNoGpu(),
     };
 
@@ -46,6 +48,11 @@ public static class TestDevices
             CpuSimd.Value.Dispose();
         }
 
+        if (CpuGpuPaths.IsValueCreated)
+        {
+            CpuGpuPaths.Value.Dispose();
+        }
+
         if (Cuda.IsValueCreated)
         {
             Cuda.Value?.Dispose();
@@ -56,6 +63,14 @@ public static class TestDevices
     {
         Assert.Ignore("no CUDA device on this machine");
         throw new InvalidOperationException("unreachable");
+    }
+
+    private static ComputeDevice OpenWithGpuPaths()
+    {
+        var device = ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.NvidiaMultiprocessors, CpuKernels.Ilgpu);
+        device.Ops.FusedRecurrentSteps = true;
+        device.Ops.PersistentDecode = true;
+        return device;
     }
 
     private static ComputeDevice? OpenCudaOrNull()

@@ -12,6 +12,12 @@ public enum TestTarget
     /// <summary>ILGPU's CPU accelerator with the host SIMD kernels (the engine's CPU default).</summary>
     CpuSimd,
 
+    /// <summary>
+    /// ILGPU's CPU accelerator with three simulated multiprocessors and the GPU code paths switched on: fused recurrent
+    /// steps and the persistent greedy decoder (what runs on CUDA, end to end).
+    /// </summary>
+    CpuGpuPaths,
+
     /// <summary>A CUDA GPU (tests tagged Gpu; skipped where none exists).</summary>
     Cuda,
 }

@@ -10,6 +10,7 @@ namespace Seq2Seq.Gpu.Tests.Training;
 [TestFixture(TestTarget.CpuDefault)]
 [TestFixture(TestTarget.CpuNvidia)]
 [TestFixture(TestTarget.CpuSimd)]
+[TestFixture(TestTarget.CpuGpuPaths)]
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target)
 {

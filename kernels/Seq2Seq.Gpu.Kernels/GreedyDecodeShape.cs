@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+
+namespace Seq2Seq.Gpu.Kernels;
+
+/// <summary>
+/// Sizes and weight offsets of <see cref="PersistentDecodeKernels.GreedyDecode"/>. Offsets are element offsets into
+/// the model's one parameter buffer. Layer l's input kernel, recurrent kernel and bias come from the layer table.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public readonly struct GreedyDecodeShape
+{
+    /// <summary>Creates a shape.</summary>
+    public GreedyDecodeShape(
+        int batch, int hidden, int layers, int vocab, int embeddingSize, bool oneHot, long embeddingOffset, long outputKernelOffset, long outputBiasOffset, int steps, int endId)
+    {
+        Batch = batch;
+        Hidden = hidden;
+        Layers = layers;
+        Vocab = vocab;
+        EmbeddingSize = embeddingSize;
+        OneHot = oneHot ? 1 : 0;
+        EmbeddingOffset = embeddingOffset;
+        OutputKernelOffset = outputKernelOffset;
+        OutputBiasOffset = outputBiasOffset;
+        Steps = steps;
+        EndId = endId;
+    }
+
+    /// <summary>Decoder rows B.</summary>
+    public int Batch { get; }
+
+    /// <summary>Hidden size H.</summary>
+    public int Hidden { get; }
+
+    /// <summary>Stacked layers L.</summary>
+    public int Layers { get; }
+
+    /// <summary>Target vocabulary V (the logits' width and the input vocabulary of the first layer).</summary>
+    public int Vocab { get; }
+
+    /// <summary>Embedding width E (unused for one-hot inputs).</summary>
+    public int EmbeddingSize { get; }
+
+    /// <summary>1 when the first layer's input is one-hot (its kernel [V, 4H] is gathered by id), 0 for an embedding.</summary>
+    public int OneHot { get; }
+
+    /// <summary>Offset of the embedding table [V, E].</summary>
+    public long EmbeddingOffset { get; }
+
+    /// <summary>Offset of the output kernel [H, V].</summary>
+    public long OutputKernelOffset { get; }
+
+    /// <summary>Offset of the output bias [V].</summary>
+    public long OutputBiasOffset { get; }
+
+    /// <summary>Most steps to decode.</summary>
+    public int Steps { get; }
+
+    /// <summary>The END token: a row that produced it is finished.</summary>
+    public int EndId { get; }
+}

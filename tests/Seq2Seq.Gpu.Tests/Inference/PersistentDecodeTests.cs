@@ -1,0 +1,90 @@
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Inference;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Reference;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+
+namespace Seq2Seq.Gpu.Tests.Inference;
+
+/// <summary>
+/// The persistent greedy decoder (one launch for the whole decode, groups synchronised by a software grid barrier)
+/// against the reference model's greedy decoding, with one simulated multiprocessor and with three (groups running
+/// at once, so the grid barrier really synchronises).
+/// </summary>
+[TestFixture(TestTarget.CpuDefault)]
+[TestFixture(TestTarget.CpuGpuPaths)]
+[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(target)
+{
+    [TestCase(0, 1, VocabularyScheme.KerasCompatible)]
+    [TestCase(0, 2, VocabularyScheme.Standard)]
+    [TestCase(4, 2, VocabularyScheme.Standard)]
+    public void Persistent_greedy_decoding_equals_the_reference_greedy_decoding(int embedding, int layers, VocabularyScheme scheme)
+    {
+        var pairs = TinyTasks.Reverse(5, 6, 17);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, 9, layers), seed: 12);
+        model.MaxSourceLength = new ParallelDataset(pairs, text).MaxSourceLength;
+        using var translator = model.CreateTranslator(new DecodingOptions { MaxLength = 7 });
+        var sources = pairs.Select(p => text.EncodeSource(p.Source)).ToList();
+
+        var decoded = WithPersistentDecode(true, () => translator.DecodeIds(sources));
+        var perStep = WithPersistentDecode(false, () => translator.DecodeIds(sources));
+
+        Assert.That(decoded, Is.EqualTo(perStep), "the persistent kernel decodes what the per-step launches decode");
+        if (scheme == VocabularyScheme.Standard)
+        {
+            // (Keras-compatible sources are padded through the encoder, which the reference's greedy decoder does not do.)
+            var reference = ToReference(model);
+            var vocabulary = text.TargetVocabulary;
+            for (int i = 0; i < sources.Count; i++)
+            {
+                var expected = reference.GreedyDecode(sources[i], vocabulary.StartId, vocabulary.EndId, translator.MaxLength);
+                Assert.That(decoded[i], Is.EqualTo(expected), $"sentence {i}");
+            }
+        }
+
+        Assert.That(decoded.Select(d => d.Count).Max(), Is.GreaterThan(1), "an untrained model runs several steps");
+    }
+
+    [Test]
+    public void The_decode_stops_at_the_step_where_every_row_has_finished()
+    {
+        var pairs = TinyTasks.Reverse(4, 5, 23);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, 3, 6), seed: 4);
+        var bias = new float[model.Config.TargetVocabSize];
+        int end = text.TargetVocabulary.EndId;
+        bias[end] = 50f;
+        model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
+        var sources = pairs.Select(p => (IReadOnlyList<int>)text.EncodeSource(p.Source)).ToList();
+        var batch = Batch.Create(text, sources);
+        using var session = new DecoderSession(model, batch.BatchSize, batch.SourceSteps);
+        session.Start(batch, 1);
+
+        var outputs = WithPersistentDecode(true, () => session.Greedy(10, end));
+
+        Assert.That(outputs, Is.EqualTo(Enumerable.Repeat(end, batch.BatchSize)), "one step ran, and every row produced END");
+    }
+
+    private static ReferenceSeq2Seq ToReference(Seq2SeqModel model)
+    {
+        var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
+        var c = model.Config;
+        return new ReferenceSeq2Seq(c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, c.Layers, parameters);
+    }
+
+    private T WithPersistentDecode<T>(bool persistent, Func<T> decode)
+    {
+        bool previous = Ops.PersistentDecode;
+        Ops.PersistentDecode = persistent;
+        try
+        {
+            return decode();
+        }
+        finally
+        {
+            Ops.PersistentDecode = previous;
+        }
+    }
+}

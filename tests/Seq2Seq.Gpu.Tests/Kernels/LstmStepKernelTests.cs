@@ -1,0 +1,124 @@
+using Seq2Seq.Gpu.Reference;
+using Seq2Seq.Gpu.Tests.Infrastructure;
+
+namespace Seq2Seq.Gpu.Tests.Kernels;
+
+/// <summary>
+/// One recurrent step (h·U plus the cell, and its backward with dz_{t+1}·Uᵀ), fused into one kernel or run as a product
+/// and the cell kernel, against the reference on shapes that are not multiples of the group's units or rows.
+/// </summary>
+[TestFixture(TestTarget.CpuDefault)]
+[TestFixture(TestTarget.CpuNvidia)]
+[TestFixture(TestTarget.CpuSimd)]
+[TestFixture(TestTarget.CpuGpuPaths)]
+[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+public sealed class LstmStepKernelTests(TestTarget target) : DeviceTestBase(target)
+{
+    [TestCase(1, 1, false, true)]
+    [TestCase(3, 5, true, true)]
+    [TestCase(7, 33, true, true)]
+    [TestCase(37, 17, false, true)]
+    [TestCase(2, 40, false, true)]
+    [TestCase(7, 33, true, false)]
+    public void Forward_step_matches_reference(int batch, int hidden, bool masked, bool fused)
+    {
+        int gates = 4 * hidden;
+        var projected = Tensors.Random(batch * gates, 40, 2.0);
+        var recurrent = Tensors.Random(hidden * gates, 41, 0.5);
+        var cPrev = Tensors.Random(batch * hidden, 42, 2.0);
+        var hPrev = Tensors.Random(batch * hidden, 43);
+        int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => b % 3 == 1 ? 0 : 1).ToArray() : null;
+        var gateBuffer = Upload(projected);
+        var u = Upload(recurrent);
+        var cNext = Zeros<float>(batch * hidden);
+        var hNext = Zeros<float>(batch * hidden);
+
+        using var prepared = Ops.PrepareRight(u.View, hidden, gates, transposed: false);
+        Ops.LstmForwardStep(gateBuffer.View, prepared, Upload(cPrev).View, Upload(hPrev).View, cNext.View, hNext.View, mask is null ? null : Upload(mask).View, batch, hidden, fused);
+
+        var z = projected.ToDouble();
+        ReferenceOps.MatMul(hPrev.ToDouble(), recurrent.ToDouble(), null, z, batch, gates, hidden, accumulate: true);
+        var expected = ReferenceOps.LstmCellForward(z, cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
+        Tensors.AssertClose(gateBuffer.ToArray(), expected.Activations, "activations", 1e-5, 1e-4);
+        Tensors.AssertClose(cNext.ToArray(), expected.C, "c", 1e-5, 1e-4);
+        Tensors.AssertClose(hNext.ToArray(), expected.H, "h", 1e-5, 1e-4);
+    }
+
+    [TestCase(1, 1, false, true, true, true)]
+    [TestCase(3, 5, true, true, true, true)]
+    [TestCase(7, 33, true, false, true, true)]
+    [TestCase(37, 17, false, true, true, true)]
+    [TestCase(5, 9, true, true, false, true)]
+    [TestCase(7, 33, true, true, true, false)]
+    public void Backward_step_matches_reference(int batch, int hidden, bool masked, bool withExternal, bool withNext, bool fused)
+    {
+        int gates = 4 * hidden;
+        var z = Tensors.Random(batch * gates, 50, 3.0);
+        var recurrent = Tensors.Random(hidden * gates, 51, 0.5);
+        var cPrev = Tensors.Random(batch * hidden, 52);
+        var hPrev = Tensors.Random(batch * hidden, 53);
+        int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => (b + 1) % 2).ToArray() : null;
+        var forward = ReferenceOps.LstmCellForward(z.ToDouble(), cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
+        var activations = Array.ConvertAll(forward.Activations, v => (float)v);
+        var cNext = Array.ConvertAll(forward.C, v => (float)v);
+        var dhExternal = Tensors.Random(batch * hidden, 54);
+        var dhCarryIn = Tensors.Random(batch * hidden, 55);
+        var dcCarryIn = Tensors.Random(batch * hidden, 56);
+        var dzNext = Tensors.Random(batch * gates, 57);
+        var dhCarry = Upload(dhCarryIn);
+        var dcCarry = Upload(dcCarryIn);
+        var dGates = Upload(Tensors.Random(batch * gates, 58));
+        var u = Upload(recurrent);
+
+        using var prepared = Ops.PrepareRight(u.View, gates, hidden, transposed: true);
+        Ops.LstmBackwardStep(
+            Upload(activations).View, prepared, Upload(cPrev).View, Upload(cNext).View, withExternal ? Upload(dhExternal).View : null, dhCarry.View, dcCarry.View,
+            withNext ? Upload(dzNext).View : null, dGates.View, mask is null ? null : Upload(mask).View, batch, hidden, fused);
+
+        var dh = dhCarryIn.ToDouble();
+        if (withNext)
+        {
+            ReferenceOps.MatMul(dzNext.ToDouble(), recurrent.ToDouble(), null, dh, batch, hidden, gates, transposeB: true, accumulate: true);
+        }
+
+        if (withExternal)
+        {
+            for (int e = 0; e < dh.Length; e++)
+            {
+                dh[e] += dhExternal[e];
+            }
+        }
+
+        var expected = ReferenceOps.LstmCellBackward(activations.ToDouble(), cPrev.ToDouble(), cNext.ToDouble(), dh, dcCarryIn.ToDouble(), mask, batch, hidden);
+        Tensors.AssertClose(dGates.ToArray(), expected.DGates, "dGates", 1e-5, 1e-4);
+        Tensors.AssertClose(dcCarry.ToArray(), expected.DcPrev, "dc_prev", 1e-5, 1e-4);
+        Tensors.AssertClose(dhCarry.ToArray(), expected.DhBypass, "dh bypass", 1e-5, 1e-4);
+    }
+
+    [Test]
+    public void A_recurrent_kernel_of_the_wrong_shape_is_refused()
+    {
+        var u = Zeros<float>(6 * 24);
+        using var prepared = Ops.PrepareRight(u.View, 6, 24, transposed: false);
+        var state = Zeros<float>(5 * 5);
+        var gates = Zeros<float>(5 * 20);
+
+        Assert.That(
+            () => Ops.LstmForwardStep(gates.View, prepared, state.View, state.View, state.View, state.View, null, 1, 5, fused: true),
+            Throws.InstanceOf<Seq2Seq.Gpu.Errors.ShapeException>().With.Message.Contains("hidden size 5"));
+    }
+
+    [Test]
+    public void Group_shapes_fit_the_device_and_cover_the_step()
+    {
+        foreach (var (batch, hidden) in new[] { (1, 1), (1, 256), (64, 512), (7, 33), (64, 17) })
+        {
+            var (units, rows) = Ops.StepGroup(batch, hidden);
+            Assert.That(units * rows, Is.LessThanOrEqualTo(Device.Info.MaxThreadsPerGroup), $"B={batch} H={hidden}");
+            Assert.That(units, Is.InRange(1, 32));
+            Assert.That(rows, Is.InRange(1, 32));
+            Assert.That(units, Is.LessThan(2 * hidden).Or.EqualTo(1), "no more than twice the units there are");
+            Assert.That(rows, Is.LessThan(2 * batch).Or.EqualTo(1), "no more than twice the rows there are");
+        }
+    }
+}
