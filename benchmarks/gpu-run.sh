@@ -16,8 +16,17 @@ bash .device/run.sh Seq2Seq.Gpu.Tests --filter "TestCategory=Gpu" > "$out/gpu-te
 echo "gpu tests exit code: $?"
 tail -n 8 "$out/gpu-tests.log"
 
-echo "== seq2seq bench"
-bash .device/run.sh seq2seq bench --config all --device cuda --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+echo "== seq2seq bench (before: per-operation kernels; after: fused steps and the persistent decoder)"
+bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels per-op --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels fused --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+
+if command -v ncu > /dev/null; then
+  echo "== Nsight Compute: the fused recurrent step and the persistent decoder"
+  timeout 180 ncu --kernel-name regex:'Kernel_(FusedForward|FusedBackward|GreedyDecode)' --launch-count 6 \
+    --metrics gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__t_sectors.avg.pct_of_peak_sustained_elapsed,sm__throughput.avg.pct_of_peak_sustained_elapsed \
+    bash .device/run.sh seq2seq bench --config deepbench-lstm --device cuda --steps 1 --warmup 0 > "$out/ncu.txt" 2>&1
+  tail -n 40 "$out/ncu.txt"
+fi
 
 echo "== PyTorch baseline"
 python3 benchmarks/baselines/torch_seq2seq.py --config all --steps "${STEPS:-20}" --device cuda >> "$results"

@@ -5,7 +5,8 @@ namespace Seq2Seq.Gpu.Benchmarks;
 
 /// <summary>
 /// The fused kernels at the Keras character model's shapes: one LSTM cell step forward and backward (batch 64,
-/// H 256), and softmax cross-entropy over all 59 decoder steps (3,776 rows of 93 logits).
+/// H 256), one whole recurrent step (h·U and the cell) as the device runs it by default (one fused kernel on GPUs)
+/// and as a product plus the cell kernel, and softmax cross-entropy over all 59 decoder steps (3,776 rows of 93 logits).
 /// </summary>
 [Config(typeof(KernelBenchmarkConfig))]
 public class StepKernelBenchmarks : IFlopCount, IDisposable
@@ -23,6 +24,8 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     private DeviceBuffer<float>? c1;
     private DeviceBuffer<float>? h1;
     private DeviceBuffer<float>? dGates;
+    private DeviceBuffer<float>? recurrent;
+    private Compute.PreparedRightOperand? prepared;
     private DeviceBuffer<float>? logits;
     private DeviceBuffer<int>? targets;
     private DeviceBuffer<float>? rowLoss;
@@ -39,6 +42,8 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
         h0 = Track(device.Allocate<float>(Batch * Hidden, "h0"));
         c1 = Track(device.Allocate<float>(Batch * Hidden, "c1"));
         h1 = Track(device.Allocate<float>(Batch * Hidden, "h1"));
+        recurrent = Track(device.Allocate<float>(Hidden * 4 * Hidden, "recurrent kernel"));
+        prepared = Track(device.Ops.PrepareRight(recurrent.View, Hidden, 4 * Hidden, transposed: false));
         logits = Track(device.Allocate<float>(Rows * Vocab, "logits"));
         targets = Track(device.Upload<int>(Enumerable.Range(0, Rows).Select(i => i % Vocab).ToArray(), "targets"));
         rowLoss = Track(device.Allocate<float>(Rows, "row loss"));
@@ -61,6 +66,22 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
         device.Synchronize();
     }
 
+    /// <summary>One recurrent step, h·U and the cell, as the device runs it by default (fused into one kernel on GPUs).</summary>
+    [Benchmark]
+    public void RecurrentStep()
+    {
+        device!.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
+        device.Synchronize();
+    }
+
+    /// <summary>One recurrent step as a product and the cell kernel (the path before the fused kernel).</summary>
+    [Benchmark]
+    public void RecurrentStepPerOperation()
+    {
+        device!.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden, fused: false);
+        device.Synchronize();
+    }
+
     /// <summary>Fused softmax cross-entropy with its gradient over every decoder position of a batch.</summary>
     [Benchmark]
     public void SoftmaxCrossEntropy()
@@ -70,7 +91,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     }
 
     /// <inheritdoc />
-    public double FlopsPerInvoke(string method) => 0;
+    public double FlopsPerInvoke(string method) => method.StartsWith("RecurrentStep", StringComparison.Ordinal) ? 2.0 * Batch * Hidden * 4 * Hidden : 0;
 
     /// <summary>Frees the device.</summary>
     [GlobalCleanup]

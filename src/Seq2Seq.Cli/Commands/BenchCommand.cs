@@ -17,6 +17,13 @@ internal sealed class BenchCommand
     private readonly Option<int> warmup = new("--warmup") { Description = "Untimed repetitions before the timed ones.", DefaultValueFactory = _ => 2, HelpName = "N" };
     private readonly Option<string> device = CommonOptions.Device();
     private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly Option<string> gpuKernels = new("--gpu-kernels")
+    {
+        Description = "On a GPU: fused (one kernel per recurrent step, one persistent launch per greedy decode; the GPU default) or per-op (a product and a cell kernel per step, a few launches per decode step), to measure one against the other.",
+        DefaultValueFactory = _ => "fused",
+        HelpName = "fused|per-op",
+    };
+
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
 
     /// <summary>Creates the command.</summary>
@@ -26,7 +33,8 @@ internal sealed class BenchCommand
         CommonOptions.AtLeast(steps, 1);
         CommonOptions.AtLeast(warmup, 0);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, device, cpuKernels, json };
+        gpuKernels.AcceptOnlyFromAmong("fused", "per-op");
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, device, cpuKernels, gpuKernels, json };
         Command.SetAction(Run);
     }
 
@@ -38,7 +46,15 @@ internal sealed class BenchCommand
         bool asJson = parse.GetValue(json);
         string name = parse.GetValue(config) ?? "keras-char";
         var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson);
+        bool perOperation = parse.GetValue(gpuKernels) == "per-op";
+        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson, configure: d =>
+        {
+            if (perOperation || !d.IsCpu)
+            {
+                d.Ops.FusedRecurrentSteps = !perOperation;
+                d.Ops.PersistentDecode = !perOperation;
+            }
+        });
         foreach (var c in configs)
         {
             context.Cancellation.ThrowIfCancellationRequested();

@@ -156,11 +156,13 @@ internal static class CommonOptions
     /// <param name="cpuKernels">The <c>--cpu-kernels</c> value.</param>
     /// <param name="context">Where to say which device.</param>
     /// <param name="quiet">Say nothing.</param>
-    public static ComputeDevice OpenDevice(string? value, string? cpuKernels, CliContext context, bool quiet = false)
+    /// <param name="configure">Settings applied to the device before it is described (e.g. which GPU kernels run).</param>
+    public static ComputeDevice OpenDevice(string? value, string? cpuKernels, CliContext context, bool quiet = false, Action<ComputeDevice>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         var kernels = cpuKernels == "ilgpu" ? Gpu.Devices.CpuKernels.Ilgpu : Gpu.Devices.CpuKernels.Simd;
         ComputeDevice device = ComputeDevice.Open(ParseDeviceKind(value), CpuSimulation.Default, kernels);
+        configure?.Invoke(device);
         if (!quiet)
         {
             context.Out.WriteLine($"device: {Format.Device(device.Info)}: {device.Selection}; kernels: {device.Ops.Backend}");

@@ -41,8 +41,13 @@ public sealed class DeviceOps : IDisposable
         PersistentDecode = !device.IsCpu && device.Info.MaxSharedMemoryPerGroup >= PersistentDecodeKernels.SharedBytes;
     }
 
-    /// <summary>What runs the operations: <c>gpu</c> (ILGPU kernels on a GPU) or, on the CPU accelerator, <c>simd (…)</c> (host kernels) or <c>ilgpu</c>.</summary>
-    public string Backend => host is not null ? $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)" : device.IsCpu ? "ilgpu" : "gpu";
+    /// <summary>
+    /// What runs the operations: <c>gpu (…)</c> (ILGPU kernels on a GPU) or, on the CPU accelerator, <c>simd (…)</c> (host
+    /// kernels) or <c>ilgpu (…)</c>; for ILGPU kernels, whether recurrent steps are fused and greedy decoding persistent.
+    /// </summary>
+    public string Backend => host is not null
+        ? $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)"
+        : $"{(device.IsCpu ? "ilgpu" : "gpu")} ({(FusedRecurrentSteps ? "fused steps" : "per-operation steps")}, {(PersistentDecode ? "persistent decode" : "per-step decode")})";
 
     /// <summary>
     /// Whether a recurrent step (h·U and the cell, forward; the cell and dz·Uᵀ, backward) runs as one fused kernel
