@@ -19,6 +19,8 @@ namespace Seq2Seq.Gpu.Kernels;
 /// op(B) through shared memory, two barriers a slice. Thread (x, y) owns rows y + i·DimY and columns x + j·DimX of
 /// the tile (i, j &lt; R): neighbouring threads read neighbouring shared words and store neighbouring columns of C.
 /// The GPU variant for large products. Grid: (ceil(N/(DimX·R)), ceil(M/(DimY·R))).</item>
+/// <item><see cref="AddBias"/>: <c>c[m, n] += bias[n]</c>, one work item per element of c [rows, cols] (the bias
+/// step after a library GEMM, which has none).</item>
 /// <item><see cref="ColumnSum"/>: <c>output[j] (=|+=) Σ_n input[n, j]</c>, one work item per column; input [rows, cols].</item>
 /// </list>
 /// Views: a, b as described by the shape, bias [N] (read only when HasBias), c [M, N].
@@ -190,6 +192,16 @@ public static class MatMulKernels
         StoreBlockRow(c, bias, shape, row0 + ty + dimY, col, dimX, c10, c11, c12, c13);
         StoreBlockRow(c, bias, shape, row0 + ty + (2 * dimY), col, dimX, c20, c21, c22, c23);
         StoreBlockRow(c, bias, shape, row0 + ty + (3 * dimY), col, dimX, c30, c31, c32, c33);
+    }
+
+    /// <summary>Adds <paramref name="bias"/> [cols] to every row of <paramref name="c"/> [rows, cols].</summary>
+    public static void AddBias(Index1D thread, ArrayView<float> c, ArrayView<float> bias, int rows, int cols, int chunk)
+    {
+        int end = LaunchChunk.End(thread, chunk, rows * cols);
+        for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
+        {
+            c[e] += bias[e % cols];
+        }
     }
 
     /// <summary>Sums the rows of <paramref name="input"/> [rows, cols] into <paramref name="output"/> [cols].</summary>

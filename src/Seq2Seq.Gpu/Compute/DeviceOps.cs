@@ -28,6 +28,9 @@ public sealed class DeviceOps : IDisposable
     private readonly DeviceBuffer<float> partials;
     private readonly Lock sumLock = new();
     private readonly HostKernels? host;
+    private readonly Lock gemmLock = new();
+    private CuBlasGemm? cuBlas;
+    private string gemmBackend = OwnGemm;
 
     internal DeviceOps(ComputeDevice device)
     {
@@ -69,6 +72,24 @@ public sealed class DeviceOps : IDisposable
     /// (16×16 on GPUs and the NVIDIA-shaped CPU accelerator, giving 64×64 tiles; 4×4 on the default CPU accelerator).
     /// </summary>
     public Index2D RegisterBlockedGroup => RegisterBlockedGroupFor(device.Info.MaxThreadsPerGroup);
+
+    /// <summary>
+    /// What computes the matrix products of <see cref="MatMulAlgorithm.Auto"/> on this device: <c>cublas 12.x.y</c>,
+    /// <c>own kernels</c>, or <c>own kernels (cuBLAS unavailable: why)</c> after <see cref="UseGemm"/> asked for cuBLAS
+    /// and could not have it.
+    /// </summary>
+    public string GemmBackend
+    {
+        get
+        {
+            lock (gemmLock)
+            {
+                return gemmBackend;
+            }
+        }
+    }
+
+    private static string OwnGemm => "own kernels";
 
     private static int MaxPartials => 1024;
 
@@ -148,6 +169,19 @@ public sealed class DeviceOps : IDisposable
             return;
         }
 
+        var library = algorithm == MatMulAlgorithm.Auto ? Volatile.Read(ref cuBlas) : null;
+        if (library is not null)
+        {
+            // cuBLAS has no bias: the product (beta 1 when accumulating), then the bias rows, in stream order.
+            library.Run(a, b, c, shape);
+            if (bias is { } lb)
+            {
+                AddBiasRows(c, lb, shape.M, shape.N);
+            }
+
+            return;
+        }
+
         var biasView = bias ?? noFloats.View;
         switch (algorithm == MatMulAlgorithm.Auto ? ChooseKernel(shape, device.Info) : algorithm)
         {
@@ -165,6 +199,42 @@ public sealed class DeviceOps : IDisposable
                 kernels.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Asks for <paramref name="gemm"/> to compute the <see cref="MatMulAlgorithm.Auto"/> matrix products of this device.
+    /// cuBLAS is tried here, not at each product (CUDA devices only; the library is loaded at run time, never required);
+    /// where it cannot be had the own kernels keep running and <see cref="GemmBackend"/> records why. Returns whether the
+    /// request was met. Call it between launches (from the thread that holds the device), not while products run.
+    /// </summary>
+    public bool UseGemm(GpuGemm gemm)
+    {
+        lock (gemmLock)
+        {
+            if (gemm == GpuGemm.Own)
+            {
+                Interlocked.Exchange(ref cuBlas, null)?.Dispose();
+                gemmBackend = OwnGemm;
+                return true;
+            }
+
+            if (cuBlas is null)
+            {
+                var created = CuBlasGemm.TryCreate(Accelerator, out string status);
+                gemmBackend = created is null ? $"{OwnGemm} (cuBLAS unavailable: {status})" : status;
+                Volatile.Write(ref cuBlas, created);
+            }
+
+            return cuBlas is not null;
+        }
+    }
+
+    /// <summary><c>c[m, n] += bias[n]</c> over c [rows, cols] with the ILGPU kernel (the bias step after cuBLAS).</summary>
+    internal void AddBiasRows(ArrayView<float> c, ArrayView<float> bias, int rows, int cols)
+    {
+        int count = rows * cols;
+        int chunk = ChunkFor(count);
+        kernels.AddBias.Value(LaunchChunk.Threads(count, chunk), c, bias, rows, cols, chunk);
     }
 
     /// <summary>Launches the register-blocked product with a given thread group (each side at most 16; tests try several).</summary>
@@ -454,6 +524,7 @@ public sealed class DeviceOps : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Interlocked.Exchange(ref cuBlas, null)?.Dispose();
         noFloats.Dispose();
         noInts.Dispose();
         partials.Dispose();

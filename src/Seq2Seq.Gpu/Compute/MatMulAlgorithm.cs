@@ -4,7 +4,8 @@ namespace Seq2Seq.Gpu.Compute;
 public enum MatMulAlgorithm
 {
     /// <summary>
-    /// On GPUs register-blocked for products large enough to fill the device and tiled for the rest; on the CPU accelerator the host kernels, or
+    /// On GPUs cuBLAS where it was asked for and found (<see cref="DeviceOps.UseGemm"/>), otherwise register-blocked for
+    /// products large enough to fill the device and tiled for the rest; on the CPU accelerator the host kernels, or
     /// barrier-free rows where the ILGPU kernels run (barriers cost ~100 µs each there).
     /// </summary>
     Auto,
