@@ -125,10 +125,15 @@ internal static class CudaLibraryResolver
             return IntPtr.Zero;
         }
 
-        // An explicit file answers every version ILGPU asks for: the cublas*_v2 entry points it uses are the same in 10-12.
+        // An explicit file answers every version ILGPU asks for: the cublas*_v2 entry points it uses are the same in
+        // 10-12. Where it does not load, the usual places are still searched.
         if (Environment.GetEnvironmentVariable(CuBlasPathVariable) is { Length: > 0 } explicitFile)
         {
-            return LoadWithLt(explicitFile);
+            IntPtr loaded = LoadWithLt(explicitFile);
+            if (loaded != IntPtr.Zero)
+            {
+                return loaded;
+            }
         }
 
         if (NativeLibrary.TryLoad(libraryName, assembly, searchPath, out IntPtr handle))
