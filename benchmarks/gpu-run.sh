@@ -10,6 +10,10 @@ results="$out/gpu-results.jsonl"
 : > "$results"
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader | sed 's/^/# gpu: /' | tee "$out/gpu.txt"
 
+# The optional cuBLAS path: PyTorch's pip wheels carry libcublas.so.12 (the engine also searches the usual folders).
+export SEQ2SEQ_CUBLAS_PATH=${SEQ2SEQ_CUBLAS_PATH:-$(python3 -c 'import os, nvidia.cublas as m; print(os.path.join(list(m.__path__)[0], "lib", "libcublas.so.12"))' 2>/dev/null)}
+echo "# cublas: ${SEQ2SEQ_CUBLAS_PATH:-not named; searched at run time}" | tee -a "$out/gpu.txt"
+
 echo "== Gpu tests"
 bash .device/run.sh seq2seq devices
 bash .device/run.sh Seq2Seq.Gpu.Tests --filter "TestCategory=Gpu" > "$out/gpu-tests.log" 2>&1

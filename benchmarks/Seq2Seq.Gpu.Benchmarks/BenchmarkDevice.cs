@@ -9,12 +9,29 @@ namespace Seq2Seq.Gpu.Benchmarks;
 public static class BenchmarkDevice
 {
     /// <summary>Opens the selected device.</summary>
-    public static ComputeDevice Open()
+    public static ComputeDevice Open() => ComputeDevice.Open(Selected());
+
+    /// <summary>
+    /// The kind of device <see cref="Open"/> will open, without opening it: the named kind, or for auto the best kind
+    /// present (CUDA, then OpenCL, then the CPU accelerator).
+    /// </summary>
+    public static DeviceKind Resolve()
+    {
+        var kind = Selected();
+        if (kind != DeviceKind.Auto)
+        {
+            return kind;
+        }
+
+        var present = ComputeDevice.ListAvailable().Select(d => d.Kind).ToList();
+        return present.Contains(DeviceKind.Cuda) ? DeviceKind.Cuda : present.Contains(DeviceKind.OpenCL) ? DeviceKind.OpenCL : DeviceKind.Cpu;
+    }
+
+    private static DeviceKind Selected()
     {
         string name = Environment.GetEnvironmentVariable("SEQ2SEQ_DEVICE") ?? "auto";
-        var kind = Enum.TryParse<DeviceKind>(name, ignoreCase: true, out var parsed)
+        return Enum.TryParse<DeviceKind>(name, ignoreCase: true, out var parsed)
             ? parsed
             : throw new ArgumentException($"SEQ2SEQ_DEVICE='{name}': expected auto, cuda, opencl or cpu");
-        return ComputeDevice.Open(kind);
     }
 }

@@ -28,6 +28,9 @@ public sealed class DeviceOps : IDisposable
     private readonly DeviceBuffer<float> partials;
     private readonly Lock sumLock = new();
     private readonly HostKernels? host;
+    private readonly Lock gemmLock = new();
+    private CuBlasGemm? cuBlas;
+    private string gemmBackend = OwnGemm;
 
     internal DeviceOps(ComputeDevice device)
     {
@@ -84,6 +87,31 @@ public sealed class DeviceOps : IDisposable
             return tile;
         }
     }
+
+    /// <summary>
+    /// Thread group of the register-blocked matrix product (X columns, Y rows of threads, each thread a 4×4 block of
+    /// C): from 16×16, the larger side halved until the group fits the device's <see cref="DeviceInfo.MaxThreadsPerGroup"/>
+    /// (16×16 on GPUs and the NVIDIA-shaped CPU accelerator, giving 64×64 tiles; 4×4 on the default CPU accelerator).
+    /// </summary>
+    public Index2D RegisterBlockedGroup => RegisterBlockedGroupFor(device.Info.MaxThreadsPerGroup);
+
+    /// <summary>
+    /// What computes the matrix products of <see cref="MatMulAlgorithm.Auto"/> on this device: <c>cublas 12.x.y</c>,
+    /// <c>own kernels</c>, or <c>own kernels (cuBLAS unavailable: why)</c> after <see cref="UseGemm"/> asked for cuBLAS
+    /// and could not have it.
+    /// </summary>
+    public string GemmBackend
+    {
+        get
+        {
+            lock (gemmLock)
+            {
+                return gemmBackend;
+            }
+        }
+    }
+
+    private static string OwnGemm => "own kernels";
 
     private static int MaxPartials => 1024;
 
@@ -163,19 +191,78 @@ public sealed class DeviceOps : IDisposable
             return;
         }
 
+        var library = algorithm == MatMulAlgorithm.Auto ? Volatile.Read(ref cuBlas) : null;
+        if (library is not null)
+        {
+            // cuBLAS has no bias: the product (beta 1 when accumulating), then the bias rows, in stream order.
+            library.Run(a, b, c, shape);
+            if (bias is { } lb)
+            {
+                AddBiasRows(c, lb, shape.M, shape.N);
+            }
+
+            return;
+        }
+
         var biasView = bias ?? noFloats.View;
-        if (algorithm == MatMulAlgorithm.Tiled || (algorithm == MatMulAlgorithm.Auto && !device.IsCpu))
+        switch (algorithm == MatMulAlgorithm.Auto ? ChooseKernel(shape, device.Info) : algorithm)
         {
-            int tile = TileSize;
-            var grid = new Index2D((shape.N + tile - 1) / tile, (shape.M + tile - 1) / tile);
-            kernels.MatMulTiled.Value(new KernelConfig(grid, new Index2D(tile, tile)), a, b, biasView, c, shape);
+            case MatMulAlgorithm.Tiled:
+                int tile = TileSize;
+                var grid = new Index2D((shape.N + tile - 1) / tile, (shape.M + tile - 1) / tile);
+                kernels.MatMulTiled.Value(new KernelConfig(grid, new Index2D(tile, tile)), a, b, biasView, c, shape);
+                break;
+            case MatMulAlgorithm.RegisterBlocked:
+                MatMulRegisterBlocked(a, b, biasView, c, shape, RegisterBlockedGroup);
+                break;
+            default:
+                int count = shape.M * shape.N;
+                int chunk = ChunkFor(count);
+                kernels.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
+                break;
         }
-        else
+    }
+
+    /// <summary>
+    /// Asks for <paramref name="gemm"/> to compute the <see cref="MatMulAlgorithm.Auto"/> matrix products of this device.
+    /// cuBLAS is tried here, not at each product (CUDA devices only; the library is loaded at run time, never required);
+    /// where it cannot be had the own kernels keep running and <see cref="GemmBackend"/> records why. Returns whether the
+    /// request was met. Call it between launches (from the thread that holds the device), not while products run.
+    /// </summary>
+    public bool UseGemm(GpuGemm gemm)
+    {
+        lock (gemmLock)
         {
-            int count = shape.M * shape.N;
-            int chunk = ChunkFor(count);
-            kernels.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
+            if (gemm == GpuGemm.Own)
+            {
+                Interlocked.Exchange(ref cuBlas, null)?.Dispose();
+                gemmBackend = OwnGemm;
+                return true;
+            }
+
+            if (cuBlas is null)
+            {
+                var created = CuBlasGemm.TryCreate(Accelerator, out string status);
+                gemmBackend = created is null ? $"{OwnGemm} (cuBLAS unavailable: {status})" : status;
+                Volatile.Write(ref cuBlas, created);
+            }
+
+            return cuBlas is not null;
         }
+    }
+
+    /// <summary><c>c[m, n] += bias[n]</c> over c [rows, cols] with the ILGPU kernel (the bias step after cuBLAS).</summary>
+    internal void AddBiasRows(ArrayView<float> c, ArrayView<float> bias, int rows, int cols)
+    {
+        int count = rows * cols;
+        int chunk = ChunkFor(count);
+        kernels.AddBias.Value(LaunchChunk.Threads(count, chunk), c, bias, rows, cols, chunk);
+    }
+
+    /// <summary>Launches the register-blocked product with a given thread group (each side at most 16; tests try several).</summary>
+    internal void MatMulRegisterBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c, MatMulShape shape, Index2D group)
+    {
+        kernels.MatMulRegisterBlocked.Value(new KernelConfig(RegisterBlockedGrid(shape, group), group), a, b, bias, c, shape);
     }
 
     /// <summary>Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one pass.</summary>
@@ -628,9 +715,59 @@ public sealed class DeviceOps : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Interlocked.Exchange(ref cuBlas, null)?.Dispose();
         noFloats.Dispose();
         noInts.Dispose();
         partials.Dispose();
+    }
+
+    /// <summary>
+    /// The own kernel for an Auto product on the ILGPU kernels: barrier-free rows on the CPU accelerator; on GPUs the
+    /// register-blocked kernel once its tiles (64×64 with 16×16 threads) give at least one group to every
+    /// multiprocessor, else the tiled kernel, whose 16×16 tiles make 16 times as many groups. Below that count a
+    /// register-blocked grid leaves multiprocessors idle (the recurrent product of batch 64, H 256 is 64×1024: 16 tiles
+    /// on an H100's 132 SMs), and more groups beat more work per thread; above it, each thread's 16 products per 8
+    /// shared-memory reads (against 1 per 2 in the tiled kernel) win. The rule uses the device's own counts.
+    /// </summary>
+    internal static MatMulAlgorithm ChooseKernel(MatMulShape shape, DeviceInfo info)
+    {
+        if (info.Kind == DeviceKind.Cpu)
+        {
+            return MatMulAlgorithm.Rows;
+        }
+
+        var grid = RegisterBlockedGrid(shape, RegisterBlockedGroupFor(info.MaxThreadsPerGroup));
+        long tiles = (long)grid.X * grid.Y;
+        bool fits = MatMulKernels.RegisterBlockedSharedBytes <= info.MaxSharedMemoryPerGroup;
+        return fits && tiles >= Math.Max(1, info.Multiprocessors) ? MatMulAlgorithm.RegisterBlocked : MatMulAlgorithm.Tiled;
+    }
+
+    /// <summary>See <see cref="RegisterBlockedGroup"/>.</summary>
+    internal static Index2D RegisterBlockedGroupFor(int maxThreadsPerGroup)
+    {
+        int x = MatMulKernels.MaxBlockedGroupSide;
+        int y = MatMulKernels.MaxBlockedGroupSide;
+        while (x * y > maxThreadsPerGroup && x * y > 1)
+        {
+            if (y >= x)
+            {
+                y /= 2;
+            }
+            else
+            {
+                x /= 2;
+            }
+        }
+
+        return new Index2D(x, y);
+    }
+
+    /// <summary>Groups of the register-blocked product: one a (Y·4)×(X·4) tile of C.</summary>
+    private static Index2D RegisterBlockedGrid(MatMulShape shape, Index2D group)
+    {
+        int tileN = group.X * MatMulKernels.RegisterBlock;
+        int tileM = group.Y * MatMulKernels.RegisterBlock;
+        return new Index2D((shape.N + tileN - 1) / tileN, (shape.M + tileM - 1) / tileM);
     }
 
     private static Span<T> S<T>(ArrayView<T> view)

@@ -24,6 +24,10 @@ internal sealed class KernelCache
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>(MatMulKernels.MatMulRows));
         MatMulTiled = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>>(
             a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>(MatMulKernels.MatMulTiled));
+        MatMulRegisterBlocked = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>>(
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>(MatMulKernels.MatMulRegisterBlocked));
+        AddBias = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(MatMulKernels.AddBias));
         ColumnSum = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>(MatMulKernels.ColumnSum));
         LstmForward = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, int, int>>(
@@ -66,6 +70,10 @@ internal sealed class KernelCache
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>> MatMulRows { get; }
 
     public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>> MatMulTiled { get; }
+
+    public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape>> MatMulRegisterBlocked { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> AddBias { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, int>> ColumnSum { get; }
 

@@ -43,18 +43,8 @@ public sealed class MatMulKernelTests(TestTarget target) : DeviceTestBase(target
     [TestCaseSource(nameof(Cases))]
     public void Product_matches_reference(MatMulAlgorithm algorithm, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, bool withBias)
     {
-        var a = Tensors.Random(m * k, 10);
-        var b = Tensors.Random(k * n, 11);
-        var bias = Tensors.Random(n, 12);
-        var initial = Tensors.Random(m * n, 13);
-        var c = Upload(initial);
-
         var shape = new MatMulShape(m, n, k, transposeA, transposeB, accumulate, withBias);
-        Ops.MatMul(Upload(a).View, Upload(b).View, withBias ? Upload(bias).View : null, c.View, shape, algorithm);
-
-        var expected = initial.ToDouble();
-        ReferenceOps.MatMul(a.ToDouble(), b.ToDouble(), withBias ? bias.ToDouble() : null, expected, m, n, k, transposeA, transposeB, accumulate);
-        Tensors.AssertClose(c.ToArray(), expected, $"{algorithm} {shape}", 1e-5, 1e-4);
+        MatMulCheck.AgainstReference(Upload, shape, algorithm.ToString(), (a, b, bias, c) => Ops.MatMul(a.View, b.View, bias?.View, c.View, shape, algorithm));
     }
 
     [TestCase(1, 1, false)]

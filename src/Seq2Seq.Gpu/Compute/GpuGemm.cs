@@ -1,0 +1,14 @@
+namespace Seq2Seq.Gpu.Compute;
+
+/// <summary>What computes the matrix products of a CUDA device (see <see cref="DeviceOps.UseGemm"/>).</summary>
+public enum GpuGemm
+{
+    /// <summary>The engine's own ILGPU kernels (the default; needs nothing beyond the CUDA driver).</summary>
+    Own,
+
+    /// <summary>
+    /// NVIDIA's cuBLAS through ILGPU.Algorithms, where the library can be loaded (never required: where it cannot, the
+    /// own kernels run and <see cref="DeviceOps.GemmBackend"/> says why).
+    /// </summary>
+    CuBlas,
+}
