@@ -20,9 +20,10 @@ bash .device/run.sh Seq2Seq.Gpu.Tests --filter "TestCategory=Gpu" > "$out/gpu-te
 echo "gpu tests exit code: $?"
 tail -n 8 "$out/gpu-tests.log"
 
-echo "== seq2seq bench (before: per-operation kernels; after: fused steps and the persistent decoder)"
+echo "== seq2seq bench (before: per-operation kernels; after: fused steps and the persistent decoder; and with cuBLAS products)"
 bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels per-op --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
 bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels fused --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels fused --gemm cublas --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
 
 if command -v ncu > /dev/null; then
   echo "== Nsight Compute: the fused recurrent step and the persistent decoder"

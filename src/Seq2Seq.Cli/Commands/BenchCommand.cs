@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Seq2Seq.Gpu.Benchmarking;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 
 namespace Seq2Seq.Cli.Commands;
@@ -24,6 +25,13 @@ internal sealed class BenchCommand
         HelpName = "fused|per-op",
     };
 
+    private readonly Option<string> gemm = new("--gemm")
+    {
+        Description = "On a CUDA GPU: own (the engine's ILGPU matrix-product kernels, the default) or cublas (NVIDIA's cuBLAS where it can be loaded; otherwise the own kernels, and the result's kernels field says why).",
+        DefaultValueFactory = _ => "own",
+        HelpName = "own|cublas",
+    };
+
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
 
     /// <summary>Creates the command.</summary>
@@ -34,7 +42,8 @@ internal sealed class BenchCommand
         CommonOptions.AtLeast(warmup, 0);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
         gpuKernels.AcceptOnlyFromAmong("fused", "per-op");
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, device, cpuKernels, gpuKernels, json };
+        gemm.AcceptOnlyFromAmong("own", "cublas");
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, device, cpuKernels, gpuKernels, gemm, json };
         Command.SetAction(Run);
     }
 
@@ -47,6 +56,7 @@ internal sealed class BenchCommand
         string name = parse.GetValue(config) ?? "keras-char";
         var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
         bool perOperation = parse.GetValue(gpuKernels) == "per-op";
+        var products = parse.GetValue(gemm) == "cublas" ? GpuGemm.CuBlas : GpuGemm.Own;
         using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson, configure: d =>
         {
             if (perOperation || !d.IsCpu)
@@ -54,6 +64,8 @@ internal sealed class BenchCommand
                 d.Ops.FusedRecurrentSteps = !perOperation;
                 d.Ops.PersistentDecode = !perOperation;
             }
+
+            d.Ops.UseGemm(products);
         });
         foreach (var c in configs)
         {

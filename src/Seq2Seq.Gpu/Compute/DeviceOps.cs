@@ -46,11 +46,12 @@ public sealed class DeviceOps : IDisposable
 
     /// <summary>
     /// What runs the operations: <c>gpu (…)</c> (ILGPU kernels on a GPU) or, on the CPU accelerator, <c>simd (…)</c> (host
-    /// kernels) or <c>ilgpu (…)</c>; for ILGPU kernels, whether recurrent steps are fused and greedy decoding persistent.
+    /// kernels) or <c>ilgpu (…)</c>; for ILGPU kernels, whether recurrent steps are fused, greedy decoding persistent, and
+    /// what computes the matrix products (<see cref="GemmBackend"/>).
     /// </summary>
     public string Backend => host is not null
         ? $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)"
-        : $"{(device.IsCpu ? "ilgpu" : "gpu")} ({(FusedRecurrentSteps ? "fused steps" : "per-operation steps")}, {(PersistentDecode ? "persistent decode" : "per-step decode")})";
+        : $"{(device.IsCpu ? "ilgpu" : "gpu")} ({(FusedRecurrentSteps ? "fused steps" : "per-operation steps")}, {(PersistentDecode ? "persistent decode" : "per-step decode")}, products: {GemmBackend})";
 
     /// <summary>
     /// Whether a recurrent step (h·U and the cell, forward; the cell and dz·Uᵀ, backward) runs as one fused kernel
