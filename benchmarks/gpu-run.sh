@@ -20,14 +20,15 @@ bash .device/run.sh Seq2Seq.Gpu.Tests --filter "TestCategory=Gpu" > "$out/gpu-te
 echo "gpu tests exit code: $?"
 tail -n 8 "$out/gpu-tests.log"
 
-echo "== seq2seq bench (before: per-operation kernels; after: fused steps and the persistent decoder; and with cuBLAS products)"
-bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels per-op --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
-bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels fused --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
-bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels fused --gemm cublas --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+echo "== seq2seq bench (before: per-operation kernels; after: fused steps, then persistent recurrences and decoder; and with cuBLAS products)"
+for kernels in per-op fused persistent; do
+  bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels $kernels --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
+done
+bash .device/run.sh seq2seq bench --config all --device cuda --gemm cublas --steps "${STEPS:-20}" --json | grep '^{' >> "$results"
 
 if command -v ncu > /dev/null; then
-  echo "== Nsight Compute: the fused recurrent step and the persistent decoder"
-  timeout 180 ncu --kernel-name regex:'Kernel_(FusedForward|FusedBackward|GreedyDecode)' --launch-count 6 \
+  echo "== Nsight Compute: the fused and persistent recurrence kernels and the persistent decoder"
+  timeout 180 ncu --kernel-name regex:'Kernel_(FusedForward|FusedBackward|Forward|Backward|GreedyDecode)' --launch-count 6 \
     --metrics gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed,lts__t_sectors.avg.pct_of_peak_sustained_elapsed,sm__throughput.avg.pct_of_peak_sustained_elapsed \
     bash .device/run.sh seq2seq bench --config deepbench-lstm --device cuda --steps 1 --warmup 0 > "$out/ncu.txt" 2>&1
   tail -n 40 "$out/ncu.txt"

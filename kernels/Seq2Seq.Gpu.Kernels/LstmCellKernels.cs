@@ -99,6 +99,36 @@ public static class LstmCellKernels
         hNext[e] = LstmCellMath.NextHidden(activated, c);
     }
 
+    /// <summary>
+    /// The backward cell of unit j of row b when dh has a recurrent part computed by the caller:
+    /// <c>dh = (dhCarry + recurrentPart) + dhExternal</c> (the order of the per-operation path, where dz·Uᵀ is
+    /// accumulated into the carry before the external gradient is added).
+    /// </summary>
+    internal static void BackwardUnitWithRecurrent(
+        ArrayView<float> activations,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float> dhExternal,
+        bool hasExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        int b,
+        int j,
+        int hidden,
+        bool masked,
+        float recurrentPart)
+    {
+        long e = ((long)b * hidden) + j;
+        float dh = dhCarry[e] + recurrentPart;
+        if (hasExternal)
+        {
+            dh += dhExternal[e];
+        }
+
+        BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, j, hidden, masked, dh);
+    }
+
     /// <summary>The backward cell of unit j of row b for the total gradient <paramref name="dh"/> into h'.</summary>
     internal static void BackwardUnit(
         ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, int b, int j, int hidden, bool masked, float dh)

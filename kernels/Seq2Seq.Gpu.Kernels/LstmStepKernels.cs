@@ -93,16 +93,8 @@ public static class LstmStepKernels
         int j = unit0 + Group.IdxX;
         if (b < batch && j < hidden)
         {
-            long e = ((long)b * hidden) + j;
-
-            // (carry + recurrent) + external: the order of the per-operation path, where dz·Uᵀ is accumulated into the carry.
-            float dh = dhCarry[e] + recurrentPart;
-            if (shape.HasExternal != 0)
-            {
-                dh += dhExternal[e];
-            }
-
-            LstmCellKernels.BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, j, hidden, shape.HasMask != 0 && mask[b] == 0, dh);
+            LstmCellKernels.BackwardUnitWithRecurrent(
+                activations, cPrev, cNext, dhExternal, shape.HasExternal != 0, dhCarry, dcCarry, dGates, b, j, hidden, shape.HasMask != 0 && mask[b] == 0, recurrentPart);
         }
     }
 }

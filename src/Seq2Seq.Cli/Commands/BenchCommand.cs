@@ -20,9 +20,9 @@ internal sealed class BenchCommand
     private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
     private readonly Option<string> gpuKernels = new("--gpu-kernels")
     {
-        Description = "On a GPU: fused (one kernel per recurrent step, one persistent launch per greedy decode; the GPU default) or per-op (a product and a cell kernel per step, a few launches per decode step), to measure one against the other.",
-        DefaultValueFactory = _ => "fused",
-        HelpName = "fused|per-op",
+        Description = "On a GPU: persistent (the default: one fused kernel per recurrent step, each layer's whole recurrence and each greedy decode one persistent launch), fused (one fused kernel launch per recurrent step and a few launches per decode step) or per-op (a product and a cell kernel per step), to measure them against each other.",
+        DefaultValueFactory = _ => "persistent",
+        HelpName = "persistent|fused|per-op",
     };
 
     private readonly Option<string> gemm = new("--gemm")
@@ -41,7 +41,7 @@ internal sealed class BenchCommand
         CommonOptions.AtLeast(steps, 1);
         CommonOptions.AtLeast(warmup, 0);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        gpuKernels.AcceptOnlyFromAmong("fused", "per-op");
+        gpuKernels.AcceptOnlyFromAmong("persistent", "fused", "per-op");
         gemm.AcceptOnlyFromAmong("own", "cublas");
         Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, device, cpuKernels, gpuKernels, gemm, json };
         Command.SetAction(Run);
@@ -55,14 +55,16 @@ internal sealed class BenchCommand
         bool asJson = parse.GetValue(json);
         string name = parse.GetValue(config) ?? "keras-char";
         var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
-        bool perOperation = parse.GetValue(gpuKernels) == "per-op";
+        string path = parse.GetValue(gpuKernels) ?? "persistent";
         var products = parse.GetValue(gemm) == "cublas" ? GpuGemm.CuBlas : GpuGemm.Own;
         using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson, configure: d =>
         {
-            if (perOperation || !d.IsCpu)
+            // On the CPU accelerator the defaults stay (barrier kernels are ruinous there) unless a slower path is asked for.
+            if (path != "persistent" || !d.IsCpu)
             {
-                d.Ops.FusedRecurrentSteps = !perOperation;
-                d.Ops.PersistentDecode = !perOperation;
+                d.Ops.FusedRecurrentSteps = path != "per-op";
+                d.Ops.PersistentSequences = path == "persistent";
+                d.Ops.PersistentDecode = path == "persistent";
             }
 
             d.Ops.UseGemm(products);

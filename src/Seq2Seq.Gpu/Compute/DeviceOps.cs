@@ -26,6 +26,7 @@ public sealed class DeviceOps : IDisposable
     private readonly DeviceBuffer<float> noFloats;
     private readonly DeviceBuffer<int> noInts;
     private readonly DeviceBuffer<float> partials;
+    private readonly DeviceBuffer<int> gridSync;
     private readonly Lock sumLock = new();
     private readonly HostKernels? host;
     private readonly Lock gemmLock = new();
@@ -41,6 +42,8 @@ public sealed class DeviceOps : IDisposable
         noInts = device.Allocate<int>(1, "placeholder view");
         partials = device.Allocate<float>(2 * MaxPartials, "reduction partials");
         FusedRecurrentSteps = !device.IsCpu;
+        PersistentSequences = !device.IsCpu;
+        gridSync = device.Allocate<int>(2, "grid barrier");
         PersistentDecode = !device.IsCpu && device.Info.MaxSharedMemoryPerGroup >= PersistentDecodeKernels.SharedBytes;
     }
 
@@ -51,7 +54,7 @@ public sealed class DeviceOps : IDisposable
     /// </summary>
     public string Backend => host is not null
         ? $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)"
-        : $"{(device.IsCpu ? "ilgpu" : "gpu")} ({(FusedRecurrentSteps ? "fused steps" : "per-operation steps")}, {(PersistentDecode ? "persistent decode" : "per-step decode")}, products: {GemmBackend})";
+        : $"{(device.IsCpu ? "ilgpu" : "gpu")} ({(FusedRecurrentSteps ? PersistentSequences ? "persistent recurrences" : "fused steps" : "per-operation steps")}, {(PersistentDecode ? "persistent decode" : "per-step decode")}, products: {GemmBackend})";
 
     /// <summary>
     /// Whether a recurrent step (h·U and the cell, forward; the cell and dz·Uᵀ, backward) runs as one fused kernel
@@ -60,6 +63,13 @@ public sealed class DeviceOps : IDisposable
     /// kernels ignore it. Switching it off on a GPU measures the per-operation path.
     /// </summary>
     public bool FusedRecurrentSteps { get; set; }
+
+    /// <summary>
+    /// Whether a layer's whole recurrence (all T steps, forward or backward) runs as one persistent kernel
+    /// (<see cref="PersistentSequenceKernels"/>) rather than one launch a step; needs <see cref="FusedRecurrentSteps"/>.
+    /// On by default on GPUs, off on the CPU accelerator (set it there only to test the kernels).
+    /// </summary>
+    public bool PersistentSequences { get; set; }
 
     /// <summary>
     /// Whether greedy decoding runs as one persistent kernel for the whole batch
@@ -424,6 +434,101 @@ public sealed class DeviceOps : IDisposable
     }
 
     /// <summary>
+    /// A layer's recurrence over T steps: <c>gates_t += h_t·U</c> and the cell, for t = 0..T-1. One persistent launch
+    /// when <see cref="PersistentSequences"/> and <see cref="FusedRecurrentSteps"/> are on (GPUs), otherwise
+    /// <see cref="LstmForwardStep"/> per step. Views: gates [T, B, 4H] (in: x·W + b; out: activations), cells and hidden
+    /// [T+1, B, H] (slot 0: the initial state), mask [T, B] or null; <paramref name="recurrent"/> as for a step.
+    /// </summary>
+    public void LstmForwardSequence(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool? persistent = null)
+    {
+        ArgumentNullException.ThrowIfNull(recurrent);
+        long state = (long)batch * units;
+        long stepGates = state * LstmGates.Count;
+        if (!UsePersistentSequence(persistent) || steps == 0)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                LstmForwardStep(
+                    gates.SubView(t * stepGates, stepGates), recurrent, cells.SubView(t * state, state), hidden.SubView(t * state, state),
+                    cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), mask?.SubView((long)t * batch, batch), batch, units);
+            }
+
+            return;
+        }
+
+        RequireRecurrent(recurrent, units, transposed: false);
+        RequireSequence(gates, cells, mask, steps, batch, units, "LSTM gates");
+        Require(hidden, (steps + 1) * state, "LSTM hidden states");
+        if (state == 0)
+        {
+            return;
+        }
+
+        gridSync.View.MemSetToZero();
+        kernels.LstmForwardSequence.Value(
+            PersistentLaunch(batch, units, 0), gates, recurrent.View, cells, hidden, mask ?? noInts.View, gridSync.View, new LstmSequenceShape(steps, batch, units, mask is not null));
+    }
+
+    /// <summary>
+    /// A layer's backward recurrence over T steps (t = T-1..0): <c>dhCarry += dGates_{t+1}·Uᵀ</c> and the backward cell.
+    /// One persistent launch when <see cref="PersistentSequences"/> and <see cref="FusedRecurrentSteps"/> are on,
+    /// otherwise <see cref="LstmBackwardStep"/> per step. The caller adds <c>dGates_0·Uᵀ</c> afterwards. Views:
+    /// activations and dGates [T, B, 4H], cells [T+1, B, H], dExternal [T, B, H] or null, dhCarry and dcCarry [B, H],
+    /// mask [T, B] or null; <paramref name="recurrentTransposed"/> as for a step.
+    /// </summary>
+    public void LstmBackwardSequence(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cells,
+        ArrayView<float>? dExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        int hidden,
+        bool? persistent = null)
+    {
+        ArgumentNullException.ThrowIfNull(recurrentTransposed);
+        long state = (long)batch * hidden;
+        long stepGates = state * LstmGates.Count;
+        if (!UsePersistentSequence(persistent) || steps == 0)
+        {
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                LstmBackwardStep(
+                    activations.SubView(t * stepGates, stepGates), recurrentTransposed, cells.SubView(t * state, state), cells.SubView((t + 1) * state, state),
+                    dExternal?.SubView(t * state, state), dhCarry, dcCarry, t + 1 < steps ? dGates.SubView((t + 1) * stepGates, stepGates) : null,
+                    dGates.SubView(t * stepGates, stepGates), mask?.SubView((long)t * batch, batch), batch, hidden);
+            }
+
+            return;
+        }
+
+        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
+        RequireSequence(activations, cells, mask, steps, batch, hidden, "LSTM activations");
+        Require(dGates, steps * stepGates, "LSTM gate gradients");
+        Require(dhCarry, state, "LSTM dh carry");
+        Require(dcCarry, state, "LSTM dc carry");
+        if (dExternal is { } dx)
+        {
+            Require(dx, steps * state, "LSTM external dh");
+        }
+
+        if (state == 0)
+        {
+            return;
+        }
+
+        gridSync.View.MemSetToZero();
+        kernels.LstmBackwardSequence.Value(
+            PersistentLaunch(batch, hidden, 0), activations, recurrentTransposed.View, cells, dExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View, gridSync.View,
+            new LstmSequenceShape(steps, batch, hidden, mask is not null, dExternal is not null));
+    }
+
+    /// <summary>
     /// Group shape (units U, rows R) of the fused step kernels, from the device's properties: U is the largest power of
     /// two up to 32 that fits a group and is not more than twice H; R the largest up to 32 that fits U·R into a group
     /// and is not more than twice B, then halved while twice the grid would still fit one group a multiprocessor (so
@@ -649,17 +754,11 @@ public sealed class DeviceOps : IDisposable
             return 0;
         }
 
-        var (units, rows) = StepGroup(shape.Batch, shape.Hidden);
-        while (units * rows > 256)
-        {
-            rows /= 2;
-        }
-
+        var (units, rows) = PersistentGroup(shape.Batch, shape.Hidden);
         long rowTiles = (shape.Batch + rows - 1) / rows;
-        long work = Math.Max(Math.Max(rowTiles * ((shape.Hidden + units - 1) / units), rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units))), shape.Batch);
-        int groups = (int)Math.Max(1, Math.Min(device.Info.Multiprocessors, work));
+        long work = Math.Max(rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units)), shape.Batch);
         sync.SubView(0, 3).MemSetToZero();
-        kernels.GreedyDecode.Value(new KernelConfig(new Index2D(groups, 1), new Index2D(units, rows)), parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
+        kernels.GreedyDecode.Value(PersistentLaunch(shape.Batch, shape.Hidden, work), parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
         int run = 0;
         device.Synchronize();
         sync.SubView(2, 1).CopyToCPU(ref run, 1);
@@ -720,6 +819,7 @@ public sealed class DeviceOps : IDisposable
         noFloats.Dispose();
         noInts.Dispose();
         partials.Dispose();
+        gridSync.Dispose();
     }
 
     /// <summary>
@@ -818,6 +918,44 @@ public sealed class DeviceOps : IDisposable
         if (!matches)
         {
             throw new ShapeException($"recurrent kernel prepared as {recurrent.K}x{recurrent.N}{(recurrent.Transposed ? ", transposed" : string.Empty)}; a step of hidden size {hidden} needs U [{hidden}, {gates}]{(transposed ? " as Uᵀ" : string.Empty)}");
+        }
+    }
+
+    /// <summary>
+    /// Launch of a persistent kernel: groups of <see cref="StepGroup"/> cut to at most 256 threads (so one always fits
+    /// a multiprocessor whatever its registers), a 1D grid of one group a multiprocessor, but no more groups than
+    /// there are gate tiles or <paramref name="otherWork"/> items to share out. Every group is then resident, as the
+    /// grid barrier needs.
+    /// </summary>
+    private KernelConfig PersistentLaunch(int batch, int hidden, long otherWork)
+    {
+        var (units, rows) = PersistentGroup(batch, hidden);
+        long tiles = (long)((hidden + units - 1) / units) * ((batch + rows - 1) / rows);
+        int groups = (int)Math.Max(1, Math.Min(device.Info.Multiprocessors, Math.Max(tiles, otherWork)));
+        return new KernelConfig(new Index2D(groups, 1), new Index2D(units, rows));
+    }
+
+    private (int Units, int Rows) PersistentGroup(int batch, int hidden)
+    {
+        var (units, rows) = StepGroup(batch, hidden);
+        while (units * rows > 256)
+        {
+            rows /= 2;
+        }
+
+        return (units, rows);
+    }
+
+    private bool UsePersistentSequence(bool? persistent) => persistent ?? (host is null && FusedRecurrentSteps && PersistentSequences);
+
+    private static void RequireSequence(ArrayView<float> gates, ArrayView<float> cells, ArrayView<int>? mask, int steps, int batch, int hidden, string gatesName)
+    {
+        long state = (long)batch * hidden;
+        Require(gates, steps * state * LstmGates.Count, gatesName);
+        Require(cells, (steps + 1) * state, "LSTM cell states");
+        if (mask is { } m)
+        {
+            Require(m, (long)steps * batch, "LSTM mask");
         }
     }
 

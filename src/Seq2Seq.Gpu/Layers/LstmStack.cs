@@ -14,8 +14,9 @@ namespace Seq2Seq.Gpu.Layers;
 /// <see cref="WeightStore"/> on every call.
 /// <para>
 /// Forward, per layer: the input projection of all T steps in one product (or one gather for one-hot inputs),
-/// then per step the recurrent product and the cell (one fused kernel on GPUs, see <see cref="DeviceOps.LstmForwardStep"/>).
-/// Backward, per layer: per step (reverse) <c>dh += dz_{t+1}·Uᵀ</c> and the cell backward (fused likewise), then for all steps at once
+/// then per step the recurrent product and the cell (on GPUs all steps in one persistent kernel, see
+/// <see cref="DeviceOps.LstmForwardSequence"/>). Backward, per layer: per step (reverse) <c>dh += dz_{t+1}·Uᵀ</c> and the
+/// cell backward (likewise), then for all steps at once
 /// <c>dU += h_{0..T-1}ᵀ·dz</c>, <c>db += Σ dz</c>, <c>dW += xᵀ·dz</c> and <c>dx = dz·Wᵀ</c> for the layer below.
 /// </para>
 /// </summary>
@@ -52,10 +53,7 @@ internal sealed class LstmStack
             ProjectInputs(l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), buffers, gates, steps * batch);
             // U is read by every step of the pass: prepared once (packed once on the host kernels).
             using var u = PrepareRecurrent(l);
-            for (int t = 0; t < steps; t++)
-            {
-                Ops.LstmForwardStep(buffers.GatesAt(l, t, batch), u, buffers.CAt(l, t, batch), buffers.HAt(l, t, batch), buffers.CAt(l, t + 1, batch), buffers.HAt(l, t + 1, batch), StepMask(mask, t, batch), batch, Hidden);
-            }
+            Ops.LstmForwardSequence(gates, u, buffers.CRange(l, 0, steps + 1, batch), buffers.HRange(l, 0, steps + 1, batch), mask, steps, batch, Hidden);
         }
     }
 
@@ -83,13 +81,7 @@ internal sealed class LstmStack
             var dGates = scratch.Gates(rows, GateWidth);
             string kernelName = ModelLayout.Kernel(side, l);
             using var uTransposed = Ops.PrepareRight(store.Weight(ModelLayout.RecurrentKernel(side, l)), GateWidth, Hidden, transposed: true);
-            for (int t = steps - 1; t >= 0; t--)
-            {
-                ArrayView<float>? dhExt = dExternal is { } ext ? ext.SubView((long)t * batch * Hidden, (long)batch * Hidden) : null;
-                ArrayView<float>? dzNext = t + 1 < steps ? StepGates(dGates, t + 1, batch) : null;
-                Ops.LstmBackwardStep(
-                    buffers.GatesAt(l, t, batch), uTransposed, buffers.CAt(l, t, batch), buffers.CAt(l, t + 1, batch), dhExt, dhCarry[l], dcCarry[l], dzNext, StepGates(dGates, t, batch), StepMask(mask, t, batch), batch, Hidden);
-            }
+            Ops.LstmBackwardSequence(buffers.Gates(l, steps, batch), uTransposed, buffers.CRange(l, 0, steps + 1, batch), dExternal, dhCarry[l], dcCarry[l], dGates, mask, steps, batch, Hidden);
 
             // Each step added the recurrent gradient of the step after it; the first step's goes into the initial state.
             if (steps > 0)
@@ -161,8 +153,6 @@ internal sealed class LstmStack
     }
 
     private ArrayView<float> StepGates(ArrayView<float> gates, int t, int batch) => gates.SubView((long)t * batch * GateWidth, (long)batch * GateWidth);
-
-    private static ArrayView<int>? StepMask(ArrayView<int>? mask, int t, int batch) => mask?.SubView((long)t * batch, batch);
 
     private void ProjectInputs(int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, LstmStackBuffers buffers, ArrayView<float> gates, int rows)
     {

@@ -73,6 +73,9 @@ internal sealed class LstmStackBuffers : IDisposable
     /// <summary>Hidden states of slots [first, first + count) of layer l, [count, B, H] (contiguous).</summary>
     public ArrayView<float> HRange(int layer, int first, int count, int batch) => h[layer].Slice((long)first * batch * Hidden, (long)count * batch * Hidden);
 
+    /// <summary>Cell states of slots [first, first + count) of layer <paramref name="layer"/>: [count, B, H].</summary>
+    public ArrayView<float> CRange(int layer, int first, int count, int batch) => c[layer].Slice((long)first * batch * Hidden, (long)count * batch * Hidden);
+
     /// <summary>Layer 0's embedded inputs in embedding mode, [T·B, E].</summary>
     public ArrayView<float> Embedded(int rows, int width) =>
         (embedded ?? throw new InvalidOperationException("one-hot inputs have no embedded buffer")).Slice(0, (long)rows * width);

@@ -69,6 +69,7 @@ public static class TestDevices
     {
         var device = ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.NvidiaMultiprocessors, CpuKernels.Ilgpu);
         device.Ops.FusedRecurrentSteps = true;
+        device.Ops.PersistentSequences = true;
         device.Ops.PersistentDecode = true;
         return device;
     }

@@ -14,7 +14,7 @@ public enum TestTarget
 
     /// <summary>
     /// ILGPU's CPU accelerator with three simulated multiprocessors and the GPU code paths switched on: fused recurrent
-    /// steps and the persistent greedy decoder (what runs on CUDA, end to end).
+    /// steps, persistent recurrences and the persistent greedy decoder (what runs on CUDA, end to end).
     /// </summary>
     CpuGpuPaths,
 

@@ -1,5 +1,4 @@
 using Seq2Seq.Gpu.Kernels;
-using Seq2Seq.Gpu.Reference;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 
 namespace Seq2Seq.Gpu.Tests.Kernels;
@@ -19,32 +18,18 @@ public sealed class LstmSequenceKernelTests(TestTarget target) : DeviceTestBase(
     [TestCase(4, 9, 16)]
     public void Forward_and_backward_through_time_match_reference(int steps, int batch, int hidden)
     {
+        var sequence = LstmSequenceCase.Create(steps, batch, hidden, 80);
         int gates = 4 * hidden;
         int state = batch * hidden;
-        var xProj = Tensors.Random(steps * batch * gates, 80);
-        var recurrent = Tensors.Random(hidden * gates, 81, 0.5);
-        var h0 = Tensors.Random(state, 82);
-        var c0 = Tensors.Random(state, 83);
-        var dhOut = Tensors.Random(steps * state, 84);
-        var dhFinal = Tensors.Random(state, 85);
-        var dcFinal = Tensors.Random(state, 86);
-        var mask = new int[steps * batch];
-        for (int t = 0; t < steps; t++)
-        {
-            for (int b = 0; b < batch; b++)
-            {
-                mask[(t * batch) + b] = t < Math.Max(1, steps - (b % 3)) ? 1 : 0;
-            }
-        }
 
         // Device buffers: z [T, B, 4H] becomes the activations; c, h [T + 1, B, H].
-        var z = Upload(xProj);
-        var u = Upload(recurrent);
+        var z = Upload(sequence.Projected);
+        var u = Upload(sequence.Recurrent);
         var c = Zeros<float>((steps + 1) * state);
         var h = Zeros<float>((steps + 1) * state);
-        c.CopyFrom(c0);
-        h.CopyFrom(h0);
-        var maskBuffer = Upload(mask);
+        c.CopyFrom(sequence.C0);
+        h.CopyFrom(sequence.H0);
+        var maskBuffer = Upload(sequence.Mask);
         for (int t = 0; t < steps; t++)
         {
             var zt = z.Slice(t * batch * gates, batch * gates);
@@ -54,9 +39,9 @@ public sealed class LstmSequenceKernelTests(TestTarget target) : DeviceTestBase(
 
         var dGates = Zeros<float>(steps * batch * gates);
         var dU = Zeros<float>(hidden * gates);
-        var dh = Upload(dhFinal);
-        var dc = Upload(dcFinal);
-        var dhExternal = Upload(dhOut);
+        var dh = Upload(sequence.DhFinal);
+        var dc = Upload(sequence.DcFinal);
+        var dhExternal = Upload(sequence.DhOut);
         for (int t = steps - 1; t >= 0; t--)
         {
             var dz = dGates.Slice(t * batch * gates, batch * gates);
@@ -67,14 +52,7 @@ public sealed class LstmSequenceKernelTests(TestTarget target) : DeviceTestBase(
             Ops.MatMul(dz, u.View, null, dh.View, new MatMulShape(batch, hidden, gates, transposeB: true, accumulate: true));
         }
 
-        var reference = ReferenceLstm.Forward(xProj.ToDouble(), recurrent.ToDouble(), h0.ToDouble(), c0.ToDouble(), mask, steps, batch, hidden);
-        var grads = ReferenceLstm.Backward(reference, recurrent.ToDouble(), dhOut.ToDouble(), dhFinal.ToDouble(), dcFinal.ToDouble(), mask, batch, hidden);
-
-        Tensors.AssertClose(h.ToArray(), reference.H.SelectMany(x => x).ToArray(), "h sequence", 1e-5, 1e-4);
-        Tensors.AssertClose(c.ToArray(), reference.C.SelectMany(x => x).ToArray(), "c sequence", 1e-5, 1e-4);
-        Tensors.AssertClose(dGates.ToArray(), grads.DGates, "d gates", 1e-5, 1e-4);
-        Tensors.AssertClose(dU.ToArray(), grads.DRecurrent, "d U", 1e-5, 1e-4);
-        Tensors.AssertClose(dh.ToArray(), grads.DhInitial, "d h0", 1e-5, 1e-4);
-        Tensors.AssertClose(dc.ToArray(), grads.DcInitial, "d c0", 1e-5, 1e-4);
+        sequence.AssertMatches(h.ToArray(), c.ToArray(), dGates.ToArray(), dh.ToArray(), dc.ToArray());
+        Tensors.AssertClose(dU.ToArray(), sequence.Gradients.DRecurrent, "d U", 1e-5, 1e-4);
     }
 }

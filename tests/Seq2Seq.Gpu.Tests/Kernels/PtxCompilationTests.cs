@@ -33,7 +33,7 @@ public sealed class PtxCompilationTests
             "MatMulKernels.MatMulRegisterBlocked", "MatMulKernels.AddBias", "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward", "SoftmaxKernels.CrossEntropyWarpPerRow",
             "SoftmaxKernels.LogSoftmax", "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam",
             "OptimizerKernels.Scale", "ReductionKernels.PartialSums", "DecodeKernels.RecordStep",
-            "LstmStepKernels.FusedForward", "LstmStepKernels.FusedBackward", "PersistentDecodeKernels.GreedyDecode",
+            "LstmStepKernels.FusedForward", "LstmStepKernels.FusedBackward", "PersistentDecodeKernels.GreedyDecode", "PersistentSequenceKernels.Forward", "PersistentSequenceKernels.Backward",
         }));
     }
 
