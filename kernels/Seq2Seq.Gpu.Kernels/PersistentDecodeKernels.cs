@@ -20,13 +20,19 @@ namespace Seq2Seq.Gpu.Kernels;
 /// Views: parameters (the weight store), layerTable [L, 3] (offsets of each layer's input kernel, recurrent kernel
 /// and bias), hidden and cells [2, L, B, H] (slot 0: the initial state), logits [B, V] (scratch; the last step's on
 /// exit), current [B] (in: first inputs), finished [B] (in/out), outputs [Steps, B] (rows of the steps run assigned),
-/// sync [3] (zero on entry: barrier counter, barrier generation; on exit sync[2] = steps run).
+/// sync [<see cref="SyncLength"/>] (zero on entry: the grid barrier's; on exit sync[<see cref="StepsRunIndex"/>] = steps run).
 /// </para>
 /// </summary>
 public static class PersistentDecodeKernels
 {
-    /// <summary>Largest group: the argmax reduction's shared arrays are sized for it.</summary>
-    public const int MaxGroupSize = GateTile.MaxSide * GateTile.MaxSide;
+    /// <summary>Largest group: the argmax reduction's shared arrays are sized for it (the engine launches at most 256 threads a group).</summary>
+    public const int MaxGroupSize = 256;
+
+    /// <summary>Where the kernel leaves the number of steps it ran, after the grid barrier's ints.</summary>
+    public const int StepsRunIndex = GridBarrier.Length;
+
+    /// <summary>Ints of the sync view.</summary>
+    public const int SyncLength = StepsRunIndex + 1;
 
     /// <summary>Shared memory one group uses, in bytes: the tiles and the argmax reduction.</summary>
     public const int SharedBytes = LstmStepKernels.SharedBytes + (MaxGroupSize * (sizeof(float) + sizeof(int)));
@@ -139,7 +145,7 @@ public static class PersistentDecodeKernels
             GridBarrier.Wait(sync, groups);
             if (Grid.IdxX == 0 && Group.IsFirstThread)
             {
-                sync[2] = step + 1;
+                sync[StepsRunIndex] = step + 1;
             }
 
             // Every thread reads the same flags (nothing writes them before the next step's argmax), so all groups leave together.
@@ -198,10 +204,11 @@ public static class PersistentDecodeKernels
         int size = Group.DimX * Group.DimY;
         int linear = (Group.IdxY * Group.DimX) + Group.IdxX;
 
-        // vocab marks "nothing seen" (a row of only -inf or NaN decodes to 0, as the one-thread argmax does).
-        float best = float.NegativeInfinity;
-        int at = vocab;
-        for (int v = linear; v < vocab; v += size)
+        // As the one-thread argmax: thread 0 starts from element 0 (a NaN there wins, NaNs elsewhere never do); the
+        // others from "nothing seen" (index vocab).
+        float best = linear == 0 ? row[0] : float.NegativeInfinity;
+        int at = linear == 0 ? 0 : vocab;
+        for (int v = linear == 0 ? size : linear; v < vocab; v += size)
         {
             float x = row[v];
             if (x > best)
@@ -240,6 +247,6 @@ public static class PersistentDecodeKernels
 
         int result = bestIndices[0];
         Group.Barrier();
-        return result == vocab ? 0 : result;
+        return result;
     }
 }

@@ -41,10 +41,13 @@ public sealed class DeviceOps : IDisposable
         noFloats = device.Allocate<float>(1, "placeholder view");
         noInts = device.Allocate<int>(1, "placeholder view");
         partials = device.Allocate<float>(2 * MaxPartials, "reduction partials");
-        FusedRecurrentSteps = !device.IsCpu;
-        PersistentSequences = !device.IsCpu;
-        gridSync = device.Allocate<int>(2, "grid barrier");
-        PersistentDecode = !device.IsCpu && device.Info.MaxSharedMemoryPerGroup >= PersistentDecodeKernels.SharedBytes;
+        // Fused steps on any GPU with the shared memory for their tiles; persistent kernels only on CUDA, where one
+        // group a multiprocessor is known to be resident (OpenCL promises no progress between work-groups, and its
+        // compute-unit count is not a count of co-resident groups).
+        FusedRecurrentSteps = !device.IsCpu && device.Info.MaxSharedMemoryPerGroup >= LstmStepKernels.SharedBytes;
+        PersistentSequences = device.Info.Kind == DeviceKind.Cuda && FusedRecurrentSteps;
+        gridSync = device.Allocate<int>(PersistentDecodeKernels.SyncLength, "grid barrier");
+        PersistentDecode = device.Info.Kind == DeviceKind.Cuda && device.Info.MaxSharedMemoryPerGroup >= PersistentDecodeKernels.SharedBytes;
     }
 
     /// <summary>
@@ -125,6 +128,13 @@ public sealed class DeviceOps : IDisposable
     private static string OwnGemm => "own kernels";
 
     private static int MaxPartials => 1024;
+
+    /// <summary>
+    /// Most threads in a group of the step kernels: 256 threads fit one multiprocessor even at the 255 registers a
+    /// thread ptxas may give them (64K registers an SM), so a launch is never refused for its registers and a
+    /// persistent grid of one group a multiprocessor is always resident.
+    /// </summary>
+    private static int MaxStepGroupThreads => 256;
 
     private Accelerator Accelerator => device.Accelerator;
 
@@ -345,7 +355,8 @@ public sealed class DeviceOps : IDisposable
     /// <summary>
     /// One recurrent step: <c>gates += hPrev·U</c>, then the cell (see <see cref="LstmCellKernels.Forward"/>); one fused
     /// kernel when <see cref="FusedRecurrentSteps"/> is on (GPUs), a product and the cell kernel otherwise.
-    /// <paramref name="recurrent"/> is U [H, 4H] from <see cref="PrepareRight"/> (K = H, N = 4H). <paramref name="fused"/>
+    /// <paramref name="recurrent"/> is U [H, 4H] from <see cref="PrepareRight"/> (K = H, N = 4H). hPrev and hNext must
+    /// not overlap (the fused kernel's groups read all of hPrev while others write hNext). <paramref name="fused"/>
     /// forces one path or the other (tests).
     /// </summary>
     public void LstmForwardStep(
@@ -465,9 +476,15 @@ public sealed class DeviceOps : IDisposable
             return;
         }
 
+        var launch = PersistentLaunch(batch, units, 0);
+        if (!Resident(kernels.LstmForwardSequence.Value, launch))
+        {
+            LstmForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units, persistent: false);
+            return;
+        }
+
         gridSync.View.MemSetToZero();
-        kernels.LstmForwardSequence.Value(
-            PersistentLaunch(batch, units, 0), gates, recurrent.View, cells, hidden, mask ?? noInts.View, gridSync.View, new LstmSequenceShape(steps, batch, units, mask is not null));
+        kernels.LstmForwardSequence.Value(launch, gates, recurrent.View, cells, hidden, mask ?? noInts.View, gridSync.View, new LstmSequenceShape(steps, batch, units, mask is not null));
     }
 
     /// <summary>
@@ -522,21 +539,29 @@ public sealed class DeviceOps : IDisposable
             return;
         }
 
+        var launch = PersistentLaunch(batch, hidden, 0);
+        if (!Resident(kernels.LstmBackwardSequence.Value, launch))
+        {
+            LstmBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, persistent: false);
+            return;
+        }
+
         gridSync.View.MemSetToZero();
         kernels.LstmBackwardSequence.Value(
-            PersistentLaunch(batch, hidden, 0), activations, recurrentTransposed.View, cells, dExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View, gridSync.View,
+            launch, activations, recurrentTransposed.View, cells, dExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View, gridSync.View,
             new LstmSequenceShape(steps, batch, hidden, mask is not null, dExternal is not null));
     }
 
     /// <summary>
-    /// Group shape (units U, rows R) of the fused step kernels, from the device's properties: U is the largest power of
-    /// two up to 32 that fits a group and is not more than twice H; R the largest up to 32 that fits U·R into a group
-    /// and is not more than twice B, then halved while twice the grid would still fit one group a multiprocessor (so
-    /// small batches spread over the device, large ones keep U's slice reused by many rows).
+    /// Group shape (units U, rows R) of the fused step and persistent kernels, from the device's properties: U is the
+    /// largest power of two up to 32 that fits a group and is not more than twice H; R the largest up to 32 that fits
+    /// U·R into a group of at most <see cref="MaxStepGroupThreads"/> threads and is not more than twice B, then halved
+    /// while twice the grid would still fit one group a multiprocessor (so small batches spread over the device, large
+    /// ones keep U's slice reused by many rows).
     /// </summary>
     public (int Units, int Rows) StepGroup(int batch, int hidden)
     {
-        int maxThreads = device.Info.MaxThreadsPerGroup;
+        int maxThreads = Math.Min(device.Info.MaxThreadsPerGroup, MaxStepGroupThreads);
         int units = LstmStepKernels.MaxGroupSide;
         while (units > 1 && (units > maxThreads || units / 2 >= hidden))
         {
@@ -711,12 +736,13 @@ public sealed class DeviceOps : IDisposable
 
     /// <summary>
     /// Greedy-decodes a batch in one persistent launch (see <see cref="PersistentDecodeKernels.GreedyDecode"/>) and
-    /// returns the number of steps run (fewer than <see cref="GreedyDecodeShape.Steps"/> when every row finished).
-    /// The grid is one group a multiprocessor (at most as many as there are tiles or rows to share out), groups of
-    /// <see cref="StepGroup"/> units and at most 256 threads, so that every group is resident: the kernel's grid
-    /// barrier needs it. Waits for the device.
+    /// returns the number of steps run (fewer than <see cref="GreedyDecodeShape.Steps"/> when every row finished), or
+    /// null, launching nothing, when the device cannot keep every group resident (the caller then decodes a step at a
+    /// time). The grid is one group a multiprocessor (at most as many as there are tiles or rows to share out), groups
+    /// of <see cref="StepGroup"/>, so that every group is resident: the kernel's grid barrier needs it. Waits for the
+    /// device. <paramref name="sync"/> holds <see cref="PersistentDecodeKernels.SyncLength"/> ints.
     /// </summary>
-    public int GreedyDecode(
+    public int? GreedyDecode(
         ArrayView<float> parameters,
         ArrayView<long> layerTable,
         ArrayView<float> hidden,
@@ -741,7 +767,12 @@ public sealed class DeviceOps : IDisposable
         Require(current, shape.Batch, "decode current ids");
         Require(finished, shape.Batch, "decode finished flags");
         Require(outputs, (long)shape.Steps * shape.Batch, "decode outputs");
-        Require(sync, 3, "decode grid barrier");
+        Require(sync, PersistentDecodeKernels.SyncLength, "decode grid barrier");
+        if (shape.Vocab < 1 || shape.Layers < 1)
+        {
+            throw new ShapeException($"decode of {shape.Layers} layers over a vocabulary of {shape.Vocab}");
+        }
+
         RequireInside(parameters, shape.OutputKernelOffset, (long)shape.Hidden * shape.Vocab, "output kernel");
         RequireInside(parameters, shape.OutputBiasOffset, shape.Vocab, "output bias");
         if (shape.OneHot == 0)
@@ -754,14 +785,20 @@ public sealed class DeviceOps : IDisposable
             return 0;
         }
 
-        var (units, rows) = PersistentGroup(shape.Batch, shape.Hidden);
+        var (units, rows) = StepGroup(shape.Batch, shape.Hidden);
         long rowTiles = (shape.Batch + rows - 1) / rows;
         long work = Math.Max(rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units)), shape.Batch);
-        sync.SubView(0, 3).MemSetToZero();
-        kernels.GreedyDecode.Value(PersistentLaunch(shape.Batch, shape.Hidden, work), parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
+        var launch = PersistentLaunch(shape.Batch, shape.Hidden, work);
+        if (!Resident(kernels.GreedyDecode.Value, launch))
+        {
+            return null;
+        }
+
+        sync.SubView(0, PersistentDecodeKernels.SyncLength).MemSetToZero();
+        kernels.GreedyDecode.Value(launch, parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
         int run = 0;
         device.Synchronize();
-        sync.SubView(2, 1).CopyToCPU(ref run, 1);
+        sync.SubView(PersistentDecodeKernels.StepsRunIndex, 1).CopyToCPU(ref run, 1);
         return run;
     }
 
@@ -922,28 +959,40 @@ public sealed class DeviceOps : IDisposable
     }
 
     /// <summary>
-    /// Launch of a persistent kernel: groups of <see cref="StepGroup"/> cut to at most 256 threads (so one always fits
-    /// a multiprocessor whatever its registers), a 1D grid of one group a multiprocessor, but no more groups than
-    /// there are gate tiles or <paramref name="otherWork"/> items to share out. Every group is then resident, as the
-    /// grid barrier needs.
+    /// Launch of a persistent kernel: groups of <see cref="StepGroup"/>, a 1D grid of one group a multiprocessor, but
+    /// no more groups than there are gate tiles or <paramref name="otherWork"/> items to share out. Every group is then
+    /// resident, as the grid barrier needs (checked against the driver by <see cref="Resident"/>).
     /// </summary>
     private KernelConfig PersistentLaunch(int batch, int hidden, long otherWork)
     {
-        var (units, rows) = PersistentGroup(batch, hidden);
+        var (units, rows) = StepGroup(batch, hidden);
         long tiles = (long)((hidden + units - 1) / units) * ((batch + rows - 1) / rows);
         int groups = (int)Math.Max(1, Math.Min(device.Info.Multiprocessors, Math.Max(tiles, otherWork)));
         return new KernelConfig(new Index2D(groups, 1), new Index2D(units, rows));
     }
 
-    private (int Units, int Rows) PersistentGroup(int batch, int hidden)
+    /// <summary>
+    /// Whether every group of a persistent launch can be resident at once. The CPU accelerator runs one group a
+    /// simulated multiprocessor at a time, and the grid never has more; on a GPU the driver's occupancy estimate for
+    /// the compiled kernel must allow a group a multiprocessor (it would not if the kernel needed more registers or
+    /// shared memory than one multiprocessor has). Where it does not, the callers take the one-launch-a-step path
+    /// instead of a grid barrier that would wait forever.
+    /// </summary>
+    private bool Resident(Delegate kernel, KernelConfig launch)
     {
-        var (units, rows) = StepGroup(batch, hidden);
-        while (units * rows > 256)
+        if (device.IsCpu)
         {
-            rows /= 2;
+            return true;
         }
 
-        return (units, rows);
+        try
+        {
+            return Accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel.GetKernel(), launch.GroupDim.Size) >= 1;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private bool UsePersistentSequence(bool? persistent) => persistent ?? (host is null && FusedRecurrentSteps && PersistentSequences);

@@ -184,9 +184,9 @@ internal sealed class DecoderSession : IDisposable
             outputs = model.Device.Allocate<int>((long)steps * MaxRows, "decoder outputs");
         }
 
-        if (Ops.PersistentDecode)
+        if (Ops.PersistentDecode && GreedyPersistent(steps, endId) is { } decoded)
         {
-            return GreedyPersistent(steps, endId);
+            return decoded;
         }
 
         var flags = new int[Rows];
@@ -215,9 +215,10 @@ internal sealed class DecoderSession : IDisposable
     /// <summary>
     /// <see cref="Greedy"/> as one persistent kernel launch (GPUs): the current states are packed into slot 0 of
     /// [2, L, rows, H] state buffers, and the kernel reads the weights in place from the weight store. The session's
-    /// own state views are left as they were at the start.
+    /// own state views are left as they were at the start (greedy decoding ends a session's use until the next
+    /// <see cref="Start"/>). Null, with nothing changed, where the device cannot keep the kernel's groups resident.
     /// </summary>
-    private int[] GreedyPersistent(int steps, int endId)
+    private int[]? GreedyPersistent(int steps, int endId)
     {
         int layers = Config.Layers;
         int hidden = Config.HiddenSize;
@@ -225,7 +226,7 @@ internal sealed class DecoderSession : IDisposable
         persistentHidden ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder h"));
         persistentCells ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder c"));
         layerTable ??= Own(model.Device.Allocate<long>(3L * layers, "persistent decoder layer table"));
-        gridSync ??= Own(model.Device.Allocate<int>(3, "persistent decoder grid barrier"));
+        gridSync ??= Own(model.Device.Allocate<int>(PersistentDecodeKernels.SyncLength, "persistent decoder grid barrier"));
         for (int l = 0; l < layers; l++)
         {
             hViews[l].CopyTo(persistentHidden.Slice(l * state, state));
@@ -246,10 +247,15 @@ internal sealed class DecoderSession : IDisposable
         var shape = new GreedyDecodeShape(
             Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,
             layout[ModelLayout.OutputKernel].Offset, layout[ModelLayout.OutputBias].Offset, steps, endId);
-        int run = Ops.GreedyDecode(
+        int? run = Ops.GreedyDecode(
             model.Weights.Weights.View, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
             Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), gridSync.View, shape);
-        var result = new int[(long)run * Rows];
+        if (run is not { } stepsRun)
+        {
+            return null;
+        }
+
+        var result = new int[(long)stepsRun * Rows];
         outputs.CopyTo(result);
         return result;
     }

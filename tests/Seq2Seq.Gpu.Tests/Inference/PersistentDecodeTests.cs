@@ -67,6 +67,25 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
         Assert.That(outputs, Is.EqualTo(Enumerable.Repeat(end, batch.BatchSize)), "one step ran, and every row produced END");
     }
 
+    [Test]
+    public void A_NaN_first_logit_decodes_as_the_per_step_argmax_does()
+    {
+        var pairs = TinyTasks.Reverse(3, 4, 29);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, 0, 5), seed: 6);
+        var bias = new float[model.Config.TargetVocabSize];
+        bias[0] = float.NaN;
+        model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
+        using var translator = model.CreateTranslator(new DecodingOptions { MaxLength = 3 });
+        var sources = pairs.Select(p => text.EncodeSource(p.Source)).ToList();
+
+        var persistent = WithPersistentDecode(true, () => translator.DecodeIds(sources));
+        var perStep = WithPersistentDecode(false, () => translator.DecodeIds(sources));
+
+        Assert.That(persistent, Is.EqualTo(perStep));
+        Assert.That(persistent.SelectMany(t => t), Is.All.EqualTo(0), "a NaN in column 0 wins the one-thread argmax, and so the group argmax");
+    }
+
     private static ReferenceSeq2Seq ToReference(Seq2SeqModel model)
     {
         var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
