@@ -52,11 +52,8 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
     {
         var pairs = TinyTasks.Reverse(4, 5, 23);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, 3, 6), seed: 4);
-        var bias = new float[model.Config.TargetVocabSize];
         int end = text.TargetVocabulary.EndId;
-        bias[end] = 50f;
-        model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
+        using var model = ModelWithOutputBias(text, 3, 6, end, 50f);
         var sources = pairs.Select(p => (IReadOnlyList<int>)text.EncodeSource(p.Source)).ToList();
         var batch = Batch.Create(text, sources);
         using var session = new DecoderSession(model, batch.BatchSize, batch.SourceSteps);
@@ -72,10 +69,7 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
     {
         var pairs = TinyTasks.Reverse(3, 4, 29);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, 0, 5), seed: 6);
-        var bias = new float[model.Config.TargetVocabSize];
-        bias[0] = float.NaN;
-        model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
+        using var model = ModelWithOutputBias(text, 0, 5, 0, float.NaN);
         using var translator = model.CreateTranslator(new DecodingOptions { MaxLength = 3 });
         var sources = pairs.Select(p => text.EncodeSource(p.Source)).ToList();
 
@@ -84,6 +78,16 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
 
         Assert.That(persistent, Is.EqualTo(perStep));
         Assert.That(persistent.SelectMany(t => t), Is.All.EqualTo(0), "a NaN in column 0 wins the one-thread argmax, and so the group argmax");
+    }
+
+    /// <summary>A seeded model whose output bias is zero but for one token.</summary>
+    private Seq2SeqModel ModelWithOutputBias(TextEncoder text, int embedding, int hidden, int token, float value)
+    {
+        var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden), seed: 4);
+        var bias = new float[model.Config.TargetVocabSize];
+        bias[token] = value;
+        model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
+        return model;
     }
 
     private static ReferenceSeq2Seq ToReference(Seq2SeqModel model)
