@@ -67,10 +67,7 @@ internal static unsafe class HostGemm<TS, TV>
     public static void PackRight(float* b, MatMulShape shape, float* dst)
     {
         var job = new GemmJob(null, b, null, null, shape, 1, prePackedB: false);
-        for (int p = 0; p < job.Panels; p++)
-        {
-            job.PackWholePanel(dst + ((nint)p * shape.K * Nr), p);
-        }
+        job.PackWhole(dst);
     }
 
     /// <summary>Computes the product on up to <paramref name="maxThreads"/> threads.</summary>
@@ -577,16 +574,21 @@ internal static unsafe class HostGemm<TS, TV>
             }
         }
 
-        /// <summary>Packs all K rows of panel p of op(B) as [K][NR] at <paramref name="dst"/>, whichever way B is stored.</summary>
-        public void PackWholePanel(float* dst, int p)
+        /// <summary>
+        /// Packs all of op(B) as panels [K][NR] one after the other at <paramref name="dst"/>, whichever way B is
+        /// stored (a B stored [K, N] is read row by row, each row once).
+        /// </summary>
+        public void PackWhole(float* dst)
         {
-            if (transposeB)
+            if (!transposeB)
             {
-                PackTransposedB(dst, p);
+                PackBBlock(dst, 0, Panels, 0, k);
+                return;
             }
-            else
+
+            for (int p = 0; p < Panels; p++)
             {
-                PackBBlock(dst, p, p + 1, 0, k);
+                PackTransposedB(dst + ((nint)p * k * Nr), p);
             }
         }
 
