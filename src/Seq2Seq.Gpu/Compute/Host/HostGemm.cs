@@ -41,6 +41,9 @@ internal static unsafe class HostGemm<TS, TV>
     /// <summary>Most row blocks in a task (96 rows).</summary>
     private const int MaxRowBlocksPerTask = 16;
 
+    /// <summary>Largest packed A block (rows × KC floats) of a task whose B is packed per task.</summary>
+    private const int WideRowBytes = 327680;
+
     /// <summary>Most panels in a task: a packed B block of 16 × KC × NR floats is 256 KB.</summary>
     private const int MaxPanelsPerTask = 16;
 
@@ -352,13 +355,16 @@ internal static unsafe class HostGemm<TS, TV>
             RowBlocks = Count(m, Mr);
 
             // Tasks as large as the cache blocking allows; split further (the larger side of a task first) until every
-            // thread has at least two, then even out the groups.
-            int rowGroups = Count(RowBlocks, MaxRowBlocksPerTask);
+            // thread has at least two, then even out the groups. A B packed per task is packed again by every row
+            // group, so then a task spans as many rows as an A block of WideRowBytes allows, and columns are split first.
+            bool packsBPerTask = !prePackedB && shape.TransposeB == 0;
+            int maxRowBlocks = packsBPerTask ? Math.Max(MaxRowBlocksPerTask, WideRowBytes / (Mr * Kc * sizeof(float))) : MaxRowBlocksPerTask;
+            int rowGroups = Count(RowBlocks, maxRowBlocks);
             int columnGroups = Count(Panels, MaxPanelsPerTask);
             while (threads > 1 && rowGroups * columnGroups < 2 * threads && (rowGroups < RowBlocks || columnGroups < Panels))
             {
                 bool splitRows = columnGroups == Panels ||
-                    (rowGroups < RowBlocks && Count(RowBlocks, rowGroups) * Mr >= Count(Panels, columnGroups) * Nr);
+                    (rowGroups < RowBlocks && !packsBPerTask && Count(RowBlocks, rowGroups) * Mr >= Count(Panels, columnGroups) * Nr);
                 if (splitRows)
                 {
                     rowGroups++;
