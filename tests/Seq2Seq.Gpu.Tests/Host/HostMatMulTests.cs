@@ -28,12 +28,18 @@ public sealed class HostMatMulTests(HostPath path) : HostTestBase(path)
 
     private static IEnumerable<TestCaseData> Cases() => Combine(Shapes, EveryTransposition, EveryUpdate);
 
-    // Products as the weight gradients over every row of a batch (Aᵀ·B): more rows than a task of 16 row blocks
-    // spans (B then packed once for all of them), a long K.
+    // Products summed over long K, as the weight gradients over every row of a batch (Aᵀ·B): K split into chunks on
+    // every path (K ≥ 8 K blocks; a last chunk shorter than a K block; C of one column or of partial panels), a
+    // product of a few rows (streamed, not split), a C too large to split, and more rows than a task of 16 row
+    // blocks spans (B then packed once for all of them).
     private static readonly int[][] LongShapes =
     [
-        [301, 230, 300],
+        [13, 1, 4133],
+        [1, 37, 4133],
+        [40, 93, 4500],
+        [97, 5, 9001],
         [9, 300, 2311],
+        [301, 230, 300],
     ];
 
     private static IEnumerable<TestCaseData> LongCases() =>
@@ -69,11 +75,12 @@ public sealed class HostMatMulTests(HostPath path) : HostTestBase(path)
         Tensors.AssertClose(c, expected, $"{Path} {shape}", atol, 1e-4);
     }
 
-    // Just above the size where products are threaded, split into several tasks (by columns, by both, by rows); tasks
-    // of more than 16 row blocks.
+    // Just above the size where products are threaded, split into several tasks (by columns, by both, by rows); K split
+    // into chunks; tasks of more than 16 row blocks.
     [TestCase(64, 260, 70, false, false)]
     [TestCase(40, 93, 300, true, false)]
     [TestCase(101, 64, 170, false, true)]
+    [TestCase(40, 93, 4500, true, false)]
     [TestCase(301, 230, 300, false, false)]
     public void Threads_do_not_change_the_result(int m, int n, int k, bool transposeA, bool transposeB)
     {

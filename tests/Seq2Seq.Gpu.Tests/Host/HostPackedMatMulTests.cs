@@ -17,7 +17,8 @@ public sealed class HostPackedMatMulTests(HostPath path) : HostTestBase(path)
     public void A_packed_right_operand_gives_the_unpacked_product(int m, int n, int k, bool transposeB) =>
         AssertPackedMatchesUnpacked(new MatMulShape(m, n, k, transposeB: transposeB, accumulate: true), 90, 1e-5);
 
-    // Aᵀ·B over rows of several tasks.
+    // Aᵀ·B over a long K (split into chunks, each reading its rows of the packed panels) and over rows of several tasks.
+    [TestCase(40, 93, 4500)]
     [TestCase(301, 230, 300)]
     public void A_packed_right_operand_gives_the_unpacked_product_of_a_transposed_left_operand(int m, int n, int k) =>
         AssertPackedMatchesUnpacked(new MatMulShape(m, n, k, transposeA: true, accumulate: true), 93, 2e-3);

@@ -53,6 +53,18 @@ internal static unsafe class HostGemm<TS, TV>
     /// <summary>Products below this many flops run on the calling thread.</summary>
     private const long ParallelFlops = 1L << 21;
 
+    /// <summary>K blocks of the shortest chunk a product is split into (see <see cref="SplitDepth"/>).</summary>
+    private const int SplitBlocks = 4;
+
+    /// <summary>Most chunks a product is split into.</summary>
+    private const int MaxSplits = 8;
+
+    /// <summary>Largest C (elements) of a product split along K.</summary>
+    private const int SplitMaxOutputs = 1 << 16;
+
+    /// <summary>Elements of C a range of the split product's reduction covers.</summary>
+    private const int ReduceGrain = 1 << 13;
+
     /// <summary>Columns of the micro-tile (two vectors).</summary>
     public static int Nr => 2 * TS.Width;
 
@@ -105,6 +117,112 @@ internal static unsafe class HostGemm<TS, TV>
             return;
         }
 
+        int chunkDepth = SplitDepth(shape);
+        if (chunkDepth < k)
+        {
+            RunSplit(a, b, bias, c, shape, threads, packedB, chunkDepth);
+            return;
+        }
+
+        RunJob(a, b, bias, c, shape, threads, packedB, k);
+    }
+
+    /// <summary>
+    /// Depth of the K chunks a product is split into, or K when it is not split: a product of a transposed A (the
+    /// weight gradients, summed over every row of a batch) whose C is small and K long would keep at most a few
+    /// tasks busy; its K is cut into chunks of whole K blocks, from the shape alone, so that the result does not
+    /// depend on the number of threads.
+    /// </summary>
+    private static int SplitDepth(MatMulShape shape)
+    {
+        int k = shape.K;
+        int depth = SplitBlocks * Kc;
+        if (shape.TransposeA == 0 || shape.TransposeB != 0 || (long)shape.M * shape.N > SplitMaxOutputs || k < 2 * depth)
+        {
+            return k;
+        }
+
+        int blocks = (k + Kc - 1) / Kc;
+        return Math.Max(depth, Kc * ((blocks + MaxSplits - 1) / MaxSplits));
+    }
+
+    /// <summary>
+    /// The product as K chunks of <paramref name="chunkDepth"/>, each computed (on one thread) into its own partial C,
+    /// then C (=|+=) partial 0 + partial 1 + … (+ bias), added in chunk order.
+    /// </summary>
+    private static void RunSplit(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, float* packedB, int chunkDepth)
+    {
+        int m = shape.M, n = shape.N, k = shape.K;
+        int chunks = (k + chunkDepth - 1) / chunkDepth;
+        int size = m * n;
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((chunks * size) + 16));
+        try
+        {
+            fixed (float* pp = rented)
+            {
+                float* partials = Align(pp);
+                RunTasks(chunks, threads, chunk =>
+                {
+                    int k0 = chunk * chunkDepth;
+                    var part = new MatMulShape(m, n, Math.Min(chunkDepth, k - k0), transposeA: true);
+                    RunJob(a + ((nint)k0 * m), b + ((nint)k0 * n), null, partials + ((nint)chunk * size), part, 1, packedB == null ? null : packedB + ((nint)k0 * Nr), k);
+                });
+
+                bool accumulate = shape.Accumulate != 0;
+                int rowsPerRange = Math.Max(1, ReduceGrain / n);
+                RunTasks((m + rowsPerRange - 1) / rowsPerRange, threads, range =>
+                {
+                    int row1 = Math.Min(m, (range + 1) * rowsPerRange);
+                    for (int row = range * rowsPerRange; row < row1; row++)
+                    {
+                        AddPartials(c + ((nint)row * n), partials + ((nint)row * n), size, chunks, n, bias, accumulate);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>One row of <see cref="RunSplit"/>'s reduction: c = (accumulate ? c : 0) + p[0] + p[1] + … (+ bias).</summary>
+    private static void AddPartials(float* c, float* partial, int partialStride, int chunks, int n, float* bias, bool accumulate)
+    {
+        int w = TS.Width;
+        int j = 0;
+        for (; j + w <= n; j += w)
+        {
+            TV sum = accumulate ? TS.Add(TS.Load(c + j), TS.Load(partial + j)) : TS.Load(partial + j);
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                sum = TS.Add(sum, TS.Load(partial + ((nint)chunk * partialStride) + j));
+            }
+
+            TS.Store(c + j, bias != null ? TS.Add(sum, TS.Load(bias + j)) : sum);
+        }
+
+        for (; j < n; j++)
+        {
+            float sum = accumulate ? c[j] + partial[j] : partial[j];
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                sum += partial[((nint)chunk * partialStride) + j];
+            }
+
+            c[j] = bias != null ? sum + bias[j] : sum;
+        }
+    }
+
+    /// <summary>
+    /// Runs the product as one job of tasks; a pre-packed B holds its panels <paramref name="packedDepth"/> rows apart
+    /// (the K of the whole product when this is one chunk of it).
+    /// </summary>
+    private static void RunJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, float* packedB, int packedDepth)
+    {
+        int m = shape.M;
+        int n = shape.N;
+        int k = shape.K;
         var job = new GemmJob(a, b, bias, c, shape, threads, prePackedB: packedB != null);
         float[]? rentedA = null;
         float[]? rentedB = null;
@@ -122,8 +240,8 @@ internal static unsafe class HostGemm<TS, TV>
 
             fixed (float* pa = rentedA, pb = rentedB)
             {
-                job.SetPacked(Align(pa), packedB != null ? packedB : Align(pb));
-                long packed = (job.PacksAOnce ? (long)m * k : 0) + (job.PacksBOnce ? (long)n * k : 0);
+                job.SetPacked(Align(pa), packedB != null ? packedB : Align(pb), packedB != null ? packedDepth : k);
+                long packed = (job.PacksAOnce ? (long)m * k : 0) + (job.PacksBOnce && packedB == null ? (long)n * k : 0);
                 RunTasks(job.PackUnits, packed >= 1 << 16 ? threads : 1, job.Pack);
                 RunTasks(job.TaskCount, threads, job.RunTask);
             }
@@ -339,6 +457,7 @@ internal static unsafe class HostGemm<TS, TV>
         private readonly bool transposeB;
         private float* aPacked;
         private float* bPacked;
+        private nint bPanelStride;
 
         public GemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, bool prePackedB)
         {
@@ -403,10 +522,12 @@ internal static unsafe class HostGemm<TS, TV>
         /// <summary>Units of the packing phase.</summary>
         public int PackUnits { get; }
 
-        public void SetPacked(float* packedA, float* packedB)
+        /// <summary>Sets the buffers of A and B packed once; B's panels are <paramref name="packedDepth"/> rows of NR apart.</summary>
+        public void SetPacked(float* packedA, float* packedB, int packedDepth)
         {
             aPacked = packedA;
             bPacked = packedB;
+            bPanelStride = (nint)packedDepth * Nr;
         }
 
         /// <summary>Packing unit u: a group of row blocks of A ([rb][K][6]) or of panels of a transposed B ([p][K][NR]).</summary>
@@ -424,7 +545,7 @@ internal static unsafe class HostGemm<TS, TV>
             int p1 = Math.Min(Panels, p0 + PanelsPerPackUnit);
             for (int p = p0; p < p1; p++)
             {
-                PackTransposedB(bPacked + ((nint)p * k * Nr), p);
+                PackTransposedB(bPacked + (p * bPanelStride), p);
             }
         }
 
@@ -472,7 +593,7 @@ internal static unsafe class HostGemm<TS, TV>
                             int n0 = p * nr;
                             int cols = Math.Min(nr, n - n0);
                             float* bp = PacksBOnce
-                                ? bPacked + ((nint)p * k * nr) + ((nint)k0 * nr)
+                                ? bPacked + (p * bPanelStride) + ((nint)k0 * nr)
                                 : bBlock + ((nint)(p - p0) * kc * nr);
                             for (int rb = rb0; rb < rb1; rb++)
                             {
