@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Seq2Seq.Gpu.Kernels;
 
 namespace Seq2Seq.Gpu.Compute.Host;
@@ -64,6 +65,9 @@ internal static unsafe class HostGemm<TS, TV>
 
     /// <summary>Elements of C a range of the split product's reduction covers.</summary>
     private const int ReduceGrain = 1 << 13;
+
+    /// <summary>Rows ahead that packing an operand read a row segment at a time (B stored [K, N], A stored [K, M]) prefetches.</summary>
+    private const int PrefetchRows = 3;
 
     /// <summary>Columns of the micro-tile (two vectors).</summary>
     public static int Nr => 2 * TS.Width;
@@ -378,6 +382,15 @@ internal static unsafe class HostGemm<TS, TV>
         int nr = 2 * w;
         TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero;
         TV c30 = TS.Zero, c31 = TS.Zero, c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero;
+        if (load)
+        {
+            // The tile of C is read after the loop: fetched meanwhile (its rows are often 4 KB apart, in other pages).
+            for (int r = 0; r < Mr; r++)
+            {
+                Prefetch(c + (r * ldc), nr);
+            }
+        }
+
         for (int kk = 0; kk < kc; kk++)
         {
             TV b0 = TS.Load(b);
@@ -410,6 +423,26 @@ internal static unsafe class HostGemm<TS, TV>
         Finish(c + (3 * ldc), c30, c31, bias, load);
         Finish(c + (4 * ldc), c40, c41, bias, load);
         Finish(c + (5 * ldc), c50, c51, bias, load);
+    }
+
+    /// <summary>
+    /// Prefetches <paramref name="count"/> floats from <paramref name="source"/> into the cache (x64), for a row segment
+    /// of an operand read a segment per row: rows in other pages, where the hardware prefetchers stop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(float* source, int count)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int j = 0; j < count; j += 16)
+        {
+            Sse.Prefetch0(source + j);
+        }
+
+        Sse.Prefetch0(source + count - 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -640,36 +673,18 @@ internal static unsafe class HostGemm<TS, TV>
         /// </summary>
         private void PackA(float* dst, int rb0, int rb1, int k0, int kc)
         {
+            if (transposeA)
+            {
+                PackTransposedA(dst, rb0, rb1, k0, kc);
+                return;
+            }
+
             for (int rb = rb0; rb < rb1; rb++)
             {
                 int m0 = rb * Mr;
                 int rows = Math.Min(Mr, m - m0);
                 float* panel = dst + ((nint)(rb - rb0) * Mr * kc);
-                if (transposeA)
-                {
-                    // A stored [K, M]: the six values of one k are contiguous.
-                    float* src = a + ((nint)k0 * m) + m0;
-                    if (rows == Mr)
-                    {
-                        // Four floats as a vector, two as a long.
-                        for (int kk = 0; kk < kc; kk++, src += m, panel += Mr)
-                        {
-                            Vector128.Store(Vector128.Load(src), panel);
-                            *(long*)(panel + 4) = *(long*)(src + 4);
-                        }
-
-                        continue;
-                    }
-
-                    for (int kk = 0; kk < kc; kk++, src += m, panel += Mr)
-                    {
-                        for (int r = 0; r < Mr; r++)
-                        {
-                            panel[r] = r < rows ? src[r] : 0f;
-                        }
-                    }
-                }
-                else if (rows == Mr)
+                if (rows == Mr)
                 {
                     float* s0 = a + ((nint)m0 * k) + k0;
                     float* s1 = s0 + k;
@@ -696,6 +711,46 @@ internal static unsafe class HostGemm<TS, TV>
                         {
                             panel[(kk * Mr) + r] = r < rows ? src[kk] : 0f;
                         }
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// <see cref="PackA"/> for A stored [K, M], where the rows of the row blocks at one k are contiguous: k by k, each
+        /// row segment read once, in order, and split between the blocks' micro-panels.
+        /// </summary>
+        private void PackTransposedA(float* dst, int rb0, int rb1, int k0, int kc)
+        {
+            int fullBlocks = Math.Min(rb1, m / Mr);
+            int span = Math.Min(m, rb1 * Mr) - (rb0 * Mr);
+            int ahead = Math.Min(kc, k - k0 - PrefetchRows);
+            nint panelStride = (nint)Mr * kc;
+            float* row = a + ((nint)k0 * m) + (rb0 * Mr);
+            for (int kk = 0; kk < kc; kk++, row += m)
+            {
+                if (kk < ahead)
+                {
+                    Prefetch(row + ((nint)PrefetchRows * m), span);
+                }
+
+                float* panel = dst + (kk * Mr);
+                float* src = row;
+                int rb = rb0;
+                for (; rb < fullBlocks; rb++, panel += panelStride, src += Mr)
+                {
+                    // Four floats as a vector, two as a long.
+                    Vector128.Store(Vector128.Load(src), panel);
+                    *(long*)(panel + 4) = *(long*)(src + 4);
+                }
+
+                if (rb < rb1)
+                {
+                    // The last block, past the end of M.
+                    int rows = m - (rb * Mr);
+                    for (int r = 0; r < Mr; r++)
+                    {
+                        panel[r] = r < rows ? src[r] : 0f;
                     }
                 }
             }
@@ -771,8 +826,15 @@ internal static unsafe class HostGemm<TS, TV>
             int fullPanels = Math.Min(p1, n / nr) - p0;
             int panelStride = kc * nr;
             float* row = b + ((nint)k0 * n) + n0;
+            int span = Math.Min(n, p1 * nr) - n0;
+            int ahead = Math.Min(kc, k - k0 - PrefetchRows);
             for (int kk = 0; kk < kc; kk++, row += n)
             {
+                if (kk < ahead)
+                {
+                    Prefetch(row + ((nint)PrefetchRows * n), span);
+                }
+
                 float* d = dst + ((nint)kk * nr);
                 int p = 0;
                 for (; p < fullPanels; p++, d += panelStride)
