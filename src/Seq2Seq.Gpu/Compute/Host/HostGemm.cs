@@ -21,12 +21,18 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// of N, otherwise once for the whole product (so that tasks splitting N do not pack it again); a transposed B is
 /// packed once with 8×8 block transposes; a non-transposed B is packed per task and K block, reading whole row
 /// segments (rows N floats apart are often 4 KB apart, which defeats both the L1 and the prefetchers when read in
-/// place). Rows past M and columns past N are zero-padded, and edge tiles are stored through a scratch tile.
+/// place), and such tasks span many rows so that B is packed about once. Rows past M and columns past N are
+/// zero-padded, and edge tiles are stored through a scratch tile.
 /// </para>
 /// <para>
 /// Work is split into tasks of (row-block group × panel group), run with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
 /// Every element of C is computed by exactly the same sequence of operations whatever the partition, so the result
-/// does not depend on the number of threads (no K split, no atomics).
+/// does not depend on the number of threads (no atomics; the one K split, of weight-gradient products with a small C,
+/// is chosen from the shape alone: see <see cref="SplitDepth"/>).
+/// </para>
+/// <para>
+/// The loops are compiled fully optimised at once (<see cref="MethodImplOptions.AggressiveOptimization"/>): tiered
+/// compilation would run them unoptimised, then as on-stack replacement code, for the first steps of a run.
 /// </para>
 /// </summary>
 /// <typeparam name="TS">The instruction set.</typeparam>
@@ -191,6 +197,7 @@ internal static unsafe class HostGemm<TS, TV>
     }
 
     /// <summary>One row of <see cref="RunSplit"/>'s reduction: c = (accumulate ? c : 0) + p[0] + p[1] + … (+ bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AddPartials(float* c, float* partial, int partialStride, int chunks, int n, float* bias, bool accumulate)
     {
         int w = TS.Width;
@@ -288,6 +295,7 @@ internal static unsafe class HostGemm<TS, TV>
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowColumns(float* a, float* b, float* bias, float* c, MatMulShape shape, int n0, int n1)
     {
         int m = shape.M, n = shape.N, k = shape.K;
@@ -583,6 +591,7 @@ internal static unsafe class HostGemm<TS, TV>
         }
 
         /// <summary>Computes one task's tiles of C.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         [SkipLocalsInit]
         public void RunTask(int task)
         {
@@ -671,6 +680,7 @@ internal static unsafe class HostGemm<TS, TV>
         /// Packs row blocks [rb0, rb1) × columns [k0, k0 + kc) of op(A) as consecutive micro-panels [kc][6] (the block of
         /// rb at dst + (rb - rb0)·6·kc), rows past M zero.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackA(float* dst, int rb0, int rb1, int k0, int kc)
         {
             if (transposeA)
@@ -720,6 +730,7 @@ internal static unsafe class HostGemm<TS, TV>
         /// <see cref="PackA"/> for A stored [K, M], where the rows of the row blocks at one k are contiguous: k by k, each
         /// row segment read once, in order, and split between the blocks' micro-panels.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackTransposedA(float* dst, int rb0, int rb1, int k0, int kc)
         {
             int fullBlocks = Math.Min(rb1, m / Mr);
@@ -775,6 +786,7 @@ internal static unsafe class HostGemm<TS, TV>
         }
 
         /// <summary>Packs panel p of a transposed B (stored [N, K]) as [K][NR], zero columns past N.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackTransposedB(float* dst, int p)
         {
             int nr = Nr;
@@ -818,6 +830,7 @@ internal static unsafe class HostGemm<TS, TV>
         /// Packs rows [k0, k0 + kc) of panels [p0, p1) of a non-transposed B as consecutive micro-panels [kc][NR] (panel p
         /// at dst + (p - p0)·kc·NR), zero columns past N; each row of B is read as one contiguous segment.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackBBlock(float* dst, int p0, int p1, int k0, int kc)
         {
             int nr = Nr;
