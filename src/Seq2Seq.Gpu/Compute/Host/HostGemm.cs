@@ -702,7 +702,16 @@ internal static unsafe class HostGemm<TS, TV>
                     float* s3 = s2 + k;
                     float* s4 = s3 + k;
                     float* s5 = s4 + k;
-                    for (int kk = 0; kk < kc; kk++, panel += Mr)
+                    int kk = 0;
+                    if (Sse.IsSupported)
+                    {
+                        for (; kk + 4 <= kc; kk += 4, panel += 4 * Mr)
+                        {
+                            Transposes.Sse6x4(s0 + kk, k, panel);
+                        }
+                    }
+
+                    for (; kk < kc; kk++, panel += Mr)
                     {
                         panel[0] = s0[kk];
                         panel[1] = s1[kk];
