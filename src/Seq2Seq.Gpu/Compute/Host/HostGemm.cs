@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Seq2Seq.Gpu.Kernels;
 
 namespace Seq2Seq.Gpu.Compute.Host;
@@ -20,12 +21,18 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// of N, otherwise once for the whole product (so that tasks splitting N do not pack it again); a transposed B is
 /// packed once with 8×8 block transposes; a non-transposed B is packed per task and K block, reading whole row
 /// segments (rows N floats apart are often 4 KB apart, which defeats both the L1 and the prefetchers when read in
-/// place). Rows past M and columns past N are zero-padded, and edge tiles are stored through a scratch tile.
+/// place), and such tasks span many rows so that B is packed about once. Rows past M and columns past N are
+/// zero-padded, and edge tiles are stored through a scratch tile.
 /// </para>
 /// <para>
 /// Work is split into tasks of (row-block group × panel group), run with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
 /// Every element of C is computed by exactly the same sequence of operations whatever the partition, so the result
-/// does not depend on the number of threads (no K split, no atomics).
+/// does not depend on the number of threads (no atomics; the one K split, of weight-gradient products with a small C,
+/// is chosen from the shape alone: see <see cref="SplitDepth"/>).
+/// </para>
+/// <para>
+/// The loops are compiled fully optimised at once (<see cref="MethodImplOptions.AggressiveOptimization"/>): tiered
+/// compilation would run them unoptimised, then as on-stack replacement code, for the first steps of a run.
 /// </para>
 /// </summary>
 /// <typeparam name="TS">The instruction set.</typeparam>
@@ -41,6 +48,9 @@ internal static unsafe class HostGemm<TS, TV>
     /// <summary>Most row blocks in a task (96 rows).</summary>
     private const int MaxRowBlocksPerTask = 16;
 
+    /// <summary>Largest packed A block (rows × KC floats) of a task whose B is packed per task.</summary>
+    private const int WideRowBytes = 327680;
+
     /// <summary>Most panels in a task: a packed B block of 16 × KC × NR floats is 256 KB.</summary>
     private const int MaxPanelsPerTask = 16;
 
@@ -49,6 +59,21 @@ internal static unsafe class HostGemm<TS, TV>
 
     /// <summary>Products below this many flops run on the calling thread.</summary>
     private const long ParallelFlops = 1L << 21;
+
+    /// <summary>K blocks of the shortest chunk a product is split into (see <see cref="SplitDepth"/>).</summary>
+    private const int SplitBlocks = 4;
+
+    /// <summary>Most chunks a product is split into.</summary>
+    private const int MaxSplits = 8;
+
+    /// <summary>Largest C (elements) of a product split along K.</summary>
+    private const int SplitMaxOutputs = 1 << 16;
+
+    /// <summary>Elements of C a range of the split product's reduction covers.</summary>
+    private const int ReduceGrain = 1 << 13;
+
+    /// <summary>Rows ahead that packing an operand read a row segment at a time (B stored [K, N], A stored [K, M]) prefetches.</summary>
+    private const int PrefetchRows = 3;
 
     /// <summary>Columns of the micro-tile (two vectors).</summary>
     public static int Nr => 2 * TS.Width;
@@ -67,10 +92,7 @@ internal static unsafe class HostGemm<TS, TV>
     public static void PackRight(float* b, MatMulShape shape, float* dst)
     {
         var job = new GemmJob(null, b, null, null, shape, 1, prePackedB: false);
-        for (int p = 0; p < job.Panels; p++)
-        {
-            job.PackWholePanel(dst + ((nint)p * shape.K * Nr), p);
-        }
+        job.PackWhole(dst);
     }
 
     /// <summary>Computes the product on up to <paramref name="maxThreads"/> threads.</summary>
@@ -105,6 +127,113 @@ internal static unsafe class HostGemm<TS, TV>
             return;
         }
 
+        int chunkDepth = SplitDepth(shape);
+        if (chunkDepth < k)
+        {
+            RunSplit(a, b, bias, c, shape, threads, packedB, chunkDepth);
+            return;
+        }
+
+        RunJob(a, b, bias, c, shape, threads, packedB, k);
+    }
+
+    /// <summary>
+    /// Depth of the K chunks a product is split into, or K when it is not split: a product of a transposed A (the
+    /// weight gradients, summed over every row of a batch) whose C is small and K long would keep at most a few
+    /// tasks busy; its K is cut into chunks of whole K blocks, from the shape alone, so that the result does not
+    /// depend on the number of threads.
+    /// </summary>
+    private static int SplitDepth(MatMulShape shape)
+    {
+        int k = shape.K;
+        int depth = SplitBlocks * Kc;
+        if (shape.TransposeA == 0 || shape.TransposeB != 0 || (long)shape.M * shape.N > SplitMaxOutputs || k < 2 * depth)
+        {
+            return k;
+        }
+
+        int blocks = (k + Kc - 1) / Kc;
+        return Math.Max(depth, Kc * ((blocks + MaxSplits - 1) / MaxSplits));
+    }
+
+    /// <summary>
+    /// The product as K chunks of <paramref name="chunkDepth"/>, each computed (on one thread) into its own partial C,
+    /// then C (=|+=) partial 0 + partial 1 + … (+ bias), added in chunk order.
+    /// </summary>
+    private static void RunSplit(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, float* packedB, int chunkDepth)
+    {
+        int m = shape.M, n = shape.N, k = shape.K;
+        int chunks = (k + chunkDepth - 1) / chunkDepth;
+        int size = m * n;
+        float[] rented = ArrayPool<float>.Shared.Rent(checked((chunks * size) + 16));
+        try
+        {
+            fixed (float* pp = rented)
+            {
+                float* partials = Align(pp);
+                RunTasks(chunks, threads, chunk =>
+                {
+                    int k0 = chunk * chunkDepth;
+                    var part = new MatMulShape(m, n, Math.Min(chunkDepth, k - k0), transposeA: true);
+                    RunJob(a + ((nint)k0 * m), b + ((nint)k0 * n), null, partials + ((nint)chunk * size), part, 1, packedB == null ? null : packedB + ((nint)k0 * Nr), k);
+                });
+
+                bool accumulate = shape.Accumulate != 0;
+                int rowsPerRange = Math.Max(1, ReduceGrain / n);
+                RunTasks((m + rowsPerRange - 1) / rowsPerRange, threads, range =>
+                {
+                    int row1 = Math.Min(m, (range + 1) * rowsPerRange);
+                    for (int row = range * rowsPerRange; row < row1; row++)
+                    {
+                        AddPartials(c + ((nint)row * n), partials + ((nint)row * n), size, chunks, n, bias, accumulate);
+                    }
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>One row of <see cref="RunSplit"/>'s reduction: c = (accumulate ? c : 0) + p[0] + p[1] + … (+ bias).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddPartials(float* c, float* partial, int partialStride, int chunks, int n, float* bias, bool accumulate)
+    {
+        int w = TS.Width;
+        int j = 0;
+        for (; j + w <= n; j += w)
+        {
+            TV sum = accumulate ? TS.Add(TS.Load(c + j), TS.Load(partial + j)) : TS.Load(partial + j);
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                sum = TS.Add(sum, TS.Load(partial + ((nint)chunk * partialStride) + j));
+            }
+
+            TS.Store(c + j, bias != null ? TS.Add(sum, TS.Load(bias + j)) : sum);
+        }
+
+        for (; j < n; j++)
+        {
+            float sum = accumulate ? c[j] + partial[j] : partial[j];
+            for (int chunk = 1; chunk < chunks; chunk++)
+            {
+                sum += partial[((nint)chunk * partialStride) + j];
+            }
+
+            c[j] = bias != null ? sum + bias[j] : sum;
+        }
+    }
+
+    /// <summary>
+    /// Runs the product as one job of tasks; a pre-packed B holds its panels <paramref name="packedDepth"/> rows apart
+    /// (the K of the whole product when this is one chunk of it).
+    /// </summary>
+    private static void RunJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, float* packedB, int packedDepth)
+    {
+        int m = shape.M;
+        int n = shape.N;
+        int k = shape.K;
         var job = new GemmJob(a, b, bias, c, shape, threads, prePackedB: packedB != null);
         float[]? rentedA = null;
         float[]? rentedB = null;
@@ -122,8 +251,8 @@ internal static unsafe class HostGemm<TS, TV>
 
             fixed (float* pa = rentedA, pb = rentedB)
             {
-                job.SetPacked(Align(pa), packedB != null ? packedB : Align(pb));
-                long packed = (job.PacksAOnce ? (long)m * k : 0) + (job.PacksBOnce ? (long)n * k : 0);
+                job.SetPacked(Align(pa), packedB != null ? packedB : Align(pb), packedB != null ? packedDepth : k);
+                long packed = (job.PacksAOnce ? (long)m * k : 0) + (job.PacksBOnce && packedB == null ? (long)n * k : 0);
                 RunTasks(job.PackUnits, packed >= 1 << 16 ? threads : 1, job.Pack);
                 RunTasks(job.TaskCount, threads, job.RunTask);
             }
@@ -166,6 +295,7 @@ internal static unsafe class HostGemm<TS, TV>
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void NarrowColumns(float* a, float* b, float* bias, float* c, MatMulShape shape, int n0, int n1)
     {
         int m = shape.M, n = shape.N, k = shape.K;
@@ -260,6 +390,15 @@ internal static unsafe class HostGemm<TS, TV>
         int nr = 2 * w;
         TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero;
         TV c30 = TS.Zero, c31 = TS.Zero, c40 = TS.Zero, c41 = TS.Zero, c50 = TS.Zero, c51 = TS.Zero;
+        if (load)
+        {
+            // The tile of C is read after the loop: fetched meanwhile (its rows are often 4 KB apart, in other pages).
+            for (int r = 0; r < Mr; r++)
+            {
+                Prefetch(c + (r * ldc), nr);
+            }
+        }
+
         for (int kk = 0; kk < kc; kk++)
         {
             TV b0 = TS.Load(b);
@@ -292,6 +431,26 @@ internal static unsafe class HostGemm<TS, TV>
         Finish(c + (3 * ldc), c30, c31, bias, load);
         Finish(c + (4 * ldc), c40, c41, bias, load);
         Finish(c + (5 * ldc), c50, c51, bias, load);
+    }
+
+    /// <summary>
+    /// Prefetches <paramref name="count"/> floats from <paramref name="source"/> into the cache (x64), for a row segment
+    /// of an operand read a segment per row: rows in other pages, where the hardware prefetchers stop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(float* source, int count)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int j = 0; j < count; j += 16)
+        {
+            Sse.Prefetch0(source + j);
+        }
+
+        Sse.Prefetch0(source + count - 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -339,6 +498,7 @@ internal static unsafe class HostGemm<TS, TV>
         private readonly bool transposeB;
         private float* aPacked;
         private float* bPacked;
+        private nint bPanelStride;
 
         public GemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, bool prePackedB)
         {
@@ -355,13 +515,16 @@ internal static unsafe class HostGemm<TS, TV>
             RowBlocks = Count(m, Mr);
 
             // Tasks as large as the cache blocking allows; split further (the larger side of a task first) until every
-            // thread has at least two, then even out the groups.
-            int rowGroups = Count(RowBlocks, MaxRowBlocksPerTask);
+            // thread has at least two, then even out the groups. A B packed per task is packed again by every row
+            // group, so then a task spans as many rows as an A block of WideRowBytes allows, and columns are split first.
+            bool packsBPerTask = !prePackedB && shape.TransposeB == 0;
+            int maxRowBlocks = packsBPerTask ? Math.Max(MaxRowBlocksPerTask, WideRowBytes / (Mr * Kc * sizeof(float))) : MaxRowBlocksPerTask;
+            int rowGroups = Count(RowBlocks, maxRowBlocks);
             int columnGroups = Count(Panels, MaxPanelsPerTask);
             while (threads > 1 && rowGroups * columnGroups < 2 * threads && (rowGroups < RowBlocks || columnGroups < Panels))
             {
                 bool splitRows = columnGroups == Panels ||
-                    (rowGroups < RowBlocks && Count(RowBlocks, rowGroups) * Mr >= Count(Panels, columnGroups) * Nr);
+                    (rowGroups < RowBlocks && !packsBPerTask && Count(RowBlocks, rowGroups) * Mr >= Count(Panels, columnGroups) * Nr);
                 if (splitRows)
                 {
                     rowGroups++;
@@ -400,10 +563,12 @@ internal static unsafe class HostGemm<TS, TV>
         /// <summary>Units of the packing phase.</summary>
         public int PackUnits { get; }
 
-        public void SetPacked(float* packedA, float* packedB)
+        /// <summary>Sets the buffers of A and B packed once; B's panels are <paramref name="packedDepth"/> rows of NR apart.</summary>
+        public void SetPacked(float* packedA, float* packedB, int packedDepth)
         {
             aPacked = packedA;
             bPacked = packedB;
+            bPanelStride = (nint)packedDepth * Nr;
         }
 
         /// <summary>Packing unit u: a group of row blocks of A ([rb][K][6]) or of panels of a transposed B ([p][K][NR]).</summary>
@@ -421,11 +586,12 @@ internal static unsafe class HostGemm<TS, TV>
             int p1 = Math.Min(Panels, p0 + PanelsPerPackUnit);
             for (int p = p0; p < p1; p++)
             {
-                PackTransposedB(bPacked + ((nint)p * k * Nr), p);
+                PackTransposedB(bPacked + (p * bPanelStride), p);
             }
         }
 
         /// <summary>Computes one task's tiles of C.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         [SkipLocalsInit]
         public void RunTask(int task)
         {
@@ -469,7 +635,7 @@ internal static unsafe class HostGemm<TS, TV>
                             int n0 = p * nr;
                             int cols = Math.Min(nr, n - n0);
                             float* bp = PacksBOnce
-                                ? bPacked + ((nint)p * k * nr) + ((nint)k0 * nr)
+                                ? bPacked + (p * bPanelStride) + ((nint)k0 * nr)
                                 : bBlock + ((nint)(p - p0) * kc * nr);
                             for (int rb = rb0; rb < rb1; rb++)
                             {
@@ -514,38 +680,21 @@ internal static unsafe class HostGemm<TS, TV>
         /// Packs row blocks [rb0, rb1) × columns [k0, k0 + kc) of op(A) as consecutive micro-panels [kc][6] (the block of
         /// rb at dst + (rb - rb0)·6·kc), rows past M zero.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackA(float* dst, int rb0, int rb1, int k0, int kc)
         {
+            if (transposeA)
+            {
+                PackTransposedA(dst, rb0, rb1, k0, kc);
+                return;
+            }
+
             for (int rb = rb0; rb < rb1; rb++)
             {
                 int m0 = rb * Mr;
                 int rows = Math.Min(Mr, m - m0);
                 float* panel = dst + ((nint)(rb - rb0) * Mr * kc);
-                if (transposeA)
-                {
-                    // A stored [K, M]: the six values of one k are contiguous.
-                    float* src = a + ((nint)k0 * m) + m0;
-                    if (rows == Mr)
-                    {
-                        // Four floats as a vector, two as a long.
-                        for (int kk = 0; kk < kc; kk++, src += m, panel += Mr)
-                        {
-                            Vector128.Store(Vector128.Load(src), panel);
-                            *(long*)(panel + 4) = *(long*)(src + 4);
-                        }
-
-                        continue;
-                    }
-
-                    for (int kk = 0; kk < kc; kk++, src += m, panel += Mr)
-                    {
-                        for (int r = 0; r < Mr; r++)
-                        {
-                            panel[r] = r < rows ? src[r] : 0f;
-                        }
-                    }
-                }
-                else if (rows == Mr)
+                if (rows == Mr)
                 {
                     float* s0 = a + ((nint)m0 * k) + k0;
                     float* s1 = s0 + k;
@@ -553,7 +702,16 @@ internal static unsafe class HostGemm<TS, TV>
                     float* s3 = s2 + k;
                     float* s4 = s3 + k;
                     float* s5 = s4 + k;
-                    for (int kk = 0; kk < kc; kk++, panel += Mr)
+                    int kk = 0;
+                    if (Sse.IsSupported)
+                    {
+                        for (; kk + 4 <= kc; kk += 4, panel += 4 * Mr)
+                        {
+                            Transposes.Sse6x4(s0 + kk, k, panel);
+                        }
+                    }
+
+                    for (; kk < kc; kk++, panel += Mr)
                     {
                         panel[0] = s0[kk];
                         panel[1] = s1[kk];
@@ -577,20 +735,67 @@ internal static unsafe class HostGemm<TS, TV>
             }
         }
 
-        /// <summary>Packs all K rows of panel p of op(B) as [K][NR] at <paramref name="dst"/>, whichever way B is stored.</summary>
-        public void PackWholePanel(float* dst, int p)
+        /// <summary>
+        /// <see cref="PackA"/> for A stored [K, M], where the rows of the row blocks at one k are contiguous: k by k, each
+        /// row segment read once, in order, and split between the blocks' micro-panels.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void PackTransposedA(float* dst, int rb0, int rb1, int k0, int kc)
         {
-            if (transposeB)
+            int fullBlocks = Math.Min(rb1, m / Mr);
+            int span = Math.Min(m, rb1 * Mr) - (rb0 * Mr);
+            int ahead = Math.Min(kc, k - k0 - PrefetchRows);
+            nint panelStride = (nint)Mr * kc;
+            float* row = a + ((nint)k0 * m) + (rb0 * Mr);
+            for (int kk = 0; kk < kc; kk++, row += m)
             {
-                PackTransposedB(dst, p);
+                if (kk < ahead)
+                {
+                    Prefetch(row + ((nint)PrefetchRows * m), span);
+                }
+
+                float* panel = dst + (kk * Mr);
+                float* src = row;
+                int rb = rb0;
+                for (; rb < fullBlocks; rb++, panel += panelStride, src += Mr)
+                {
+                    // Four floats as a vector, two as a long.
+                    Vector128.Store(Vector128.Load(src), panel);
+                    *(long*)(panel + 4) = *(long*)(src + 4);
+                }
+
+                if (rb < rb1)
+                {
+                    // The last block, past the end of M.
+                    int rows = m - (rb * Mr);
+                    for (int r = 0; r < Mr; r++)
+                    {
+                        panel[r] = r < rows ? src[r] : 0f;
+                    }
+                }
             }
-            else
+        }
+
+        /// <summary>
+        /// Packs all of op(B) as panels [K][NR] one after the other at <paramref name="dst"/>, whichever way B is
+        /// stored (a B stored [K, N] is read row by row, each row once).
+        /// </summary>
+        public void PackWhole(float* dst)
+        {
+            if (!transposeB)
             {
-                PackBBlock(dst, p, p + 1, 0, k);
+                PackBBlock(dst, 0, Panels, 0, k);
+                return;
+            }
+
+            for (int p = 0; p < Panels; p++)
+            {
+                PackTransposedB(dst + ((nint)p * k * Nr), p);
             }
         }
 
         /// <summary>Packs panel p of a transposed B (stored [N, K]) as [K][NR], zero columns past N.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackTransposedB(float* dst, int p)
         {
             int nr = Nr;
@@ -634,6 +839,7 @@ internal static unsafe class HostGemm<TS, TV>
         /// Packs rows [k0, k0 + kc) of panels [p0, p1) of a non-transposed B as consecutive micro-panels [kc][NR] (panel p
         /// at dst + (p - p0)·kc·NR), zero columns past N; each row of B is read as one contiguous segment.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void PackBBlock(float* dst, int p0, int p1, int k0, int kc)
         {
             int nr = Nr;
@@ -642,8 +848,15 @@ internal static unsafe class HostGemm<TS, TV>
             int fullPanels = Math.Min(p1, n / nr) - p0;
             int panelStride = kc * nr;
             float* row = b + ((nint)k0 * n) + n0;
+            int span = Math.Min(n, p1 * nr) - n0;
+            int ahead = Math.Min(kc, k - k0 - PrefetchRows);
             for (int kk = 0; kk < kc; kk++, row += n)
             {
+                if (kk < ahead)
+                {
+                    Prefetch(row + ((nint)PrefetchRows * n), span);
+                }
+
                 float* d = dst + ((nint)kk * nr);
                 int p = 0;
                 for (; p < fullPanels; p++, d += panelStride)

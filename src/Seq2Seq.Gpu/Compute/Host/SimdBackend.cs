@@ -6,7 +6,9 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// <summary>
 /// Every host loop written once against <see cref="ISimd{TV}"/>. Element-wise results do not depend on how the
 /// work is split: a vector tail is computed by the same vector code on a padded copy, and the scalar tails of the
-/// plain arithmetic ops use the same operations in the same order as the vector lanes.
+/// plain arithmetic ops use the same operations in the same order as the vector lanes. The loops are compiled fully
+/// optimised at once (<see cref="MethodImplOptions.AggressiveOptimization"/>), not first unoptimised by tiered
+/// compilation, which ran them so for the first steps of a run.
 /// </summary>
 /// <typeparam name="TS">The instruction set.</typeparam>
 /// <typeparam name="TV">Its vector type.</typeparam>
@@ -26,6 +28,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
 
     public override void PackRight(float* b, MatMulShape shape, float* dst) => HostGemm<TS, TV>.PackRight(b, shape, dst);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Gather(int* ids, float* table, float* bias, float* output, int row0, int row1, int width)
     {
         int w = TS.Width;
@@ -61,6 +64,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void ScatterAdd(int* ids, float* gradOutput, float* gradTable, int rows, int width, int col0, int col1)
     {
         int w = TS.Width;
@@ -81,6 +85,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     public override void ColumnSum(float* input, float* output, int rows, int cols, int col0, int col1, bool accumulate)
     {
@@ -115,6 +120,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     public override void LstmForward(float* gates, float* cPrev, float* hPrev, float* cNext, float* hNext, int* mask, int b0, int b1, int hidden)
     {
@@ -155,6 +161,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     public override void LstmBackward(
         float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden)
@@ -210,6 +217,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void CrossEntropy(float* logits, int* targets, float* rowLoss, float* rowCorrect, int row0, int row1, int vocab, float scale)
     {
         for (int n = row0; n < row1; n++)
@@ -239,6 +247,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     public override void LogSoftmax(float* logits, float* output, int row0, int row1, int vocab)
     {
@@ -279,6 +288,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Argmax(float* logits, int* ids, int row0, int row1, int vocab)
     {
         for (int n = row0; n < row1; n++)
@@ -287,6 +297,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RmsProp(float* weights, float* gradients, float* meanSquare, int count, float learningRate, float rho, float epsilon, float gradScale)
     {
         // Same operations in the same order as OptimizerKernels.RmsProp (no fused multiply-add).
@@ -316,6 +327,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Adam(float* weights, float* gradients, float* firstMoment, float* secondMoment, int count, AdamStep step)
     {
         // Same operations in the same order as OptimizerKernels.Adam (no fused multiply-add).
@@ -357,6 +369,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Scale(float* data, int count, float factor)
     {
         int w = TS.Width;
@@ -437,6 +450,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     /// <summary>Largest element of a row (vectorised; NaN handling as the hardware's max).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float MaxRow(float* x, int vocab)
     {
         int w = TS.Width;
@@ -467,6 +481,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     /// <summary>Index of the first largest element of a row: exactly the kernels' strict-greater scan.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ArgmaxRow(float* x, int vocab)
     {
         int w = TS.Width;
@@ -522,6 +537,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     /// <summary>x[v] = e^(x[v] - max) in place; returns Σ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     private static float ExpShiftedInPlace(float* x, int vocab, float max)
     {
@@ -550,6 +566,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     /// <summary>x[v] = (x[v]·first)·second.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleTwice(float* x, int count, float first, float second)
     {
         int w = TS.Width;
@@ -567,6 +584,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LoadPadded(float* source, int count, float* buffer, float padding)
     {
         int w = TS.Width;
@@ -581,6 +599,7 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Copy(float* source, float* destination, int count)
     {
         for (int j = 0; j < count; j++)

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Seq2Seq.Gpu.Compute.Host;
 
-/// <summary>8×8 block transposes for packing transposed matrix operands.</summary>
+/// <summary>Block transposes for packing matrix operands.</summary>
 internal static unsafe class Transposes
 {
     /// <summary><c>destination[j·dstStride + i] = source[i·srcStride + j]</c>, one element at a time.</summary>
@@ -59,5 +59,34 @@ internal static unsafe class Transposes
         Avx.Store(destination + (5 * destinationStride), Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(destination + (6 * destinationStride), Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(destination + (7 * destinationStride), Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>
+    /// Six rows of four floats (<c>source[i·sourceStride + j]</c>, i &lt; 6, j &lt; 4) as four rows of six, contiguous:
+    /// <c>destination[j·6 + i]</c>. A 4×4 transpose of rows 0-3 and rows 4-5 interleaved, with SSE shuffles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sse6x4(float* source, nint sourceStride, float* destination)
+    {
+        var r0 = Sse.LoadVector128(source);
+        var r1 = Sse.LoadVector128(source + sourceStride);
+        var r2 = Sse.LoadVector128(source + (2 * sourceStride));
+        var r3 = Sse.LoadVector128(source + (3 * sourceStride));
+        var r4 = Sse.LoadVector128(source + (4 * sourceStride));
+        var r5 = Sse.LoadVector128(source + (5 * sourceStride));
+        var t0 = Sse.UnpackLow(r0, r1);
+        var t1 = Sse.UnpackLow(r2, r3);
+        var t2 = Sse.UnpackHigh(r0, r1);
+        var t3 = Sse.UnpackHigh(r2, r3);
+        var u0 = Sse.UnpackLow(r4, r5);
+        var u1 = Sse.UnpackHigh(r4, r5);
+        Sse.Store(destination, Sse.MoveLowToHigh(t0, t1));
+        Sse.StoreLow(destination + 4, u0);
+        Sse.Store(destination + 6, Sse.MoveHighToLow(t1, t0));
+        Sse.StoreHigh(destination + 10, u0);
+        Sse.Store(destination + 12, Sse.MoveLowToHigh(t2, t3));
+        Sse.StoreLow(destination + 16, u1);
+        Sse.Store(destination + 18, Sse.MoveHighToLow(t3, t2));
+        Sse.StoreHigh(destination + 22, u1);
     }
 }
