@@ -310,6 +310,16 @@ public sealed class DeviceOps : IDisposable
 
         Require(a, (long)shape.M * shape.K, $"A of {shape}");
         Require(c, (long)shape.M * shape.N, $"C of {shape}");
+        if (bias is { } bv)
+        {
+            Require(bv, shape.N, $"bias of {shape}");
+        }
+
+        if ((bias is null) == (shape.HasBias != 0))
+        {
+            throw new ShapeException($"{shape}: a bias view must be given exactly when the shape says HasBias");
+        }
+
         if (shape.M == 0 || shape.N == 0)
         {
             return;

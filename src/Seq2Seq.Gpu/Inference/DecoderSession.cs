@@ -31,6 +31,7 @@ internal sealed class DecoderSession : IDisposable
     private readonly ArrayView<float>[] nextCViews;
     private DeviceBuffer<int>? outputs;
     private PreparedRightOperand[] recurrent = [];
+    private PreparedRightOperand? outputKernel;
     private DeviceBuffer<float>? persistentHidden;
     private DeviceBuffer<float>? persistentCells;
     private DeviceBuffer<long>? layerTable;
@@ -141,9 +142,11 @@ internal sealed class DecoderSession : IDisposable
         Current.CopyFrom(Enumerable.Repeat(model.Text.TargetVocabulary.StartId, Rows).ToArray());
         Finished.Slice(0, Rows).MemSetToZero();
 
-        // The weights cannot change while a decode runs (the caller holds the device), so U is prepared once per decode.
+        // The weights cannot change while a decode runs (the caller holds the device), so U of every layer and the
+        // output kernel are prepared once per decode (packed once on the host kernels).
         DisposeRecurrent();
         recurrent = Enumerable.Range(0, Config.Layers).Select(decoder.PrepareRecurrent).ToArray();
+        outputKernel = Ops.PrepareRight(model.Weights.Weight(ModelLayout.OutputKernel), Config.HiddenSize, Config.TargetVocabSize, transposed: false);
     }
 
     /// <summary>Sets the next inputs from the host (teacher forcing, beam search).</summary>
@@ -167,7 +170,7 @@ internal sealed class DecoderSession : IDisposable
     {
         var top = decoder.Step(Current.Slice(0, Rows), hViews, cViews, nextHViews, nextCViews, recurrent, Gates.Slice(0, (long)Rows * LstmGates.Count * Config.HiddenSize), Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
         var logits = Logits.Slice(0, (long)Rows * Config.TargetVocabSize);
-        Ops.MatMul(top, model.Weights.Weight(ModelLayout.OutputKernel), model.Weights.Weight(ModelLayout.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
+        Ops.MatMul(top, outputKernel!, model.Weights.Weight(ModelLayout.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
         return logits;
     }
 
@@ -288,6 +291,8 @@ internal sealed class DecoderSession : IDisposable
         }
 
         recurrent = [];
+        outputKernel?.Dispose();
+        outputKernel = null;
     }
 
     private T Own<T>(T item)
