@@ -458,12 +458,14 @@ public sealed class DeviceOps : IDisposable
     /// A layer's recurrence over T steps: <c>gates_t += h_t·U</c> and the cell, for t = 0..T-1. One persistent launch
     /// when <see cref="PersistentSequences"/> and <see cref="FusedRecurrentSteps"/> are on (GPUs), otherwise
     /// <see cref="LstmForwardStep"/> per step. Views: gates [T, B, 4H] (in: x·W + b; out: activations), cells and hidden
-    /// [T+1, B, H] (slot 0: the initial state), mask [T, B] or null; <paramref name="recurrent"/> as for a step.
+    /// [T+1, B, H] (slot 0: the initial state), mask [T, B] or null, with H = <paramref name="units"/>;
+    /// <paramref name="recurrent"/> as for a step.
     /// </summary>
     public void LstmForwardSequence(
         ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool? persistent = null)
     {
         ArgumentNullException.ThrowIfNull(recurrent);
+        RequireSizes(steps, batch, units);
         long state = (long)batch * units;
         long stepGates = state * LstmGates.Count;
         if (!UsePersistentSequence(persistent) || steps == 0)
@@ -519,6 +521,7 @@ public sealed class DeviceOps : IDisposable
         bool? persistent = null)
     {
         ArgumentNullException.ThrowIfNull(recurrentTransposed);
+        RequireSizes(steps, batch, hidden);
         long state = (long)batch * hidden;
         long stepGates = state * LstmGates.Count;
         if (!UsePersistentSequence(persistent) || steps == 0)
@@ -1006,6 +1009,14 @@ public sealed class DeviceOps : IDisposable
     }
 
     private bool UsePersistentSequence(bool? persistent) => persistent ?? (host is null && FusedRecurrentSteps && PersistentSequences);
+
+    private static void RequireSizes(int steps, int batch, int hidden)
+    {
+        if (steps < 0 || batch < 0 || hidden < 0)
+        {
+            throw new ShapeException($"an LSTM recurrence of {steps} steps, batch {batch}, hidden size {hidden}");
+        }
+    }
 
     private static void RequireSequence(ArrayView<float> gates, ArrayView<float> cells, ArrayView<int>? mask, int steps, int batch, int hidden, string gatesName)
     {
