@@ -27,6 +27,7 @@ public sealed class DeviceOps : IDisposable
     private readonly DeviceBuffer<int> noInts;
     private readonly DeviceBuffer<float> partials;
     private readonly DeviceBuffer<int> gridSync;
+    private readonly Dictionary<(Delegate Kernel, int GroupSize), bool> residency = [];
     private readonly Lock sumLock = new();
     private readonly HostKernels? host;
     private readonly Lock gemmLock = new();
@@ -998,13 +999,26 @@ public sealed class DeviceOps : IDisposable
             return true;
         }
 
-        try
+        // Asked once per kernel and group size: finding the kernel object behind a launcher delegate takes reflection,
+        // and the answer cannot change.
+        lock (residency)
         {
-            return Accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel.GetKernel(), launch.GroupDim.Size) >= 1;
-        }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
-        {
-            return false;
+            var key = (kernel, launch.GroupDim.Size);
+            if (!residency.TryGetValue(key, out bool resident))
+            {
+                try
+                {
+                    resident = Accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel.GetKernel(), launch.GroupDim.Size) >= 1;
+                }
+                catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
+                {
+                    resident = false;
+                }
+
+                residency[key] = resident;
+            }
+
+            return resident;
         }
     }
 

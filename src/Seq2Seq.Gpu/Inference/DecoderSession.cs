@@ -228,7 +228,21 @@ internal sealed class DecoderSession : IDisposable
         long state = (long)Rows * hidden;
         persistentHidden ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder h"));
         persistentCells ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder c"));
-        layerTable ??= Own(model.Device.Allocate<long>(3L * layers, "persistent decoder layer table"));
+        var layout = model.Weights.Layout;
+        if (layerTable is null)
+        {
+            // Offsets of the decoder's weights in the parameter buffer: fixed by the layout, so uploaded once.
+            var offsets = new long[3 * layers];
+            for (int l = 0; l < layers; l++)
+            {
+                offsets[3 * l] = layout[ModelLayout.Kernel(ModelLayout.Decoder, l)].Offset;
+                offsets[(3 * l) + 1] = layout[ModelLayout.RecurrentKernel(ModelLayout.Decoder, l)].Offset;
+                offsets[(3 * l) + 2] = layout[ModelLayout.Bias(ModelLayout.Decoder, l)].Offset;
+            }
+
+            layerTable = Own(model.Device.Upload<long>(offsets, "persistent decoder layer table"));
+        }
+
         gridSync ??= Own(model.Device.Allocate<int>(PersistentDecodeKernels.SyncLength, "persistent decoder grid barrier"));
         for (int l = 0; l < layers; l++)
         {
@@ -236,16 +250,6 @@ internal sealed class DecoderSession : IDisposable
             cViews[l].CopyTo(persistentCells.Slice(l * state, state));
         }
 
-        var layout = model.Weights.Layout;
-        var table = new long[3 * layers];
-        for (int l = 0; l < layers; l++)
-        {
-            table[3 * l] = layout[ModelLayout.Kernel(ModelLayout.Decoder, l)].Offset;
-            table[(3 * l) + 1] = layout[ModelLayout.RecurrentKernel(ModelLayout.Decoder, l)].Offset;
-            table[(3 * l) + 2] = layout[ModelLayout.Bias(ModelLayout.Decoder, l)].Offset;
-        }
-
-        layerTable.CopyFrom(table);
         long embedding = Config.OneHot ? 0 : layout[ModelLayout.Embedding(ModelLayout.Decoder)].Offset;
         var shape = new GreedyDecodeShape(
             Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,

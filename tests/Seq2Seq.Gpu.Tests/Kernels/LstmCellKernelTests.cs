@@ -38,36 +38,15 @@ public sealed class LstmCellKernelTests(TestTarget target) : DeviceTestBase(targ
     [TestCase(64, 17, false, true)]
     public void Backward_matches_reference(int batch, int hidden, bool masked, bool withExternal)
     {
-        var z = Tensors.Random(batch * 4 * hidden, 30, 3.0);
-        var cPrev = Tensors.Random(batch * hidden, 31);
-        var hPrev = Tensors.Random(batch * hidden, 32);
-        int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => (b + 1) % 2).ToArray() : null;
-        var forward = ReferenceOps.LstmCellForward(z.ToDouble(), cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
-        var activations = Array.ConvertAll(forward.Activations, v => (float)v);
-        var cNext = Array.ConvertAll(forward.C, v => (float)v);
-        var dhExternal = Tensors.Random(batch * hidden, 33);
-        var dhCarryIn = Tensors.Random(batch * hidden, 34);
-        var dcCarryIn = Tensors.Random(batch * hidden, 35);
-        var dhCarry = Upload(dhCarryIn);
-        var dcCarry = Upload(dcCarryIn);
-        var dGates = Upload(Tensors.Random(batch * 4 * hidden, 36));
+        var step = LstmCellBackwardCase.Create(batch, hidden, masked, 30);
+        var dhCarry = Upload(step.DhCarry);
+        var dcCarry = Upload(step.DcCarry);
+        var dGates = Upload(step.StaleGates);
 
         Ops.LstmBackward(
-            Upload(activations).View, Upload(cPrev).View, Upload(cNext).View, withExternal ? Upload(dhExternal).View : null,
-            dhCarry.View, dcCarry.View, dGates.View, mask is null ? null : Upload(mask).View, batch, hidden);
+            Upload(step.Activations).View, Upload(step.CPrev).View, Upload(step.CNext).View, withExternal ? Upload(step.DhExternal).View : null,
+            dhCarry.View, dcCarry.View, dGates.View, step.Mask is null ? null : Upload(step.Mask).View, batch, hidden);
 
-        var dh = dhCarryIn.ToDouble();
-        if (withExternal)
-        {
-            for (int e = 0; e < dh.Length; e++)
-            {
-                dh[e] += dhExternal[e];
-            }
-        }
-
-        var expected = ReferenceOps.LstmCellBackward(activations.ToDouble(), cPrev.ToDouble(), cNext.ToDouble(), dh, dcCarryIn.ToDouble(), mask, batch, hidden);
-        Tensors.AssertClose(dGates.ToArray(), expected.DGates, "dGates", 1e-6, 1e-5);
-        Tensors.AssertClose(dcCarry.ToArray(), expected.DcPrev, "dc_prev", 1e-6, 1e-5);
-        Tensors.AssertClose(dhCarry.ToArray(), expected.DhBypass, "dh bypass", 1e-6, 1e-5);
+        step.AssertBackward(dGates.ToArray(), dcCarry.ToArray(), dhCarry.ToArray(), null, withExternal, 1e-6, 1e-5);
     }
 }

@@ -53,46 +53,26 @@ public sealed class LstmStepKernelTests(TestTarget target) : DeviceTestBase(targ
     public void Backward_step_matches_reference(int batch, int hidden, bool masked, bool withExternal, bool withNext, bool fused)
     {
         int gates = 4 * hidden;
-        var z = Tensors.Random(batch * gates, 50, 3.0);
-        var recurrent = Tensors.Random(hidden * gates, 51, 0.5);
-        var cPrev = Tensors.Random(batch * hidden, 52);
-        var hPrev = Tensors.Random(batch * hidden, 53);
-        int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => (b + 1) % 2).ToArray() : null;
-        var forward = ReferenceOps.LstmCellForward(z.ToDouble(), cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
-        var activations = Array.ConvertAll(forward.Activations, v => (float)v);
-        var cNext = Array.ConvertAll(forward.C, v => (float)v);
-        var dhExternal = Tensors.Random(batch * hidden, 54);
-        var dhCarryIn = Tensors.Random(batch * hidden, 55);
-        var dcCarryIn = Tensors.Random(batch * hidden, 56);
-        var dzNext = Tensors.Random(batch * gates, 57);
-        var dhCarry = Upload(dhCarryIn);
-        var dcCarry = Upload(dcCarryIn);
-        var dGates = Upload(Tensors.Random(batch * gates, 58));
-        var u = Upload(recurrent);
+        var step = LstmCellBackwardCase.Create(batch, hidden, masked, 50);
+        var recurrent = Tensors.Random(hidden * gates, 57, 0.5);
+        var dzNext = Tensors.Random(batch * gates, 58);
+        var dhCarry = Upload(step.DhCarry);
+        var dcCarry = Upload(step.DcCarry);
+        var dGates = Upload(step.StaleGates);
 
-        using var prepared = Ops.PrepareRight(u.View, gates, hidden, transposed: true);
+        using var prepared = Ops.PrepareRight(Upload(recurrent).View, gates, hidden, transposed: true);
         Ops.LstmBackwardStep(
-            Upload(activations).View, prepared, Upload(cPrev).View, Upload(cNext).View, withExternal ? Upload(dhExternal).View : null, dhCarry.View, dcCarry.View,
-            withNext ? Upload(dzNext).View : null, dGates.View, mask is null ? null : Upload(mask).View, batch, hidden, fused);
+            Upload(step.Activations).View, prepared, Upload(step.CPrev).View, Upload(step.CNext).View, withExternal ? Upload(step.DhExternal).View : null,
+            dhCarry.View, dcCarry.View, withNext ? Upload(dzNext).View : null, dGates.View, step.Mask is null ? null : Upload(step.Mask).View, batch, hidden, fused);
 
-        var dh = dhCarryIn.ToDouble();
+        double[]? recurrentDh = null;
         if (withNext)
         {
-            ReferenceOps.MatMul(dzNext.ToDouble(), recurrent.ToDouble(), null, dh, batch, hidden, gates, transposeB: true, accumulate: true);
+            recurrentDh = new double[batch * hidden];
+            ReferenceOps.MatMul(dzNext.ToDouble(), recurrent.ToDouble(), null, recurrentDh, batch, hidden, gates, transposeB: true);
         }
 
-        if (withExternal)
-        {
-            for (int e = 0; e < dh.Length; e++)
-            {
-                dh[e] += dhExternal[e];
-            }
-        }
-
-        var expected = ReferenceOps.LstmCellBackward(activations.ToDouble(), cPrev.ToDouble(), cNext.ToDouble(), dh, dcCarryIn.ToDouble(), mask, batch, hidden);
-        Tensors.AssertClose(dGates.ToArray(), expected.DGates, "dGates", 1e-5, 1e-4);
-        Tensors.AssertClose(dcCarry.ToArray(), expected.DcPrev, "dc_prev", 1e-5, 1e-4);
-        Tensors.AssertClose(dhCarry.ToArray(), expected.DhBypass, "dh bypass", 1e-5, 1e-4);
+        step.AssertBackward(dGates.ToArray(), dcCarry.ToArray(), dhCarry.ToArray(), recurrentDh, withExternal, 1e-5, 1e-4);
     }
 
     [Test]
