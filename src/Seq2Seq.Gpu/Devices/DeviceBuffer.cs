@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -47,26 +46,40 @@ public sealed class DeviceBuffer<T> : IDisposable
     }
 
     /// <summary>Copies host data into the buffer, starting at <paramref name="offset"/>.</summary>
-    public void CopyFrom(ReadOnlySpan<T> source, long offset = 0)
+    public unsafe void CopyFrom(ReadOnlySpan<T> source, long offset = 0)
     {
         if (source.IsEmpty)
         {
             return;
         }
 
-        Slice(offset, source.Length).CopyFromCPU(ref MemoryMarshal.GetReference(source), source.Length);
+        var target = Slice(offset, source.Length);
+
+        // Pinned: ILGPU takes a raw pointer from the reference without pinning it and allocates before it copies, so a
+        // collection in between would move a managed array and the copy would read its old address.
+        fixed (T* pinned = source)
+        {
+            target.CopyFromCPU(ref *pinned, source.Length);
+        }
     }
 
     /// <summary>Copies elements starting at <paramref name="offset"/> into host memory (waits for pending work first).</summary>
-    public void CopyTo(Span<T> destination, long offset = 0)
+    public unsafe void CopyTo(Span<T> destination, long offset = 0)
     {
         if (destination.IsEmpty)
         {
             return;
         }
 
+        var source = Slice(offset, destination.Length);
         device.Synchronize();
-        Slice(offset, destination.Length).CopyToCPU(ref MemoryMarshal.GetReference(destination), destination.Length);
+
+        // Pinned for the reason given in CopyFrom: unpinned, a collection during the copy sends it to the array's old
+        // address (the array stays all zeros and the heap is corrupted).
+        fixed (T* pinned = destination)
+        {
+            source.CopyToCPU(ref *pinned, destination.Length);
+        }
     }
 
     /// <summary>Copies the whole buffer into a new host array.</summary>
