@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Seq2Seq.Cli;
 using Seq2Seq.Gpu.Training.Reporting;
 
 namespace Seq2Seq.Gpu.Tests.Cli;
@@ -190,6 +191,66 @@ public sealed class CliTests
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         AssertOneErrorLine(run, "checkpoint");
+    }
+
+    [Test]
+    public void Translate_stops_quietly_when_standard_output_is_closed()
+    {
+        var stdin = new LineCountingReader("abc", 1000);
+        using var stdout = new ClosingWriter(linesBeforeClose: 1);
+        using var stderr = new StringWriter();
+
+        int code = CliApp.Run(["translate", "--model", model, "--device", "cpu"], stdout, stderr, interactive: false, stdin);
+
+        Assert.That(code, Is.Zero, stderr.ToString());
+        Assert.That(stderr.ToString(), Is.Empty);
+        Assert.That(stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
+        Assert.That(stdout.FailedWrites, Is.EqualTo(1), "nothing is written after the first failure");
+        Assert.That(stdin.LinesRead, Is.EqualTo(2), "input stops being read when the output is gone");
+    }
+
+    [Test]
+    public void Another_output_error_than_a_broken_pipe_is_still_an_error()
+    {
+        const int NoSpaceLeftOnDevice = 28; // ENOSPC: output lost to a full disk must not pass for success
+        var stdin = new LineCountingReader("abc", 1000);
+        using var stdout = new ClosingWriter(linesBeforeClose: 1, hresult: NoSpaceLeftOnDevice);
+        using var stderr = new StringWriter();
+
+        int code = CliApp.Run(["translate", "--model", model, "--device", "cpu"], stdout, stderr, interactive: false, stdin);
+
+        Assert.That(code, Is.EqualTo(1), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.StartWith(CliApp.ErrorPrefix));
+        Assert.That(stdin.LinesRead, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Translate_in_a_real_pipe_ends_when_head_has_its_line()
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "seq2seq");
+        if (OperatingSystem.IsWindows() || !File.Exists(program) || !File.Exists("/bin/bash"))
+        {
+            Assert.Ignore("needs bash and the seq2seq program beside the tests");
+        }
+
+        // 'yes' never ends: translate must notice that head has gone, or the pipeline runs until the timeout. ('yes' itself
+        // reports the broken pipe once translate has gone: the test host's ignored SIGPIPE is inherited.)
+        string script = $"yes abc 2>/dev/null | '{program}' translate --model '{model}' --device cpu | head -1; echo \"translate exit ${{PIPESTATUS[1]}}\" >&2";
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/bash", ["-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("translate kept running after head exited");
+        }
+
+        Assert.That(output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
+        Assert.That(error.Result.Trim(), Is.EqualTo("translate exit 0"), "no error output, exit code 0");
     }
 
     [TestCase("--keras-compat", "--level", "word")]
