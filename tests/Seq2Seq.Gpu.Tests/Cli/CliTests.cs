@@ -253,6 +253,47 @@ public sealed class CliTests
         Assert.That(error.Result.Trim(), Is.EqualTo("translate exit 0"), "no error output, exit code 0");
     }
 
+    [Test]
+    public void A_bad_corpus_line_points_to_the_command_line_flag()
+    {
+        string bad = Path.Combine(directory, "bad.txt");
+        File.WriteAllLines(bad, ["a\tb", "no tab here", "c\td"]);
+
+        var run = CliRun.Of("eval", "--model", model, "--data", bad, "--device", "cpu");
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        AssertOneErrorLine(run, "--skip-bad-lines");
+        Assert.That(run.ErrorLines[0], Does.Contain("bad.txt:2"));
+    }
+
+    [Test]
+    public void A_folder_given_as_the_corpus_or_the_model_is_named_as_a_folder()
+    {
+        var data = CliRun.Of(Tiny("train", "--data", directory, "--out", Path.Combine(directory, "x.s2s")));
+        var translate = CliRun.Of("translate", "--model", directory, "--device", "cpu", "x");
+        var resume = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--resume", directory, "--out", Path.Combine(directory, "x.s2s"));
+
+        Assert.That(data.ExitCode, Is.EqualTo(1), data.ToString());
+        AssertOneErrorLine(data, $"'{directory}' is a folder, not a corpus file");
+        Assert.That(translate.ExitCode, Is.EqualTo(1), translate.ToString());
+        AssertOneErrorLine(translate, $"'{directory}' is a folder, not a checkpoint file");
+        Assert.That(resume.ExitCode, Is.EqualTo(1), resume.ToString());
+        AssertOneErrorLine(resume, $"'{directory}' is a folder, not a checkpoint file");
+    }
+
+    [Test]
+    public void A_missing_corpus_or_model_says_no_such_file_with_the_path()
+    {
+        string absent = Path.Combine(directory, "absent.txt");
+        var data = CliRun.Of("eval", "--model", model, "--data", absent, "--device", "cpu");
+        var translate = CliRun.Of("translate", "--model", absent, "--device", "cpu", "x");
+
+        AssertOneErrorLine(data, "no such file");
+        AssertOneErrorLine(data, absent);
+        AssertOneErrorLine(translate, "no such file");
+        AssertOneErrorLine(translate, absent);
+    }
+
     [TestCase("--keras-compat", "--level", "word")]
     [TestCase("--bogus")]
     [TestCase("--epochs", "0")]
