@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Seq2Seq.Cli.Commands;
+using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Errors;
 
 namespace Seq2Seq.Cli;
@@ -26,26 +27,32 @@ internal static class CliApp
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        var context = new CliContext(stdout, stderr, interactive, stdin ?? TextReader.Null, cancellationToken);
-        RootCommand root = CreateRootCommand(context);
-        ParseResult parsed = root.Parse(args);
+        var output = new GuardedOutput(stdout);
+        var context = new CliContext(output, stderr, interactive, stdin ?? TextReader.Null, cancellationToken);
         try
         {
+            // Parsing is inside the handlers too: whatever it throws is still one line, never a stack trace.
+            RootCommand root = CreateRootCommand(context);
+            ParseResult parsed = root.Parse(args);
             if (parsed.Errors.Count > 0 && parsed.Action is not { ClearsParseErrors: true })
             {
-                string command = CommandPath(parsed);
-                WriteError(stderr, $"{parsed.Errors[0].Message} (see '{command} --help')");
+                WriteError(stderr, UsageMessage.For(parsed));
                 return ExitCodes.Usage;
             }
 
             var configuration = new InvocationConfiguration
             {
-                Output = stdout,
+                Output = output,
                 Error = stderr,
                 EnableDefaultExceptionHandler = false,
                 ProcessTerminationTimeout = null,
             };
             return parsed.Invoke(configuration);
+        }
+        catch (OutputClosedException)
+        {
+            // The reader of standard output has gone (e.g. '| head -1'): stop, and say nothing; nobody is listening.
+            return ExitCodes.Success;
         }
         catch (CliException e)
         {
@@ -85,19 +92,8 @@ internal static class CliApp
             new BenchCommand(context).Command,
             new DemoCommand(context).Command,
         };
+        NumericOptions.ParseEveryNumber(root);
         return root;
-    }
-
-    private static string CommandPath(ParseResult parsed)
-    {
-        var names = new List<string>();
-        for (var result = parsed.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
-        {
-            names.Add(result.Parent is null ? "seq2seq" : result.Command.Name);
-        }
-
-        names.Reverse();
-        return string.Join(' ', names);
     }
 
     private static void WriteError(TextWriter stderr, string message)

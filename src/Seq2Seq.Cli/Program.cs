@@ -1,3 +1,6 @@
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
 namespace Seq2Seq.Cli;
 
 /// <summary>The process entry point: wires the console and Ctrl+C to <see cref="CliApp"/>.</summary>
@@ -19,6 +22,32 @@ internal static class Program
             cancellation.Cancel();
         };
 
-        return CliApp.Run(args, Console.Out, Console.Error, interactive: !Console.IsOutputRedirected, Console.In, cancellation.Token);
+        bool redirected = Console.IsOutputRedirected;
+        using TextWriter? pipe = redirected ? OpenRedirectedOutput() : null;
+        return CliApp.Run(args, pipe ?? Console.Out, Console.Error, interactive: !redirected, Console.In, cancellation.Token);
+    }
+
+    /// <summary>
+    /// Standard output, when redirected, as a plain stream on descriptor 1 (Linux and macOS). Console.Out treats a
+    /// broken pipe as a successful write there, so <c>seq2seq translate … | head -1</c> would go on translating
+    /// every line for nobody; a FileStream reports it (IOException with EPIPE), and the command stops.
+    /// </summary>
+    /// <returns>The writer, or null where Console.Out is kept (Windows, or descriptor 1 not usable as a stream).</returns>
+    private static StreamWriter? OpenRedirectedOutput()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        try
+        {
+            var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true };
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

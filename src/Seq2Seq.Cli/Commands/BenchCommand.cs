@@ -38,8 +38,8 @@ internal sealed class BenchCommand
     public BenchCommand(CliContext context)
     {
         this.context = context;
-        CommonOptions.AtLeast(steps, 1);
-        CommonOptions.AtLeast(warmup, 0);
+        NumericOptions.Range(steps, 1);
+        NumericOptions.Range(warmup, 0);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
         gpuKernels.AcceptOnlyFromAmong("persistent", "fused", "per-op");
         gemm.AcceptOnlyFromAmong("own", "cublas");

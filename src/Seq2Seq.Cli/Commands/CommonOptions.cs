@@ -55,7 +55,7 @@ internal static class CommonOptions
             Description = "Use only the first N pairs of the file (Keras' num_samples). Default: all.",
             HelpName = "N",
         };
-        AtLeast(option, 1);
+        NumericOptions.Range(option, 1);
         return option;
     }
 
@@ -74,64 +74,8 @@ internal static class CommonOptions
             DefaultValueFactory = _ => DefaultBatchSize,
             HelpName = "B",
         };
-        AtLeast(option, 1);
+        NumericOptions.Range(option, 1);
         return option;
-    }
-
-    /// <summary>Adds a check that the value of <paramref name="option"/> is at least <paramref name="minimum"/>.</summary>
-    public static void AtLeast(Option<int> option, int minimum)
-    {
-        ArgumentNullException.ThrowIfNull(option);
-        option.Validators.Add(result =>
-        {
-            int value = result.GetValueOrDefault<int>();
-            if (value < minimum)
-            {
-                result.AddError($"{option.Name} must be at least {minimum} (got {value}).");
-            }
-        });
-    }
-
-    /// <summary>Adds a check that the value of <paramref name="option"/>, when given, is at least <paramref name="minimum"/>.</summary>
-    public static void AtLeast(Option<int?> option, int minimum)
-    {
-        ArgumentNullException.ThrowIfNull(option);
-        option.Validators.Add(result =>
-        {
-            int? value = result.GetValueOrDefault<int?>();
-            if (value < minimum)
-            {
-                result.AddError($"{option.Name} must be at least {minimum} (got {value}).");
-            }
-        });
-    }
-
-    /// <summary>Adds a check that the value of <paramref name="option"/>, when given, is a finite number above 0.</summary>
-    public static void Positive(Option<float?> option)
-    {
-        ArgumentNullException.ThrowIfNull(option);
-        option.Validators.Add(result =>
-        {
-            float? value = result.GetValueOrDefault<float?>();
-            if (value is { } v && !(v > 0 && float.IsFinite(v)))
-            {
-                result.AddError($"{option.Name} must be a positive number (got {v}).");
-            }
-        });
-    }
-
-    /// <summary>Adds a check that the value of <paramref name="option"/> is a finite number above 0.</summary>
-    public static void Positive(Option<float> option)
-    {
-        ArgumentNullException.ThrowIfNull(option);
-        option.Validators.Add(result =>
-        {
-            float value = result.GetValueOrDefault<float>();
-            if (!(value > 0 && float.IsFinite(value)))
-            {
-                result.AddError($"{option.Name} must be a positive number (got {value}).");
-            }
-        });
     }
 
     /// <summary>Whether <paramref name="option"/> was written on the command line (not just defaulted).</summary>

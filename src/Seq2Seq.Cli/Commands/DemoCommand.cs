@@ -36,8 +36,8 @@ internal sealed class DemoCommand
     public DemoCommand(CliContext context)
     {
         this.context = context;
-        CommonOptions.AtLeast(epochs, 1);
-        CommonOptions.AtLeast(hidden, 1);
+        NumericOptions.Range(epochs, 1);
+        NumericOptions.Range(hidden, 1);
         Command = new Command("demo", "Train a small English-French model on the embedded sample, then translate with it (a few minutes on 2 CPU cores).")
         {
             device, cpuKernels, epochs, samples, hidden, seed, output,

@@ -46,8 +46,8 @@ internal sealed class EvalCommand
     public EvalCommand(CliContext context)
     {
         this.context = context;
-        CommonOptions.AtLeast(skip, 0);
-        CommonOptions.AtLeast(beam, 1);
+        NumericOptions.Range(skip, 0);
+        NumericOptions.Range(beam, 1);
         Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy, then exact match, chrF and BLEU of its translations.")
         {
             model, data, samples, skip, skipBadLines, device, cpuKernels, batch, beam, noDecode, json,

@@ -72,42 +72,21 @@ internal sealed class TrainCommand
         this.context = context;
         level.AcceptOnlyFromAmong("char", "word");
         optimizer.AcceptOnlyFromAmong("rmsprop", "adam");
-        CommonOptions.AtLeast(embedding, 0);
-        CommonOptions.AtLeast(hidden, 1);
-        CommonOptions.AtLeast(layers, 1);
-        layers.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() > Seq2SeqConfig.MaxLayers)
-            {
-                r.AddError($"--layers must be at most {Seq2SeqConfig.MaxLayers}.");
-            }
-        });
-        CommonOptions.AtLeast(epochs, 1);
-        CommonOptions.AtLeast(patience, 1);
-        CommonOptions.AtLeast(seed, 0);
-        CommonOptions.Positive(learningRate);
-        CommonOptions.Positive(clip);
-        validationSplit.Validators.Add(r =>
-        {
-            double value = r.GetValueOrDefault<double>();
-            if (!(value >= 0 && value < 1))
-            {
-                r.AddError($"--val-split must be in [0, 1) (got {value}).");
-            }
-        });
+        NumericOptions.Range(embedding, 0);
+        NumericOptions.Range(hidden, 1);
+        NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
+        NumericOptions.Range(epochs, 1);
+        NumericOptions.Range(patience, 1);
+        NumericOptions.Range(seed, 0);
+        NumericOptions.Positive(learningRate);
+        NumericOptions.Positive(clip);
+        NumericOptions.Fraction(validationSplit);
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
             clip, validationSplit, patience, seed, device, cpuKernels, output, resume,
         };
-        Command.Validators.Add(r =>
-        {
-            if (r.GetValue(kerasCompat) && r.GetValue(level) == "word")
-            {
-                r.AddError("--keras-compat is character level only; it cannot be combined with --level word.");
-            }
-        });
         Command.SetAction(Run);
     }
 
@@ -117,6 +96,12 @@ internal sealed class TrainCommand
     private int Run(ParseResult parse)
     {
         TextWriter outText = context.Out;
+        if (parse.GetValue(kerasCompat) && parse.GetValue(level) == "word")
+        {
+            // Checked here rather than in a command validator: those run before the option values are converted.
+            throw CliException.Usage("--keras-compat is character level only; it cannot be combined with --level word.");
+        }
+
         string resumePath = parse.GetValue(resume) ?? string.Empty;
         bool resuming = resumePath.Length > 0;
         CheckResumeOptions(parse, resuming);

@@ -25,9 +25,9 @@ internal sealed class TranslateCommand
     public TranslateCommand(CliContext context)
     {
         this.context = context;
-        CommonOptions.AtLeast(beam, 1);
-        CommonOptions.AtLeast(nbest, 1);
-        CommonOptions.AtLeast(maxLength, 1);
+        NumericOptions.Range(beam, 1);
+        NumericOptions.Range(nbest, 1);
+        NumericOptions.Range(maxLength, 1);
         Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, cpuKernels, texts };
         Command.SetAction(Run);
     }

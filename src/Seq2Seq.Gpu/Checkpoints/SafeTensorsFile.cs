@@ -132,11 +132,16 @@ public sealed class SafeTensorsFile
         }
         catch (FileNotFoundException e)
         {
-            throw SafeTensorsHeader.Fail(path, "the file does not exist", e);
+            throw SafeTensorsHeader.Fail(System.IO.Path.GetFullPath(path), "no such file", e);
         }
         catch (DirectoryNotFoundException e)
         {
-            throw SafeTensorsHeader.Fail(path, "the folder does not exist", e);
+            throw SafeTensorsHeader.Fail(System.IO.Path.GetFullPath(path), "no such file (its folder does not exist)", e);
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(path))
+        {
+            // Opening a folder fails with "Access to the path is denied", which sends the user after permissions.
+            throw new CheckpointException($"'{System.IO.Path.GetFullPath(path)}' is a folder, not a checkpoint file.", e);
         }
         catch (EndOfStreamException e)
         {

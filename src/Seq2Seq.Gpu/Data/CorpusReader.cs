@@ -38,7 +38,12 @@ public static class CorpusReader
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new DataFormatException($"Corpus file '{path}' was not found.", e);
+            throw new DataFormatException($"Corpus file '{Path.GetFullPath(path)}': no such file.", e);
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(path))
+        {
+            // Opening a folder fails with "Access to the path is denied", which sends the user after permissions.
+            throw new DataFormatException($"'{Path.GetFullPath(path)}' is a folder, not a corpus file.", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -135,7 +140,7 @@ public static class CorpusReader
             {
                 if (!options.SkipBadLines)
                 {
-                    throw new DataFormatException($"{name}:{lineNumber}: {reason} (set SkipBadLines to skip such lines).");
+                    throw new DataFormatException($"{name}:{lineNumber}: {reason} (to skip such lines, set CorpusReadOptions.SkipBadLines, or give --skip-bad-lines to the seq2seq command).");
                 }
 
                 skipped++;

@@ -296,9 +296,16 @@ public sealed class SafeTensorsFileTests
     public void Missing_file_is_a_checkpoint_error()
     {
         Assert.That(() => SafeTensorsFile.Read(File("absent")),
-            Throws.TypeOf<CheckpointException>().With.Message.Contains("does not exist"));
+            Throws.TypeOf<CheckpointException>().With.Message.Contains("no such file").And.Message.Contains(File("absent")));
         Assert.That(() => SafeTensorsFile.Read(Path.Combine(_dir, "no-such-folder", "m")),
-            Throws.TypeOf<CheckpointException>().With.Message.Contains("does not exist"));
+            Throws.TypeOf<CheckpointException>().With.Message.Contains("no such file").And.Message.Contains("does not exist"));
+    }
+
+    [Test]
+    public void A_folder_is_named_as_a_folder_not_a_checkpoint_file()
+    {
+        Assert.That(() => SafeTensorsFile.Read(_dir),
+            Throws.TypeOf<CheckpointException>().With.Message.Contains($"'{_dir}' is a folder, not a checkpoint file"));
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Seq2Seq.Cli;
 using Seq2Seq.Gpu.Training.Reporting;
 
 namespace Seq2Seq.Gpu.Tests.Cli;
@@ -190,6 +191,107 @@ public sealed class CliTests
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         AssertOneErrorLine(run, "checkpoint");
+    }
+
+    [Test]
+    public void Translate_stops_quietly_when_standard_output_is_closed()
+    {
+        var stdin = new LineCountingReader("abc", 1000);
+        using var stdout = new ClosingWriter(linesBeforeClose: 1);
+        using var stderr = new StringWriter();
+
+        int code = CliApp.Run(["translate", "--model", model, "--device", "cpu"], stdout, stderr, interactive: false, stdin);
+
+        Assert.That(code, Is.Zero, stderr.ToString());
+        Assert.That(stderr.ToString(), Is.Empty);
+        Assert.That(stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
+        Assert.That(stdout.FailedWrites, Is.EqualTo(1), "nothing is written after the first failure");
+        Assert.That(stdin.LinesRead, Is.EqualTo(2), "input stops being read when the output is gone");
+    }
+
+    [Test]
+    public void Another_output_error_than_a_broken_pipe_is_still_an_error()
+    {
+        const int NoSpaceLeftOnDevice = 28; // ENOSPC: output lost to a full disk must not pass for success
+        var stdin = new LineCountingReader("abc", 1000);
+        using var stdout = new ClosingWriter(linesBeforeClose: 1, hresult: NoSpaceLeftOnDevice);
+        using var stderr = new StringWriter();
+
+        int code = CliApp.Run(["translate", "--model", model, "--device", "cpu"], stdout, stderr, interactive: false, stdin);
+
+        Assert.That(code, Is.EqualTo(1), stderr.ToString());
+        Assert.That(stderr.ToString(), Does.StartWith(CliApp.ErrorPrefix));
+        Assert.That(stdin.LinesRead, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Translate_in_a_real_pipe_ends_when_head_has_its_line()
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "seq2seq");
+        if (OperatingSystem.IsWindows() || !File.Exists(program) || !File.Exists("/bin/bash"))
+        {
+            Assert.Ignore("needs bash and the seq2seq program beside the tests");
+        }
+
+        // 'yes' never ends: translate must notice that head has gone, or the pipeline runs until the timeout. ('yes' itself
+        // reports the broken pipe once translate has gone: the test host's ignored SIGPIPE is inherited.)
+        string script = $"yes abc 2>/dev/null | '{program}' translate --model '{model}' --device cpu | head -1; echo \"translate exit ${{PIPESTATUS[1]}}\" >&2";
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/bash", ["-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail("translate kept running after head exited");
+        }
+
+        Assert.That(output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
+        Assert.That(error.Result.Trim(), Is.EqualTo("translate exit 0"), "no error output, exit code 0");
+    }
+
+    [Test]
+    public void A_bad_corpus_line_points_to_the_command_line_flag()
+    {
+        string bad = Path.Combine(directory, "bad.txt");
+        File.WriteAllLines(bad, ["a\tb", "no tab here", "c\td"]);
+
+        var run = CliRun.Of("eval", "--model", model, "--data", bad, "--device", "cpu");
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        AssertOneErrorLine(run, "--skip-bad-lines");
+        Assert.That(run.ErrorLines[0], Does.Contain("bad.txt:2"));
+    }
+
+    [Test]
+    public void A_folder_given_as_the_corpus_or_the_model_is_named_as_a_folder()
+    {
+        var data = CliRun.Of(Tiny("train", "--data", directory, "--out", Path.Combine(directory, "x.s2s")));
+        var translate = CliRun.Of("translate", "--model", directory, "--device", "cpu", "x");
+        var resume = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--resume", directory, "--out", Path.Combine(directory, "x.s2s"));
+
+        Assert.That(data.ExitCode, Is.EqualTo(1), data.ToString());
+        AssertOneErrorLine(data, $"'{directory}' is a folder, not a corpus file");
+        Assert.That(translate.ExitCode, Is.EqualTo(1), translate.ToString());
+        AssertOneErrorLine(translate, $"'{directory}' is a folder, not a checkpoint file");
+        Assert.That(resume.ExitCode, Is.EqualTo(1), resume.ToString());
+        AssertOneErrorLine(resume, $"'{directory}' is a folder, not a checkpoint file");
+    }
+
+    [Test]
+    public void A_missing_corpus_or_model_says_no_such_file_with_the_path()
+    {
+        string absent = Path.Combine(directory, "absent.txt");
+        var data = CliRun.Of("eval", "--model", model, "--data", absent, "--device", "cpu");
+        var translate = CliRun.Of("translate", "--model", absent, "--device", "cpu", "x");
+
+        AssertOneErrorLine(data, "no such file");
+        AssertOneErrorLine(data, absent);
+        AssertOneErrorLine(translate, "no such file");
+        AssertOneErrorLine(translate, absent);
     }
 
     [TestCase("--keras-compat", "--level", "word")]

@@ -144,8 +144,22 @@ public sealed class CorpusReaderTests
     {
         string path = Path.Combine(tempDir, "nope", "missing.txt");
         var ex = Assert.Throws<DataFormatException>(() => CorpusReader.Read(path));
-        Assert.That(ex!.Message, Does.Contain(path).And.Contain("not found"));
+        Assert.That(ex!.Message, Does.Contain(path).And.Contain("no such file"));
         Assert.That(ex.InnerException, Is.InstanceOf<IOException>());
+    }
+
+    [Test]
+    public void A_folder_is_named_as_a_folder_not_a_corpus_file()
+    {
+        var ex = Assert.Throws<DataFormatException>(() => CorpusReader.Read(tempDir));
+        Assert.That(ex!.Message, Does.Contain($"'{tempDir}' is a folder, not a corpus file"));
+    }
+
+    [Test]
+    public void A_bad_line_names_the_option_that_skips_it_for_library_and_command_line_users()
+    {
+        var ex = Assert.Throws<DataFormatException>(() => CorpusReader.Read(new StringReader("a\tb\nno tab\n"), "mem"));
+        Assert.That(ex!.Message, Does.StartWith("mem:2: ").And.Contain("CorpusReadOptions.SkipBadLines").And.Contain("--skip-bad-lines"));
     }
 
     [Test]
