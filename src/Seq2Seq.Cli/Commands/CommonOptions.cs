@@ -62,7 +62,7 @@ internal static class CommonOptions
     /// <summary><c>--skip-bad-lines</c>: pass over malformed lines and report their number.</summary>
     public static Option<bool> SkipBadLines() => new("--skip-bad-lines")
     {
-        Description = "Skip malformed lines (no tab, an empty side, invalid UTF-8) and report how many, instead of stopping at the first.",
+        Description = "Skip malformed lines (no tab, an empty side, invalid UTF-8; for train, a sentence over --max-length) and report how many, instead of stopping at the first.",
     };
 
     /// <summary><c>--batch B</c>, default 64.</summary>
@@ -116,9 +116,15 @@ internal static class CommonOptions
     }
 
     /// <summary>Reads the corpus; an empty result is an error naming the file.</summary>
-    public static CorpusReadResult ReadCorpus(string path, int? samples, int skip, bool skipBadLines)
+    /// <param name="path">The corpus file.</param>
+    /// <param name="samples">The most pairs to read.</param>
+    /// <param name="skip">Good pairs to pass over first.</param>
+    /// <param name="skipBadLines">Skip bad lines instead of failing.</param>
+    /// <param name="maxLength">The longest sentence accepted, in tokens of <paramref name="level"/>; null for any.</param>
+    /// <param name="level">The token level of <paramref name="maxLength"/>.</param>
+    public static CorpusReadResult ReadCorpus(string path, int? samples, int skip, bool skipBadLines, int? maxLength = null, TokenLevel level = TokenLevel.Character)
     {
-        var result = CorpusReader.Read(path, new CorpusReadOptions { MaxPairs = samples, SkipPairs = skip, SkipBadLines = skipBadLines });
+        var result = CorpusReader.Read(path, new CorpusReadOptions { MaxPairs = samples, SkipPairs = skip, SkipBadLines = skipBadLines, MaxLength = maxLength, LengthLevel = level });
         if (result.Pairs.Count == 0)
         {
             string where = skip > 0 ? $" after skipping {skip:N0} pairs" : string.Empty;

@@ -3,6 +3,7 @@ using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.IO;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Training;
 using Seq2Seq.Gpu.Training.Optimizers;
@@ -41,6 +42,13 @@ internal sealed class TrainCommand
         HelpName = "E",
     };
 
+    private readonly Option<int> maxLength = new("--max-length")
+    {
+        Description = $"The longest sentence to train on, in tokens of --level, on either side; a longer pair is an error (or, with --skip-bad-lines, skipped). Training memory grows with it.",
+        DefaultValueFactory = _ => CorpusReadOptions.DefaultTrainingMaxLength,
+        HelpName = "N",
+    };
+
     private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 256, HelpName = "H" };
     private readonly Option<int> layers = new("--layers") { Description = $"Stacked LSTM layers in the encoder and in the decoder (1 to {Seq2SeqConfig.MaxLayers}).", DefaultValueFactory = _ => 1, HelpName = "L" };
     private readonly Option<int> batch = CommonOptions.Batch();
@@ -74,6 +82,7 @@ internal sealed class TrainCommand
         optimizer.AcceptOnlyFromAmong("rmsprop", "adam");
         NumericOptions.Range(embedding, 0);
         NumericOptions.Range(hidden, 1);
+        NumericOptions.Range(maxLength, 1);
         NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(patience, 1);
@@ -84,7 +93,7 @@ internal sealed class TrainCommand
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
-            data, samples, skipBadLines, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
+            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
             clip, validationSplit, patience, seed, device, cpuKernels, output, resume,
         };
         Command.SetAction(Run);
@@ -95,7 +104,6 @@ internal sealed class TrainCommand
 
     private int Run(ParseResult parse)
     {
-        TextWriter outText = context.Out;
         if (parse.GetValue(kerasCompat) && parse.GetValue(level) == "word")
         {
             // Checked here rather than in a command validator: those run before the option values are converted.
@@ -112,29 +120,48 @@ internal sealed class TrainCommand
             throw CliException.Usage($"--out '{outPath}' is a folder; give a model file name, e.g. model.s2s");
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+        // The first step: the output is this run's (or the run fails here, naming the run that has it) and its folder
+        // takes files, before any time goes into reading data or training.
+        using OutputLock outputLock = LockOutput(parse, outPath);
 
-        CorpusReadResult corpus = CommonOptions.ReadCorpus(parse.GetRequiredValue(data), parse.GetValue(samples), 0, parse.GetValue(skipBadLines));
+        // A resumed run counts lengths in its checkpoint's tokens, so the checkpoint is loaded before the corpus.
+        ComputeDevice? dev = null;
+        LoadedCheckpoint? loaded = null;
+        try
+        {
+            TokenLevel lengthLevel = parse.GetValue(level) == "word" && !parse.GetValue(kerasCompat) ? TokenLevel.Word : TokenLevel.Character;
+            if (resuming)
+            {
+                dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
+                loaded = ModelCheckpoint.Load(dev, resumePath);
+                lengthLevel = loaded.Model.Text.Level;
+            }
+
+            CorpusReadResult corpus = CommonOptions.ReadCorpus(
+                parse.GetRequiredValue(data), parse.GetValue(samples), 0, parse.GetValue(skipBadLines), parse.GetValue(maxLength), lengthLevel);
+            IReadOnlyList<SentencePair> pairs = corpus.Pairs;
+            double valSplit = parse.GetValue(validationSplit);
+            int trainCount = (int)(pairs.Count * (1.0 - valSplit)); // ParallelDataset.Split's rule
+            if (trainCount == 0)
+            {
+                throw CliException.Usage($"--val-split {valSplit} leaves no training pairs out of {pairs.Count:N0}");
+            }
+
+            dev ??= CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
+            Seq2SeqModel model = loaded?.Model ?? CreateModel(parse, dev, pairs, trainCount);
+            return Train(parse, outPath, outputLock, corpus, model, loaded, resumePath);
+        }
+        finally
+        {
+            dev?.Dispose();
+        }
+    }
+
+    private int Train(ParseResult parse, string outPath, OutputLock outputLock, CorpusReadResult corpus, Seq2SeqModel model, LoadedCheckpoint? loaded, string resumePath)
+    {
+        TextWriter outText = context.Out;
         IReadOnlyList<SentencePair> pairs = corpus.Pairs;
         double valSplit = parse.GetValue(validationSplit);
-        int trainCount = (int)(pairs.Count * (1.0 - valSplit)); // ParallelDataset.Split's rule
-        if (trainCount == 0)
-        {
-            throw CliException.Usage($"--val-split {valSplit} leaves no training pairs out of {pairs.Count:N0}");
-        }
-
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
-        LoadedCheckpoint? loaded = null;
-        Seq2SeqModel model;
-        if (resuming)
-        {
-            loaded = ModelCheckpoint.Load(dev, resumePath);
-            model = loaded.Model;
-        }
-        else
-        {
-            model = CreateModel(parse, dev, pairs, trainCount);
-        }
 
         using (model)
         {
@@ -165,7 +192,9 @@ internal sealed class TrainCommand
                 options = options with { Seed = state.Seed };
             }
 
-            using var trainer = new Trainer(model, options, resumedOptimizer, state);
+            using var trainer = new Trainer(model, options, resumedOptimizer, state, outputLock);
+            MemoryEstimate memory = trainer.EstimateMemory(train, validation);
+            outText.WriteLine($"memory: {MemoryEstimate.FormatBytes(memory.TotalBytes)} for {memory.What}; {MemoryEstimate.FormatBytes(model.Device.AvailableMemoryBytes)} available");
             string clipText = options.ClipNorm is { } c ? $", clip {c}" : string.Empty;
             string patienceText = options.Patience is { } p ? $", patience {p}" : string.Empty;
             outText.WriteLine(
@@ -196,6 +225,28 @@ internal sealed class TrainCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    private OutputLock LockOutput(ParseResult parse, string outPath)
+    {
+        string folder = Path.GetDirectoryName(outPath)!;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"the output folder '{folder}' cannot be created: {e.Message}");
+        }
+
+        string command = "seq2seq " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+        var taken = OutputLock.Acquire(outPath, command);
+        if (taken.TakenOverFrom is { } stale)
+        {
+            context.Out.WriteLine($"note: took over the stale lock {taken.LockPath} of {stale}: that run ended without releasing it");
+        }
+
+        return taken;
     }
 
     private static string Plural(int count, string noun) => $"{count:N0} {noun}{(count == 1 ? string.Empty : "s")}";

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Seq2Seq.Gpu.Errors;
 
@@ -102,6 +103,11 @@ public static class CorpusReader
             throw new ArgumentOutOfRangeException(nameof(options), options.SkipPairs, "SkipPairs must be at least 0.");
         }
 
+        if (options.MaxLength is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLength, "MaxLength must be null or at least 1.");
+        }
+
         if (options.MaxReportedSkippedLines < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxReportedSkippedLines, "MaxReportedSkippedLines must be at least 0.");
@@ -133,7 +139,7 @@ public static class CorpusReader
                     continue;
                 }
 
-                reason = ParseLine(text, out pair);
+                reason = ParseLine(text, out pair) ?? CheckLength(pair!, options);
             }
 
             if (reason is not null)
@@ -191,6 +197,32 @@ public static class CorpusReader
         }
 
         pair = new SentencePair(source, target);
+        return null;
+    }
+
+    private static string? CheckLength(SentencePair pair, CorpusReadOptions options)
+    {
+        if (options.MaxLength is not int max)
+        {
+            return null;
+        }
+
+        foreach (var (side, text) in new[] { ("source", pair.Source), ("target", pair.Target) })
+        {
+            // Every token is at least one UTF-16 unit, so a text no longer than the limit in units needs no counting.
+            if (text.Length <= max)
+            {
+                continue;
+            }
+
+            int length = Tokenizer.CountTokens(text, options.LengthLevel);
+            if (length > max)
+            {
+                string unit = options.LengthLevel == TokenLevel.Word ? "word-level tokens" : "characters";
+                return string.Create(CultureInfo.InvariantCulture, $"the {side} is {length:N0} {unit} long, over the maximum length of {max:N0} (MaxLength)");
+            }
+        }
+
         return null;
     }
 

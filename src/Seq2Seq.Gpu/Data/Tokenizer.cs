@@ -77,6 +77,13 @@ public static class Tokenizer
         return count;
     }
 
+    /// <summary>The number of tokens of <paramref name="text"/> at <paramref name="level"/> (code points need no strings built).</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="level">Character or word level.</param>
+    /// <returns>The token count.</returns>
+    public static int CountTokens(string text, TokenLevel level) =>
+        level == TokenLevel.Character ? CountCodePoints(text) : Tokenize(text, level).Count;
+
     /// <summary>Splits text into words and punctuation/symbol marks (see the remarks on the type).</summary>
     /// <param name="text">The text.</param>
     /// <returns>The word-level tokens.</returns>

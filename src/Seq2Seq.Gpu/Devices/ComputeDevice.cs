@@ -19,6 +19,7 @@ public sealed class ComputeDevice : IDisposable
     private readonly Accelerator accelerator;
     private readonly Lazy<DeviceOps> ops;
     private readonly object exclusive = new();
+    private const long LargeAllocationBytes = 64L << 20;
     private long allocatedBytes;
     private long peakAllocatedBytes;
     private bool disposed;
@@ -50,6 +51,17 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>Most bytes allocated at once through this device since it was opened (or since <see cref="ResetPeakMemory"/>).</summary>
     public long PeakAllocatedBytes => Interlocked.Read(ref peakAllocatedBytes);
+
+    /// <summary>
+    /// Memory free for new buffers now, in bytes: on CUDA what the driver reports free on the device; on OpenCL the
+    /// device's memory less what this device object allocated; on ILGPU's CPU accelerator, whose buffers are host
+    /// memory, the host's available memory (Linux: <c>MemAvailable</c> of <c>/proc/meminfo</c>, or less when the
+    /// process's cgroup has a lower limit). <see cref="MemoryEstimate.EnsureFits"/> and large allocations check it.
+    /// </summary>
+    public long AvailableMemoryBytes => AvailableMemory().Bytes;
+
+    /// <summary>Where <see cref="AvailableMemoryBytes"/> comes from, for messages (e.g. "host MemAvailable").</summary>
+    public string AvailableMemorySource => AvailableMemory().Source;
 
     /// <summary>The kernels of this device, each compiled and loaded once, behind typed launch methods.</summary>
     public DeviceOps Ops => ops.Value;
@@ -143,6 +155,19 @@ public sealed class ComputeDevice : IDisposable
             throw new ArgumentOutOfRangeException(nameof(length), $"{purpose}: negative length {length}");
         }
 
+        long requested = Math.Max(length, 1) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (requested >= LargeAllocationBytes)
+        {
+            // Checked before asking: an allocation the memory cannot hold may still be granted (Linux overcommits host
+            // memory) and only fail, or bring in the OOM killer, when its pages are zeroed.
+            var (available, source) = AvailableMemory();
+            if (requested > available)
+            {
+                throw new DeviceException(
+                    $"out of memory on {Info.Name}: {purpose} needs {MemoryEstimate.FormatBytes(requested)} but {MemoryEstimate.FormatBytes(available)} is available ({source}), with {MemoryEstimate.FormatBytes(AllocatedBytes)} already allocated here");
+            }
+        }
+
         MemoryBuffer1D<T, Stride1D.Dense> raw;
         try
         {
@@ -201,6 +226,28 @@ public sealed class ComputeDevice : IDisposable
     public override string ToString() => Info.ToString();
 
     internal void OnFreed(long bytes) => Interlocked.Add(ref allocatedBytes, -bytes);
+
+    private (long Bytes, string Source) AvailableMemory()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        switch (accelerator)
+        {
+            case CudaAccelerator:
+                lock (exclusive)
+                {
+                    accelerator.Bind();
+                    var error = CudaAPI.CurrentAPI.GetMemoryInfo(out long free, out long _);
+                    return error == CudaError.CUDA_SUCCESS
+                        ? (free, "free device memory reported by CUDA")
+                        : (Math.Max(Info.MemoryBytes - AllocatedBytes, 0), $"device memory less this engine's allocations (CUDA's figure failed: {error})");
+                }
+
+            case CPUAccelerator:
+                return HostMemory.Available();
+            default:
+                return (Math.Max(Info.MemoryBytes - AllocatedBytes, 0), "device memory less this engine's allocations");
+        }
+    }
 
     private static (Device Device, string Reason) Choose(Context context, DeviceKind kind)
     {

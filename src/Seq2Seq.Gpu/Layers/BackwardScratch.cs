@@ -26,6 +26,13 @@ internal sealed class BackwardScratch : IDisposable
         }
     }
 
+    /// <summary>The buffers the constructor allocates for these sizes (for memory estimates; the same shapes).</summary>
+    public static IEnumerable<MemoryItem> Plan(long maxRows, int gateWidth, int inputWidth) =>
+    [
+        MemoryItem.Of("gate gradients", "[T·B x 4H]", [maxRows, gateWidth]),
+        MemoryItem.Of("input gradients", "[T·B x max(E, H)]", [maxRows, Math.Max(inputWidth, 1)]),
+    ];
+
     public ArrayView<float> Gates(int rows, int width) => gates.Slice(0, (long)rows * width);
 
     public ArrayView<float> Inputs(int rows, int width) => inputs.Slice(0, (long)rows * width);

@@ -23,8 +23,6 @@ internal sealed class LstmStackBuffers : IDisposable
         Hidden = hidden;
         MaxSteps = maxSteps;
         MaxBatch = maxBatch;
-        long stepGates = (long)maxBatch * LstmGates.Count * hidden;
-        long stepState = (long)maxBatch * hidden;
         gates = new DeviceBuffer<float>[layers];
         h = new DeviceBuffer<float>[layers];
         c = new DeviceBuffer<float>[layers];
@@ -32,12 +30,12 @@ internal sealed class LstmStackBuffers : IDisposable
         {
             for (int l = 0; l < layers; l++)
             {
-                gates[l] = device.Allocate<float>(maxSteps * stepGates, $"{side} layer {l} gates");
-                h[l] = device.Allocate<float>((maxSteps + 1) * stepState, $"{side} layer {l} hidden states");
-                c[l] = device.Allocate<float>((maxSteps + 1) * stepState, $"{side} layer {l} cell states");
+                gates[l] = device.Allocate<float>(Product(GateDims(hidden, maxSteps, maxBatch)), $"{side} layer {l} gates");
+                h[l] = device.Allocate<float>(Product(StateDims(hidden, maxSteps, maxBatch)), $"{side} layer {l} hidden states");
+                c[l] = device.Allocate<float>(Product(StateDims(hidden, maxSteps, maxBatch)), $"{side} layer {l} cell states");
             }
 
-            embedded = embedding > 0 ? device.Allocate<float>((long)maxSteps * maxBatch * embedding, $"{side} embedded inputs") : null;
+            embedded = embedding > 0 ? device.Allocate<float>(Product(EmbeddedDims(embedding, maxSteps, maxBatch)), $"{side} embedded inputs") : null;
         }
         catch
         {
@@ -47,6 +45,22 @@ internal sealed class LstmStackBuffers : IDisposable
     }
 
     public int Hidden { get; }
+
+    /// <summary>The buffers the constructor allocates for these sizes (for memory estimates; the same shapes).</summary>
+    public static IEnumerable<MemoryItem> Plan(string side, int layers, int hidden, int embedding, int maxSteps, int maxBatch)
+    {
+        for (int l = 0; l < layers; l++)
+        {
+            yield return MemoryItem.Of($"{side} layer {l} gates", "[T x B x 4H]", GateDims(hidden, maxSteps, maxBatch));
+            yield return MemoryItem.Of($"{side} layer {l} hidden states", "[(T + 1) x B x H]", StateDims(hidden, maxSteps, maxBatch));
+            yield return MemoryItem.Of($"{side} layer {l} cell states", "[(T + 1) x B x H]", StateDims(hidden, maxSteps, maxBatch));
+        }
+
+        if (embedding > 0)
+        {
+            yield return MemoryItem.Of($"{side} embedded inputs", "[T x B x E]", EmbeddedDims(embedding, maxSteps, maxBatch));
+        }
+    }
 
     public int MaxSteps { get; }
 
@@ -79,6 +93,14 @@ internal sealed class LstmStackBuffers : IDisposable
     /// <summary>Layer 0's embedded inputs in embedding mode, [T·B, E].</summary>
     public ArrayView<float> Embedded(int rows, int width) =>
         (embedded ?? throw new InvalidOperationException("one-hot inputs have no embedded buffer")).Slice(0, (long)rows * width);
+
+    private static long[] GateDims(int hidden, int steps, int batch) => [steps, batch, LstmGates.Count * (long)hidden];
+
+    private static long[] StateDims(int hidden, int steps, int batch) => [steps + 1L, batch, hidden];
+
+    private static long[] EmbeddedDims(int embedding, int steps, int batch) => [steps, batch, embedding];
+
+    private static long Product(long[] dims) => dims.Aggregate(1L, (a, b) => a * b);
 
     public void Dispose()
     {

@@ -21,6 +21,9 @@ public sealed class WeightStore : IDisposable
         ArgumentNullException.ThrowIfNull(layout);
         Device = device;
         Layout = layout;
+
+        // The model's parameters fail here, with the numbers, rather than part way through allocating or zeroing.
+        new MemoryEstimate("the model's parameters", [MemoryItem.Of("parameters", "[P]", [layout.TotalCount])]).EnsureFits(device);
         Weights = device.Allocate<float>(layout.TotalCount, "model parameters");
         gradients = new Lazy<DeviceBuffer<float>>(() => device.Allocate<float>(layout.TotalCount, "parameter gradients"));
     }
@@ -36,6 +39,9 @@ public sealed class WeightStore : IDisposable
 
     /// <summary>The gradient buffer (same layout), allocated on first use so that inference-only models do not pay for it.</summary>
     public DeviceBuffer<float> Gradients => gradients.Value;
+
+    /// <summary>Whether the gradient buffer exists yet.</summary>
+    internal bool HasGradients => gradients.IsValueCreated;
 
     /// <summary>Number of optimizer-state buffers allocated so far.</summary>
     public int OptimizerSlotCount => optimizerState.Count;

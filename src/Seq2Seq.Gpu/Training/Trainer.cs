@@ -3,6 +3,7 @@ using ILGPU.Runtime;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.IO;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Training.Optimizers;
 using Seq2Seq.Gpu.Training.Reporting;
@@ -16,10 +17,20 @@ namespace Seq2Seq.Gpu.Training;
 public sealed class Trainer : IDisposable
 {
     private readonly TrainingPass pass;
+    private readonly OutputLock? outputLock;
     private DeviceBuffer<float>? bestWeights;
 
     /// <summary>Creates a trainer; pass the optimizer and state of a loaded checkpoint to resume a run exactly.</summary>
-    public Trainer(Seq2SeqModel model, TrainerOptions options, Optimizer? optimizer = null, TrainingState? state = null)
+    /// <param name="model">The model to train in place.</param>
+    /// <param name="options">How to train.</param>
+    /// <param name="optimizer">The optimizer of a resumed run; null for a new one from <paramref name="options"/>.</param>
+    /// <param name="state">The state of a resumed run; null to start at epoch 1.</param>
+    /// <param name="outputLock">
+    /// The caller's lock on <see cref="TrainerOptions.CheckpointPath"/>, for callers that take it earlier than
+    /// <see cref="Fit"/> (the command line takes it before it reads the corpus); the trainer uses it and does not
+    /// release it. Without one, <see cref="Fit"/> takes its own lock for its duration.
+    /// </param>
+    public Trainer(Seq2SeqModel model, TrainerOptions options, Optimizer? optimizer = null, TrainingState? state = null, OutputLock? outputLock = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -28,6 +39,13 @@ public sealed class Trainer : IDisposable
         Options = options;
         Optimizer = optimizer ?? Optimizer.Create(options.Optimizer, options.LearningRate);
         State = state ?? new TrainingState(0, null, 0, 0, options.Seed, []);
+        if (outputLock is not null && options.CheckpointPath is { } path
+            && !string.Equals(outputLock.LockPath, OutputLock.LockPathFor(path), StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"the output lock '{outputLock.LockPath}' does not guard the checkpoint path '{path}'", nameof(outputLock));
+        }
+
+        this.outputLock = outputLock;
         pass = new TrainingPass(model.Weights, model.Config);
     }
 
@@ -120,11 +138,60 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
+    /// The device memory <see cref="Fit"/> on these datasets will use: the parameters, their gradients, the optimizer's
+    /// state, the best epoch's weights (with validation and <see cref="TrainerOptions.KeepBest"/>) and the activation
+    /// workspace for the largest batch (the batch size, or fewer pairs when there are fewer) and the longest source and
+    /// target. Buffers that exist already are marked <see cref="MemoryItem.Allocated"/>.
+    /// </summary>
+    public MemoryEstimate EstimateMemory(ParallelDataset train, ParallelDataset? validation = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var config = Model.Config;
+        var store = Model.Weights;
+        long parameters = store.Layout.TotalCount;
+        bool validating = validation is { Count: > 0 };
+        int maxBatch = Math.Max(1, Math.Min(Options.BatchSize, Math.Max(train.Count, validating ? validation!.Count : 0)));
+        var (source, target) = Steps(train);
+        if (validating)
+        {
+            var (vs, vt) = Steps(validation!);
+            (source, target) = (Math.Max(source, vs), Math.Max(target, vt));
+        }
+
+        var items = new List<MemoryItem>
+        {
+            MemoryItem.Of("parameters", "[P]", [parameters], allocated: true),
+            MemoryItem.Of("parameter gradients", "[P]", [parameters], allocated: store.HasGradients),
+        };
+        for (int slot = 0; slot < Optimizer.StateNames.Count; slot++)
+        {
+            items.Add(MemoryItem.Of($"optimizer state {Optimizer.StateNames[slot]}", "[P]", [parameters], allocated: slot < store.OptimizerSlotCount));
+        }
+
+        if (validating && Options.KeepBest)
+        {
+            items.Add(MemoryItem.Of("best weights", "[P]", [parameters], allocated: bestWeights is not null));
+        }
+
+        items.AddRange(TrainingPass.Plan(config, maxBatch, Math.Max(source, 1), Math.Max(target, 1)));
+        return new MemoryEstimate($"training ({maxBatch} pairs a batch, {source:N0} source and {target:N0} target steps)", items);
+    }
+
+    /// <summary>
     /// Trains until <see cref="TrainerOptions.Epochs"/> epochs have been run in total, early stopping says stop, or
     /// the token is cancelled. After every epoch: metrics, the checkpoint files (when a path is set), and a progress
     /// report. With <see cref="TrainerOptions.KeepBest"/> and validation data, the model ends with the weights of its
     /// best epoch.
     /// </summary>
+    /// <remarks>
+    /// Before the first batch: with a <see cref="TrainerOptions.CheckpointPath"/>, the output is locked (the lock given
+    /// to the constructor, or one taken here until Fit returns) and its folder is checked by writing a file; then
+    /// <see cref="EstimateMemory"/> is checked against the device's free memory. So a busy output, a folder that
+    /// cannot be written and a configuration that does not fit fail at once, not after an epoch's work.
+    /// </remarks>
+    /// <exception cref="Errors.OutputLockedException">Another run holds the output.</exception>
+    /// <exception cref="Errors.CheckpointException">The output folder cannot be written.</exception>
+    /// <exception cref="Errors.DeviceException">The training would need more memory than the device has free.</exception>
     public TrainingReport Fit(ParallelDataset train, ParallelDataset? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -132,6 +199,9 @@ public sealed class Trainer : IDisposable
         {
             throw new ArgumentException("the training set is empty", nameof(train));
         }
+
+        using OutputLock? ownLock = Options.CheckpointPath is { } path && outputLock is null ? OutputLock.Acquire(path) : null;
+        EstimateMemory(train, validation).EnsureFits(Model.Device);
 
         var clock = Stopwatch.StartNew();
         bool stoppedEarly = false;
@@ -212,6 +282,21 @@ public sealed class Trainer : IDisposable
     {
         pass.Dispose();
         bestWeights?.Dispose();
+    }
+
+    /// <summary>The most source and decoder steps a batch of <paramref name="data"/> gets (see <see cref="Batch.Create"/>).</summary>
+    private (int Source, int Target) Steps(ParallelDataset data)
+    {
+        if (Model.Text.Scheme == VocabularyScheme.KerasCompatible)
+        {
+            // Padded to the corpus maxima, and evaluation to the model's training maxima when they are longer.
+            int source = Math.Max(data.PaddedSourceSteps ?? data.MaxSourceLength, Model.MaxSourceLength);
+            int target = Math.Max(data.PaddedTargetSteps ?? data.MaxTargetLength, Model.MaxTargetLength);
+            return (source, target);
+        }
+
+        // Standard batches: the longest source, and the longest target less one (the decoder input drops END).
+        return (data.MaxSourceLength, data.MaxTargetLength - 1);
     }
 
     private IEnumerable<Batch> EvaluationBatches(ParallelDataset data)

@@ -34,6 +34,30 @@ internal sealed class TrainingPass : IDisposable
 
     private ComputeDevice Device => store.Device;
 
+    /// <summary>
+    /// The buffers of the workspace for batches of up to <paramref name="maxBatch"/> rows and the given steps: the
+    /// shapes <see cref="Workspace"/> allocates, listed for memory estimates (a test holds the two together).
+    /// </summary>
+    public static IEnumerable<MemoryItem> Plan(Seq2SeqConfig config, int maxBatch, int maxSource, int maxTarget)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        int h = config.HiddenSize;
+        long maxRows = (long)Math.Max(maxSource, maxTarget) * maxBatch;
+        long[] sourceRows = [maxSource, maxBatch];
+        long[] targetRows = [maxTarget, maxBatch];
+        var items = new List<MemoryItem>();
+        items.AddRange(LstmStackBuffers.Plan("encoder", config.Layers, h, config.EmbeddingSize, maxSource, maxBatch));
+        items.AddRange(LstmStackBuffers.Plan("decoder", config.Layers, h, config.EmbeddingSize, maxTarget, maxBatch));
+        items.AddRange(BackwardScratch.Plan(maxRows, LstmGates.Count * h, Math.Max(h, config.EmbeddingSize)));
+        items.Add(MemoryItem.Of("source ids and mask (2)", "[2 x Ts x B]", [2, .. sourceRows], sizeof(int)));
+        items.Add(MemoryItem.Of("decoder inputs, targets, target mask (3)", "[3 x T x B]", [3, .. targetRows], sizeof(int)));
+        items.Add(MemoryItem.Of("logits", "[T x B x V]", [.. targetRows, config.TargetVocabSize]));
+        items.Add(MemoryItem.Of("row losses and correctness (2)", "[2 x T x B]", [2, .. targetRows]));
+        items.Add(MemoryItem.Of("decoder output gradient", "[T x B x H]", [.. targetRows, h]));
+        items.Add(MemoryItem.Of("dh, dc carries (2 x L)", "[2L x B x H]", [2L * config.Layers, maxBatch, h]));
+        return items;
+    }
+
     /// <summary>Forward and loss; with <paramref name="backward"/>, also accumulates every gradient (the caller zeroes them first).</summary>
     public BatchResult Run(Batch batch, bool backward)
     {
