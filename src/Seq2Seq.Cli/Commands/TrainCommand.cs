@@ -66,6 +66,8 @@ internal sealed class TrainCommand
         HelpName = "MODEL",
     };
 
+    private readonly Option<bool> noVerify = CommonOptions.NoVerify();
+
     /// <summary>Creates the command.</summary>
     public TrainCommand(CliContext context)
     {
@@ -99,7 +101,7 @@ internal sealed class TrainCommand
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
-            clip, validationSplit, patience, seed, device, cpuKernels, output, resume,
+            clip, validationSplit, patience, seed, device, cpuKernels, output, resume, noVerify,
         };
         Command.Validators.Add(r =>
         {
@@ -143,7 +145,7 @@ internal sealed class TrainCommand
         Seq2SeqModel model;
         if (resuming)
         {
-            loaded = ModelCheckpoint.Load(dev, resumePath);
+            loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context);
             model = loaded.Model;
         }
         else
@@ -219,6 +221,11 @@ internal sealed class TrainCommand
     {
         if (!resuming)
         {
+            if (CommonOptions.IsGiven(parse, noVerify))
+            {
+                throw CliException.Usage("--no-verify applies only to the checkpoint of --resume");
+            }
+
             return;
         }
 

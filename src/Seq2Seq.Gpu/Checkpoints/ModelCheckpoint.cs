@@ -15,10 +15,13 @@ namespace Seq2Seq.Gpu.Checkpoints;
 /// <c>optimizer.{state}.{parameter}</c>, and in <c>__metadata__</c> the JSON strings <c>format</c>,
 /// <c>format_version</c>, <c>config</c>, <c>source_vocab</c>, <c>target_vocab</c> (token strings in id order),
 /// <c>special_tokens</c> (pad, start, end, unk ids of the target vocabulary, and of the source one under
-/// <c>source</c>), and for training checkpoints <c>optimizer</c> and <c>training</c>.
+/// <c>source</c>), for training checkpoints <c>optimizer</c> and <c>training</c>, and <c>checksums</c> (SHA-256 of
+/// every tensor's data and of the rest of the header; see docs/design.md, "Checkpoint integrity").
 /// </summary>
 /// <remarks>
-/// A load checks every number of the config against <see cref="CheckpointLimits"/>, the special-token ids against the vocabularies and the tensor shapes
+/// A load verifies the checksums (unless <see cref="CheckpointLoadOptions.VerifyIntegrity"/> is off; files written
+/// before checksums existed load with <see cref="LoadedCheckpoint.IntegrityNote"/> set), checks every number of the
+/// config against <see cref="CheckpointLimits"/>, the special-token ids against the vocabularies and the tensor shapes
 /// against the config, all before the model's device memory is allocated.
 /// </remarks>
 public static class ModelCheckpoint
@@ -77,19 +80,27 @@ public static class ModelCheckpoint
             metadata["training"] = JsonSerializer.Serialize(training, Json);
         }
 
+        metadata[CheckpointChecksums.MetadataKey] = CheckpointChecksums.Compute(metadata, tensors);
         SafeTensorsFile.Write(path, metadata, tensors);
     }
 
     /// <summary>
-    /// Reads a checkpoint onto a device. Every problem is a <see cref="CheckpointException"/> naming the file: a config number outside <see cref="CheckpointLimits"/>, special-token ids that
+    /// Reads a checkpoint onto a device. Every problem is a <see cref="CheckpointException"/> naming the file: damage
+    /// (a checksum that does not match), a config number outside <see cref="CheckpointLimits"/>, special-token ids that
     /// do not name the vocabulary scheme's special tokens, a missing or misshapen tensor, an unknown version.
     /// </summary>
     /// <param name="device">Where the weights go.</param>
     /// <param name="path">The checkpoint file.</param>
-    public static LoadedCheckpoint Load(ComputeDevice device, string path)
+    /// <param name="options">How to read it; <see langword="null"/> means <see cref="CheckpointLoadOptions.Default"/> (verify checksums).</param>
+    public static LoadedCheckpoint Load(ComputeDevice device, string path, CheckpointLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var file = SafeTensorsFile.Read(path);
+        options ??= CheckpointLoadOptions.Default;
+
+        // Checksums first, then finiteness: a flipped exponent bit is reported as damage, not as a NaN weight.
+        var file = SafeTensorsFile.ReadBeforeVerification(path);
+        CheckpointIntegrity integrity = options.VerifyIntegrity ? CheckpointChecksums.Verify(file) : CheckpointIntegrity.NotVerified;
+        file.ThrowIfNonFinite();
 
         string where = $"checkpoint '{path}'";
         string format = Meta(file, "format", where);
@@ -194,7 +205,7 @@ public static class ModelCheckpoint
                 }
             }
 
-            return new LoadedCheckpoint(model, optimizer, training);
+            return new LoadedCheckpoint(model, optimizer, training) { Integrity = integrity, IntegrityNote = Note(path, integrity) };
         }
         catch
         {
@@ -202,6 +213,13 @@ public static class ModelCheckpoint
             throw;
         }
     }
+
+    private static string? Note(string path, CheckpointIntegrity integrity) => integrity switch
+    {
+        CheckpointIntegrity.NoChecksums => $"checkpoint '{path}' has no checksums (it was written by an older version); its data could not be verified",
+        CheckpointIntegrity.NotVerified => $"checkpoint '{path}' was loaded without verifying its checksums",
+        _ => null,
+    };
 
     private static void CheckConfig(ConfigJson config, string where)
     {

@@ -9,8 +9,9 @@ using Seq2Seq.Gpu.Tests.Infrastructure;
 namespace Seq2Seq.Gpu.Tests.Checkpoints;
 
 /// <summary>
-/// Metadata that the safetensors structure cannot judge: config numbers out of range, special-token ids that do not
-/// name the special tokens, a config larger than the tensors in the file. These tests use only the API that existed before those checks.
+/// Damage that the safetensors structure cannot see: bit flips inside tensor data and edits of the metadata (caught
+/// by the checksums), config numbers out of range and special-token ids that do not name the special tokens
+/// (caught by the metadata checks). These tests use only the API that existed before those checks.
 /// </summary>
 public sealed class CheckpointIntegrityTests
 {
@@ -21,6 +22,44 @@ public sealed class CheckpointIntegrityTests
 
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+
+    [Test]
+    public void A_flipped_low_bit_in_any_tensor_is_reported_as_corrupt_naming_the_tensor()
+    {
+        string path = SaveModel(VocabularyScheme.Standard, "m.s2s");
+        byte[] bytes = File.ReadAllBytes(path);
+        long dataStart = 8 + (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        string damaged = Path.Combine(directory, "damaged.s2s");
+        long offset = 0;
+        foreach (NamedTensor tensor in SafeTensorsFile.Read(path).Tensors)
+        {
+            // The lowest mantissa bit of the tensor's last element: a finite value stays finite, so only a checksum sees it.
+            long at = dataStart + offset + ((long)tensor.Length * tensor.ElementSize) - tensor.ElementSize;
+            byte[] copy = (byte[])bytes.Clone();
+            copy[at] ^= 1;
+            File.WriteAllBytes(damaged, copy);
+
+            Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), damaged),
+                Throws.TypeOf<CheckpointException>().With.Message.Contains("damaged.s2s").And.Message.Contains("corrupt").And.Message.Contains($"'{tensor.Name}'"),
+                tensor.Name);
+            offset += (long)tensor.Length * tensor.ElementSize;
+        }
+    }
+
+    [Test]
+    public void An_edited_vocabulary_with_its_old_checksums_is_reported_as_corrupt()
+    {
+        string path = SaveModel(VocabularyScheme.Standard, "m.s2s");
+        var file = SafeTensorsFile.Read(path);
+        string vocabulary = file.Metadata["target_vocab"];
+        var metadata = new Dictionary<string, string>(file.Metadata) { ["target_vocab"] = vocabulary.Replace("\"a\"", "\"z\"", StringComparison.Ordinal) };
+        Assert.That(metadata["target_vocab"], Is.Not.EqualTo(vocabulary), "the edit changed the vocabulary");
+        string edited = Path.Combine(directory, "edited.s2s");
+        SafeTensorsFile.Write(edited, metadata, file.Tensors);
+
+        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), edited),
+            Throws.TypeOf<CheckpointException>().With.Message.Contains("edited.s2s").And.Message.Contains("corrupt"));
+    }
 
     [TestCase("max_target_length", 2_000_000_000, "65,536")]
     [TestCase("max_target_length", -1, "65,536")]
