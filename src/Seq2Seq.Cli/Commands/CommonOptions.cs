@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Seq2Seq.Cli.Output;
+using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 
@@ -64,6 +65,27 @@ internal static class CommonOptions
     {
         Description = "Skip malformed lines (no tab, an empty side, invalid UTF-8; for train, a sentence over --max-length) and report how many, instead of stopping at the first.",
     };
+
+    /// <summary><c>--no-verify</c>: load a checkpoint without checking its checksums.</summary>
+    public static Option<bool> NoVerify() => new("--no-verify")
+    {
+        Description = "Load the model without checking its checksums (only to rescue a file reported as corrupt; its data may be wrong).",
+    };
+
+    /// <summary>
+    /// Loads a checkpoint, verifying its checksums unless <paramref name="noVerify"/>, and shows the library's
+    /// integrity note (an older file without checksums, or verification skipped) on standard error.
+    /// </summary>
+    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context)
+    {
+        LoadedCheckpoint loaded = ModelCheckpoint.Load(device, path, new CheckpointLoadOptions { VerifyIntegrity = !noVerify });
+        if (loaded.IntegrityNote is { } note)
+        {
+            context.Error.WriteLine($"seq2seq: note: {note}");
+        }
+
+        return loaded;
+    }
 
     /// <summary><c>--batch B</c>, default 64.</summary>
     public static Option<int> Batch()

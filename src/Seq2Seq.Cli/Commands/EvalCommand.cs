@@ -37,6 +37,7 @@ internal sealed class EvalCommand
     private readonly Option<bool> skipBadLines = CommonOptions.SkipBadLines();
     private readonly Option<string> device = CommonOptions.Device();
     private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly Option<bool> noVerify = CommonOptions.NoVerify();
     private readonly Option<int> batch = CommonOptions.Batch();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object (loss, accuracy, pairs, tokens, exact_match, chrf, bleu, ...) and nothing else." };
     private readonly Option<int> beam = new("--beam") { Description = "Beam width of the decoding metrics; 1 is greedy.", DefaultValueFactory = _ => 1, HelpName = "K" };
@@ -50,7 +51,7 @@ internal sealed class EvalCommand
         NumericOptions.Range(beam, 1);
         Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy, then exact match, chrF and BLEU of its translations.")
         {
-            model, data, samples, skip, skipBadLines, device, cpuKernels, batch, beam, noDecode, json,
+            model, data, samples, skip, skipBadLines, device, cpuKernels, noVerify, batch, beam, noDecode, json,
         };
         Command.SetAction(Run);
     }
@@ -67,7 +68,7 @@ internal sealed class EvalCommand
 
         CorpusReadResult corpus = CommonOptions.ReadCorpus(dataPath, parse.GetValue(samples), parse.GetValue(skip), parse.GetValue(skipBadLines));
         using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson);
-        LoadedCheckpoint loaded = ModelCheckpoint.Load(dev, modelPath);
+        LoadedCheckpoint loaded = CommonOptions.LoadCheckpoint(dev, modelPath, parse.GetValue(noVerify), context);
         using Seq2SeqModel m = loaded.Model;
 
         var clock = Stopwatch.StartNew();

@@ -74,6 +74,8 @@ internal sealed class TrainCommand
         HelpName = "MODEL",
     };
 
+    private readonly Option<bool> noVerify = CommonOptions.NoVerify();
+
     /// <summary>Creates the command.</summary>
     public TrainCommand(CliContext context)
     {
@@ -94,7 +96,7 @@ internal sealed class TrainCommand
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
-            clip, validationSplit, patience, seed, device, cpuKernels, output, resume,
+            clip, validationSplit, patience, seed, device, cpuKernels, output, resume, noVerify,
         };
         Command.SetAction(Run);
     }
@@ -133,7 +135,7 @@ internal sealed class TrainCommand
             if (resuming)
             {
                 dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
-                loaded = ModelCheckpoint.Load(dev, resumePath);
+                loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context);
                 lengthLevel = loaded.Model.Text.Level;
             }
 
@@ -255,6 +257,11 @@ internal sealed class TrainCommand
     {
         if (!resuming)
         {
+            if (CommonOptions.IsGiven(parse, noVerify))
+            {
+                throw CliException.Usage("--no-verify applies only to the checkpoint of --resume");
+            }
+
             return;
         }
 

@@ -19,6 +19,7 @@ internal sealed class TranslateCommand
     private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
     private readonly Option<string> device = CommonOptions.Device();
     private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly Option<bool> noVerify = CommonOptions.NoVerify();
     private readonly Argument<string[]> texts = new("TEXT") { Description = "Sentences to translate; none: read standard input, one sentence a line.", Arity = ArgumentArity.ZeroOrMore };
 
     /// <summary>Creates the command.</summary>
@@ -28,7 +29,7 @@ internal sealed class TranslateCommand
         NumericOptions.Range(beam, 1);
         NumericOptions.Range(nbest, 1);
         NumericOptions.Range(maxLength, 1);
-        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, cpuKernels, texts };
+        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, cpuKernels, noVerify, texts };
         Command.SetAction(Run);
     }
 
@@ -45,7 +46,7 @@ internal sealed class TranslateCommand
         }
 
         using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: true);
-        using Seq2SeqModel m = Seq2SeqModel.Load(dev, parse.GetRequiredValue(model));
+        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, parse.GetRequiredValue(model), parse.GetValue(noVerify), context).Model;
         using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
         var given = parse.GetValue(texts) ?? [];
         IEnumerable<string> inputs = given.Length > 0 ? given : ReadLines(context.In);

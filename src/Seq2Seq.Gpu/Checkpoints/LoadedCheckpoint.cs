@@ -8,4 +8,15 @@ namespace Seq2Seq.Gpu.Checkpoints;
 /// <param name="Model">The model, on the device it was loaded to.</param>
 /// <param name="Optimizer">The optimizer with its step count, or null if the file has no optimizer state.</param>
 /// <param name="Training">The training run's state, or null.</param>
-public sealed record LoadedCheckpoint(Seq2SeqModel Model, Optimizer? Optimizer, TrainingState? Training);
+public sealed record LoadedCheckpoint(Seq2SeqModel Model, Optimizer? Optimizer, TrainingState? Training)
+{
+    /// <summary>Whether the file's checksums were verified, absent, or not checked.</summary>
+    public CheckpointIntegrity Integrity { get; init; }
+
+    /// <summary>
+    /// A sentence for the user when the data was not verified (an older file without checksums, or verification
+    /// turned off), naming the file; <see langword="null"/> when it was verified. The library does not print it: an
+    /// application shows it where it shows warnings.
+    /// </summary>
+    public string? IntegrityNote { get; init; }
+}

@@ -4,6 +4,7 @@ using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Parameters;
 using Seq2Seq.Gpu.Training;
 using Seq2Seq.Gpu.Training.Optimizers;
 
@@ -14,8 +15,15 @@ namespace Seq2Seq.Gpu.Checkpoints;
 /// <c>optimizer.{state}.{parameter}</c>, and in <c>__metadata__</c> the JSON strings <c>format</c>,
 /// <c>format_version</c>, <c>config</c>, <c>source_vocab</c>, <c>target_vocab</c> (token strings in id order),
 /// <c>special_tokens</c> (pad, start, end, unk ids of the target vocabulary, and of the source one under
-/// <c>source</c>), and for training checkpoints <c>optimizer</c> and <c>training</c>.
+/// <c>source</c>), for training checkpoints <c>optimizer</c> and <c>training</c>, and <c>checksums</c> (SHA-256 of
+/// every tensor's data and of the rest of the header; see docs/design.md, "Checkpoint integrity").
 /// </summary>
+/// <remarks>
+/// A load verifies the checksums (unless <see cref="CheckpointLoadOptions.VerifyIntegrity"/> is off; files written
+/// before checksums existed load with <see cref="LoadedCheckpoint.IntegrityNote"/> set), checks every number of the
+/// config against <see cref="CheckpointLimits"/>, the special-token ids against the vocabularies and the tensor shapes
+/// against the config, all before the model's device memory is allocated.
+/// </remarks>
 public static class ModelCheckpoint
 {
     /// <summary>Value of the <c>format</c> metadata key.</summary>
@@ -72,14 +80,28 @@ public static class ModelCheckpoint
             metadata["training"] = JsonSerializer.Serialize(training, Json);
         }
 
+        metadata[CheckpointChecksums.MetadataKey] = CheckpointChecksums.Compute(metadata, tensors);
         SafeTensorsFile.Write(path, metadata, tensors);
     }
 
-    /// <summary>Reads a checkpoint onto a device. Every problem is a <see cref="CheckpointException"/> naming the file.</summary>
-    public static LoadedCheckpoint Load(ComputeDevice device, string path)
+    /// <summary>
+    /// Reads a checkpoint onto a device. Every problem is a <see cref="CheckpointException"/> naming the file: damage
+    /// (a checksum that does not match), a config number outside <see cref="CheckpointLimits"/>, special-token ids that
+    /// do not name the vocabulary scheme's special tokens, a missing or misshapen tensor, an unknown version.
+    /// </summary>
+    /// <param name="device">Where the weights go.</param>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="options">How to read it; <see langword="null"/> means <see cref="CheckpointLoadOptions.Default"/> (verify checksums).</param>
+    public static LoadedCheckpoint Load(ComputeDevice device, string path, CheckpointLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var file = SafeTensorsFile.Read(path);
+        options ??= CheckpointLoadOptions.Default;
+
+        // Checksums first, then finiteness: a flipped exponent bit is reported as damage, not as a NaN weight.
+        var file = SafeTensorsFile.ReadBeforeVerification(path);
+        CheckpointIntegrity integrity = options.VerifyIntegrity ? CheckpointChecksums.Verify(file) : CheckpointIntegrity.NotVerified;
+        file.ThrowIfNonFinite();
+
         string where = $"checkpoint '{path}'";
         string format = Meta(file, "format", where);
         if (format != FormatName)
@@ -94,8 +116,11 @@ public static class ModelCheckpoint
         }
 
         var config = Parse<ConfigJson>(file, "config", where);
+        CheckConfig(config, where);
         var sourceTokens = Parse<string[]>(file, "source_vocab", where);
         var targetTokens = Parse<string[]>(file, "target_vocab", where);
+        CheckpointVocabularies.CheckTokens(sourceTokens, "source_vocab", config.SourceVocabSize, "source_vocab_size", where);
+        CheckpointVocabularies.CheckTokens(targetTokens, "target_vocab", config.TargetVocabSize, "target_vocab_size", where);
         var specials = Parse<SpecialsJson>(file, "special_tokens", where);
         if (specials.Source is null)
         {
@@ -103,7 +128,8 @@ public static class ModelCheckpoint
         }
 
         TextEncoder text;
-        Seq2SeqModel model;
+        Seq2SeqConfig modelConfig;
+        ParameterLayout layout;
         try
         {
             var level = config.Level switch
@@ -118,38 +144,68 @@ public static class ModelCheckpoint
                 "standard" => VocabularyScheme.Standard,
                 _ => throw new CheckpointException($"{where}: unknown vocabulary scheme '{config.Scheme}'"),
             };
-            text = new TextEncoder(level, scheme, Vocabulary.FromTokens(sourceTokens, specials.Source.ToTokens()), Vocabulary.FromTokens(targetTokens, specials.ToTokens()));
-            model = Seq2SeqModel.CreateUninitialized(device, text, new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers));
+            var source = Vocabulary.FromTokens(sourceTokens, specials.Source.ToTokens());
+            var target = Vocabulary.FromTokens(targetTokens, specials.ToTokens());
+            CheckpointVocabularies.CheckSpecials(source, level, scheme, isTarget: false, where);
+            CheckpointVocabularies.CheckSpecials(target, level, scheme, isTarget: true, where);
+            text = new TextEncoder(level, scheme, source, target);
+            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers);
+            layout = ModelLayout.Create(modelConfig);
         }
         catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
         {
             throw new CheckpointException($"{where}: {ex.Message}", ex);
         }
 
+        // Everything the device will hold is checked against the file before it is allocated, so a config that lies
+        // about the model's size costs nothing: the weights must be in the file, with the shapes the config implies.
+        foreach (var p in layout.Parameters)
+        {
+            if (!file.Contains(p.Name))
+            {
+                throw new CheckpointException($"{where}: tensor '{p.Name}' {p.ShapeText} is missing");
+            }
+
+            _ = file.GetFloat32(p.Name, p.Shape.ToArray());
+        }
+
+        var unexpected = file.Tensors.Select(t => t.Name).FirstOrDefault(n => !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !layout.Contains(n));
+        if (unexpected is not null)
+        {
+            throw new CheckpointException($"{where}: tensor '{unexpected}' is not part of a model with this config");
+        }
+
+        var optimizer = ReadOptimizer(file, layout, where);
+        var training = file.Metadata.ContainsKey("training") ? Parse<TrainingState>(file, "training", where) : null;
+        if (training is not null)
+        {
+            CheckTraining(training, where);
+        }
+
+        var model = Seq2SeqModel.CreateUninitialized(device, text, modelConfig);
         try
         {
             model.MaxSourceLength = config.MaxSourceLength;
             model.MaxTargetLength = config.MaxTargetLength;
             var store = model.Weights;
-            foreach (var p in store.Layout.Parameters)
+            foreach (var p in layout.Parameters)
             {
-                if (!file.Contains(p.Name))
-                {
-                    throw new CheckpointException($"{where}: tensor '{p.Name}' {p.ShapeText} is missing");
-                }
-
                 store.WriteTensor(p.Name, file.GetFloat32(p.Name, p.Shape.ToArray()));
             }
 
-            var unexpected = file.Tensors.Select(t => t.Name).FirstOrDefault(n => !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !store.Layout.Contains(n));
-            if (unexpected is not null)
+            if (optimizer is not null)
             {
-                throw new CheckpointException($"{where}: tensor '{unexpected}' is not part of a model with this config");
+                store.EnsureOptimizerSlots(optimizer.StateNames.Count);
+                for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
+                {
+                    foreach (var p in layout.Parameters)
+                    {
+                        store.WriteOptimizerState(slot, p.Name, file.GetFloat32(OptimizerTensorName(optimizer, slot, p.Name), p.Shape.ToArray()));
+                    }
+                }
             }
 
-            var optimizer = LoadOptimizer(file, model, where);
-            var training = file.Metadata.ContainsKey("training") ? Parse<TrainingState>(file, "training", where) : null;
-            return new LoadedCheckpoint(model, optimizer, training);
+            return new LoadedCheckpoint(model, optimizer, training) { Integrity = integrity, IntegrityNote = Note(path, integrity) };
         }
         catch
         {
@@ -158,7 +214,49 @@ public static class ModelCheckpoint
         }
     }
 
-    private static Optimizer? LoadOptimizer(SafeTensorsFile file, Seq2SeqModel model, string where)
+    private static string? Note(string path, CheckpointIntegrity integrity) => integrity switch
+    {
+        CheckpointIntegrity.NoChecksums => $"checkpoint '{path}' has no checksums (it was written by an older version); its data could not be verified",
+        CheckpointIntegrity.NotVerified => $"checkpoint '{path}' was loaded without verifying its checksums",
+        _ => null,
+    };
+
+    private static void CheckConfig(ConfigJson config, string where)
+    {
+        CheckRange(config.SourceVocabSize, "source_vocab_size", 1, CheckpointLimits.MaxVocabularySize, where);
+        CheckRange(config.TargetVocabSize, "target_vocab_size", 1, CheckpointLimits.MaxVocabularySize, where);
+        CheckRange(config.EmbeddingSize, "embedding_size", 0, CheckpointLimits.MaxEmbeddingSize, where);
+        CheckRange(config.HiddenSize, "hidden_size", 1, CheckpointLimits.MaxHiddenSize, where);
+        CheckRange(config.Layers, "layers", 1, Seq2SeqConfig.MaxLayers, where);
+        CheckRange(config.MaxSourceLength, "max_source_length", 0, CheckpointLimits.MaxSequenceLength, where);
+        CheckRange(config.MaxTargetLength, "max_target_length", 0, CheckpointLimits.MaxSequenceLength, where);
+    }
+
+    private static void CheckTraining(TrainingState training, string where)
+    {
+        const string key = "metadata 'training'";
+        CheckRange(training.EpochsCompleted, "epochs_completed", 0, CheckpointLimits.MaxEpochs, where, key);
+        CheckRange(training.BestEpoch, "best_epoch", 0, training.EpochsCompleted, where, key);
+        CheckRange(training.EpochsWithoutImprovement, "epochs_without_improvement", 0, training.EpochsCompleted, where, key);
+        CheckRange(training.Seed, "seed", 0, int.MaxValue, where, key);
+        if (training.History is null || training.History.Any(h => h is null))
+        {
+            throw new CheckpointException($"{where}: {key}: 'history' is missing or holds a null epoch");
+        }
+    }
+
+    private static void CheckRange(long value, string field, long min, long max, string where, string key = "metadata 'config'")
+    {
+        if (value < min || value > max)
+        {
+            throw new CheckpointException(
+                $"{where}: {key}: {field} {value.ToString(CultureInfo.InvariantCulture)} is out of range (allowed {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString("N0", CultureInfo.InvariantCulture)})");
+        }
+    }
+
+    private static string OptimizerTensorName(Optimizer optimizer, int slot, string parameter) => $"{OptimizerPrefix}{optimizer.StateNames[slot]}.{parameter}";
+
+    private static Optimizer? ReadOptimizer(SafeTensorsFile file, ParameterLayout layout, string where)
     {
         if (!file.Metadata.ContainsKey("optimizer"))
         {
@@ -166,6 +264,12 @@ public static class ModelCheckpoint
         }
 
         var info = Parse<OptimizerJson>(file, "optimizer", where);
+        if (!float.IsFinite(info.LearningRate) || info.LearningRate <= 0)
+        {
+            throw new CheckpointException($"{where}: metadata 'optimizer': learning_rate {info.LearningRate.ToString(CultureInfo.InvariantCulture)} is not a positive number");
+        }
+
+        CheckRange(info.Steps, "steps", 0, long.MaxValue, where, "metadata 'optimizer'");
         Optimizer optimizer;
         try
         {
@@ -177,19 +281,17 @@ public static class ModelCheckpoint
         }
 
         optimizer.RestoreSteps(info.Steps);
-        var store = model.Weights;
-        store.EnsureOptimizerSlots(optimizer.StateNames.Count);
         for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
         {
-            foreach (var p in store.Layout.Parameters)
+            foreach (var p in layout.Parameters)
             {
-                string name = $"{OptimizerPrefix}{optimizer.StateNames[slot]}.{p.Name}";
+                string name = OptimizerTensorName(optimizer, slot, p.Name);
                 if (!file.Contains(name))
                 {
                     throw new CheckpointException($"{where}: optimizer state '{name}' is missing");
                 }
 
-                store.WriteOptimizerState(slot, p.Name, file.GetFloat32(name, p.Shape.ToArray()));
+                _ = file.GetFloat32(name, p.Shape.ToArray());
             }
         }
 
@@ -206,8 +308,9 @@ public static class ModelCheckpoint
         {
             return JsonSerializer.Deserialize<T>(json, Json) ?? throw new CheckpointException($"{where}: metadata '{key}' is null");
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
         {
+            // InvalidOperationException: an escaped lone surrogate, which System.Text.Json reports only as it reads the string.
             throw new CheckpointException($"{where}: metadata '{key}' is not valid: {ex.Message}", ex);
         }
     }

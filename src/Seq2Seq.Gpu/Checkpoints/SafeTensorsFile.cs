@@ -118,13 +118,27 @@ public sealed class SafeTensorsFile
     /// <param name="path">The file to read.</param>
     /// <returns>The file's metadata and tensors.</returns>
     /// <exception cref="CheckpointException">The file is missing, unreadable, truncated, corrupt, or holds an unsupported dtype or a non-finite F32 value.</exception>
-    public static SafeTensorsFile Read(string path)
+    public static SafeTensorsFile Read(string path) => ReadCore(path, requireFinite: true);
+
+    /// <summary>
+    /// Reads a whole safetensors file like <see cref="Read"/> but leaves non-finite F32 values for
+    /// <see cref="ThrowIfNonFinite"/>, so that a caller can verify checksums first and report damage as damage.
+    /// </summary>
+    internal static SafeTensorsFile ReadBeforeVerification(string path) => ReadCore(path, requireFinite: false);
+
+    private static SafeTensorsFile ReadCore(string path, bool requireFinite)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-            return ReadFrom(path, stream);
+            SafeTensorsFile file = ReadFrom(path, stream);
+            if (requireFinite)
+            {
+                file.ThrowIfNonFinite();
+            }
+
+            return file;
         }
         catch (CheckpointException)
         {
@@ -199,6 +213,25 @@ public sealed class SafeTensorsFile
         }
     }
 
+    /// <summary>Throws a <see cref="CheckpointException"/> naming the first F32 tensor that holds a NaN or an infinity.</summary>
+    internal void ThrowIfNonFinite()
+    {
+        foreach (NamedTensor tensor in Tensors)
+        {
+            if (tensor.DType != SafeTensorsDType.F32)
+            {
+                continue;
+            }
+
+            float[] floats = tensor.AsFloat32();
+            int bad = IndexOfNonFinite(floats);
+            if (bad >= 0)
+            {
+                throw SafeTensorsHeader.Fail(Path, $"tensor '{tensor.Name}' holds a non-finite value ({floats[bad]}) at element {bad}");
+            }
+        }
+    }
+
     private NamedTensor GetChecked(string name, SafeTensorsDType dtype, ReadOnlySpan<int> expectedShape)
     {
         NamedTensor tensor = GetTensor(name);
@@ -265,13 +298,6 @@ public sealed class SafeTensorsFile
                 {
                     Span<int> bits = MemoryMarshal.Cast<float, int>(floats.AsSpan());
                     BinaryPrimitives.ReverseEndianness(bits, bits);
-                }
-
-                int bad = IndexOfNonFinite(floats);
-                if (bad >= 0)
-                {
-                    throw SafeTensorsHeader.Fail(
-                        path, $"tensor '{entry.Name}' holds a non-finite value ({floats[bad]}) at element {bad}");
                 }
 
                 return new NamedTensor(entry.Name, entry.Shape, floats);

@@ -89,7 +89,9 @@ public sealed class ModelCheckpointTests
     {
         var file = SafeTensorsFile.Read(Path.Combine(directory, "m.s2s"));
         var tensors = file.Tensors.Select(change).Where(t => t is not null).Select(t => t!).ToList();
-        SafeTensorsFile.Write(Path.Combine(directory, name), metadata, tensors);
+
+        // Without the checksums, which the edit would break: each case is a file made that way, not a damaged one.
+        SafeTensorsFile.Write(Path.Combine(directory, name), metadata.Where(e => e.Key != "checksums").ToDictionary(), tensors);
     }
 
     private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme)

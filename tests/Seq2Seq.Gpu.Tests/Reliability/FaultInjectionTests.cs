@@ -8,8 +8,9 @@ namespace Seq2Seq.Gpu.Tests.Reliability;
 
 /// <summary>
 /// <c>seq2seq train</c> in a child process killed with SIGKILL (no handler, no finally block runs) during an epoch and
-/// during a checkpoint write. Afterwards every file under its final name must load whole, and <c>--resume</c> must
-/// continue from the last completed epoch to the same weights as a run that was never interrupted.
+/// during a checkpoint write. Afterwards every file under its final name must load whole (checksums verified), the
+/// stale lock is taken over, <c>--resume</c> continues from the last completed epoch to the same weights as a run
+/// that was never interrupted, and the next write removes the interrupted write's temporary file.
 /// </summary>
 [Platform("Linux")]
 public sealed class FaultInjectionTests
@@ -113,12 +114,17 @@ public sealed class FaultInjectionTests
         Assert.That(done, Is.InRange(1, epochs - 1));
         ModelCheckpoint.Load(TestDevices.Cpu(), output).Model.Dispose();
 
+        // The writer removes a target's temporary files that are over a minute old and held by no one (younger ones
+        // may be a racing writer's, just created): age this one as if the killed run had been a while ago.
+        File.SetLastWriteTimeUtc(caught, DateTime.UtcNow.AddMinutes(-2));
         var resume = CliRun.Of(["train", "--data", corpus, "--samples", "24", "--epochs", $"{done + 1}", "--batch", "8", "--device", "cpu", "--resume", Trainer.LastCheckpointPath(output), "--out", output]);
         Assert.That(resume.ExitCode, Is.Zero, resume.ToString());
         Assert.That(resume.Out, Does.Contain($"epoch {done + 1}/{done + 1}"));
+        Assert.That(resume.Out, Does.Contain("note: took over the stale lock"), "the killed run's lock file was left, its OS lock gone");
         var resumed = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(output));
         Assert.That(resumed.Training!.EpochsCompleted, Is.EqualTo(done + 1));
         resumed.Model.Dispose();
+        Assert.That(Directory.GetFiles(directory, "*.tmp"), Is.Empty, "the interrupted write's temporary file was removed by the next write");
     }
 
     private static void AssertSameTrainingState(string actualPath, string expectedPath)
