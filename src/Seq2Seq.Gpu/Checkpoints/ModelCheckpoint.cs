@@ -63,14 +63,15 @@ public static class ModelCheckpoint
         if (optimizer is not null)
         {
             metadata["optimizer"] = JsonSerializer.Serialize(new OptimizerJson(optimizer.Name, optimizer.LearningRate, optimizer.Steps), Json);
-            if (store.OptimizerSlotCount >= optimizer.StateNames.Count)
+            // An optimizer that has not stepped yet has no state buffers: its state is zero, and is written as such so
+            // that every file with optimizer metadata loads (it used to be written without them and then refused).
+            bool allocated = store.OptimizerSlotCount >= optimizer.StateNames.Count;
+            for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
             {
-                for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
+                foreach (var p in store.Layout.Parameters)
                 {
-                    foreach (var p in store.Layout.Parameters)
-                    {
-                        tensors.Add(new NamedTensor($"{OptimizerPrefix}{optimizer.StateNames[slot]}.{p.Name}", p.Shape.ToArray(), store.ReadOptimizerState(slot, p.Name)));
-                    }
+                    float[] state = allocated ? store.ReadOptimizerState(slot, p.Name) : new float[p.Count];
+                    tensors.Add(new NamedTensor($"{OptimizerPrefix}{optimizer.StateNames[slot]}.{p.Name}", p.Shape.ToArray(), state));
                 }
             }
         }

@@ -94,6 +94,29 @@ public sealed class ModelCheckpointTests
         SafeTensorsFile.Write(Path.Combine(directory, name), metadata.Where(e => e.Key != "checksums").ToDictionary(), tensors);
     }
 
+    [TestCase("rmsprop")]
+    [TestCase("adam")]
+    public void A_model_saved_with_an_optimizer_that_has_not_stepped_loads_with_zero_optimizer_state(string name)
+    {
+        using var model = NewModel(5, 1, VocabularyScheme.Standard);
+        var optimizer = Seq2Seq.Gpu.Training.Optimizers.Optimizer.Create(name, 0.01f);
+        Assert.That(model.Weights.OptimizerSlotCount, Is.Zero, "no state buffers before the first step");
+        string path = Path.Combine(directory, "unstepped.s2s");
+
+        ModelCheckpoint.Save(path, model, optimizer);
+        var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), path);
+
+        using (loaded.Model)
+        {
+            Assert.That(loaded.Optimizer!.Steps, Is.Zero);
+            Assert.That(loaded.Model.Weights.Weights.ToArray(), Is.EqualTo(model.Weights.Weights.ToArray()));
+            for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
+            {
+                Assert.That(loaded.Model.Weights.OptimizerState(slot).ToArray(), Is.All.Zero, $"state {optimizer.StateNames[slot]}");
+            }
+        }
+    }
+
     private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme)
     {
         var pairs = TinyTasks.Reverse(10, 4, 3);
