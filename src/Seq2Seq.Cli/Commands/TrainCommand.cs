@@ -84,7 +84,7 @@ internal sealed class TrainCommand
         optimizer.AcceptOnlyFromAmong("rmsprop", "adam");
         NumericOptions.Range(embedding, 0);
         NumericOptions.Range(hidden, 1);
-        NumericOptions.Range(maxLength, 1);
+        NumericOptions.Range(maxLength, 1, CheckpointLimits.MaxSequenceLength - 2); // a longer model could not be saved
         NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(patience, 1);

@@ -25,8 +25,8 @@ public static class CheckpointLimits
     /// <summary>The longest sequence (<c>max_source_length</c>, <c>max_target_length</c>; 0 means unknown).</summary>
     public const int MaxSequenceLength = 65_536;
 
-    /// <summary>The longest vocabulary token, in UTF-16 code units (a word-level token longer than this is damage).</summary>
-    public const int MaxTokenLength = 1_024;
+    /// <summary>The longest vocabulary token, in UTF-16 code units (vocabularies never keep a longer one, so it is damage).</summary>
+    public const int MaxTokenLength = Data.Vocabulary.MaxTokenLength;
 
     /// <summary>The most epochs a training state may record (<c>epochs_completed</c>, <c>best_epoch</c>, ...).</summary>
     public const int MaxEpochs = 10_000_000;

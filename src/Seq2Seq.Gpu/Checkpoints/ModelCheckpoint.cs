@@ -36,7 +36,11 @@ public static class ModelCheckpoint
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Writes a checkpoint atomically; NaN or infinite weights are refused and the previous file is kept.</summary>
+    /// <summary>
+    /// Writes a checkpoint atomically; NaN or infinite weights, and a config or vocabulary that <see cref="Load"/> would
+    /// refuse (<see cref="CheckpointLimits"/>), are refused with a <see cref="CheckpointException"/> and the previous file
+    /// is kept.
+    /// </summary>
     public static void Save(string path, Seq2SeqModel model, Optimizer? optimizer = null, TrainingState? training = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -45,15 +49,25 @@ public static class ModelCheckpoint
         var tensors = store.Layout.Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), store.ReadTensor(p.Name))).ToList();
         var text = model.Text;
         var config = model.Config;
+        var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
+            text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
+            model.MaxSourceLength, model.MaxTargetLength);
+
+        // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
+        string where = $"cannot save '{path}'";
+        CheckConfig(configJson, where);
+        CheckpointVocabularies.CheckTokens([.. text.SourceVocabulary.Tokens], "source_vocab", config.SourceVocabSize, "source_vocab_size", where);
+        CheckpointVocabularies.CheckTokens([.. text.TargetVocabulary.Tokens], "target_vocab", config.TargetVocabSize, "target_vocab_size", where);
+        if (training is not null)
+        {
+            CheckTraining(training, where);
+        }
+
         var metadata = new Dictionary<string, string>
         {
             ["format"] = FormatName,
             ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
-            ["config"] = JsonSerializer.Serialize(
-                new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
-                    text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
-                    model.MaxSourceLength, model.MaxTargetLength),
-                Json),
+            ["config"] = JsonSerializer.Serialize(configJson, Json),
             ["source_vocab"] = JsonSerializer.Serialize(text.SourceVocabulary.Tokens),
             ["target_vocab"] = JsonSerializer.Serialize(text.TargetVocabulary.Tokens),
             ["special_tokens"] = JsonSerializer.Serialize(

@@ -121,12 +121,19 @@ public sealed class Vocabulary
         return Tokens[id];
     }
 
+    /// <summary>
+    /// The longest data token a Standard vocabulary keeps, in UTF-16 code units; longer tokens (possible at word level
+    /// only) are left out and map to UNK. Checkpoints refuse longer tokens as damage.
+    /// </summary>
+    public const int MaxTokenLength = 1_024;
+
     /// <summary>Builds a vocabulary from the token sequences of the training data.</summary>
     /// <param name="tokenSequences">The tokenised sentences (targets without markers).</param>
     /// <param name="level">The token level (names the Standard special tokens; Keras-compatible needs Character).</param>
     /// <param name="scheme">The vocabulary scheme.</param>
     /// <param name="isTarget">Whether this is the target vocabulary (Keras-compatible: adds <c>"\t"</c>, <c>"\n"</c>).</param>
-    /// <param name="minCount">Standard scheme: data tokens seen fewer times are left out (map to UNK). Default 1.</param>
+    /// <param name="minCount">Standard scheme: data tokens seen fewer times are left out (map to UNK). Default 1.
+    /// Tokens longer than <see cref="MaxTokenLength"/> are left out too.</param>
     /// <param name="maxSize">Standard scheme: the largest <see cref="Count"/>, special tokens included; the most
     /// frequent data tokens are kept, ties broken by ordinal order. <see langword="null"/> (default): no limit.</param>
     /// <returns>The vocabulary.</returns>
@@ -255,7 +262,9 @@ public sealed class Vocabulary
             }
         }
 
-        List<string> kept = [.. counts.Where(kv => kv.Value >= minCount).Select(kv => kv.Key)];
+        // A "word" longer than MaxTokenLength (a URL, a run of symbols, damage) is left out like a rare one: it maps to
+        // UNK, and no saved vocabulary holds a token a checkpoint load would refuse.
+        List<string> kept = [.. counts.Where(kv => kv.Value >= minCount && kv.Key.Length <= MaxTokenLength).Select(kv => kv.Key)];
         if (maxSize is int limit && kept.Count > limit - specials.Count)
         {
             kept = [.. kept.OrderByDescending(t => counts[t]).ThenBy(t => t, StringComparer.Ordinal).Take(limit - specials.Count)];

@@ -94,6 +94,19 @@ public sealed class ModelCheckpointTests
         SafeTensorsFile.Write(Path.Combine(directory, name), metadata.Where(e => e.Key != "checksums").ToDictionary(), tensors);
     }
 
+    [Test]
+    public void A_model_a_load_would_refuse_is_not_saved()
+    {
+        using var model = NewModel(5, 1, VocabularyScheme.Standard);
+        string path = Path.Combine(directory, "long.s2s");
+        model.Save(path);
+        byte[] before = File.ReadAllBytes(path);
+        model.MaxTargetLength = CheckpointLimits.MaxSequenceLength + 1;
+
+        Assert.That(() => model.Save(path), Throws.TypeOf<CheckpointException>().With.Message.Contains("max_target_length").And.Message.Contains(path));
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(before), "the previous file is kept");
+    }
+
     [TestCase("rmsprop")]
     [TestCase("adam")]
     public void A_model_saved_with_an_optimizer_that_has_not_stepped_loads_with_zero_optimizer_state(string name)

@@ -88,16 +88,29 @@ public sealed class TrainGuardTests
     [Test]
     public void A_limit_raised_past_what_memory_holds_fails_with_the_estimate_before_allocating()
     {
-        string corpus = WriteCorpus("long.txt", overLongLine: 7);
+        // 64 pairs of 65,000 characters, batch 64, embedding 8,192: the encoder's embedded inputs alone are 136 GB, more
+        // than any machine this runs on holds, so the estimate refuses it wherever the test runs. (A small hidden size
+        // keeps the model's creation quick: its orthogonal initialisation grows with H cubed.)
+        string corpus = Path.Combine(directory, "long.txt");
+        File.WriteAllLines(corpus, Enumerable.Range(0, 64).Select(i => $"{new string((char)('a' + (i % 5)), 65_000)}\tb"));
 
-        // Hidden 512 makes the gates of one batch over the 1,000,000-step source 164 GB (the default 256 needs 46 GB in
-        // all, which a large machine could hold), so the estimate refuses it wherever the test runs.
-        var run = CliRun.Of("train", "--data", corpus, "--epochs", "1", "--max-length", "2000000", "--hidden", "512", "--val-split", "0", "--device", "cpu", "--out", Path.Combine(directory, "m.s2s"));
+        var run = CliRun.Of(
+            "train", "--data", corpus, "--epochs", "1", "--max-length", "65000", "--hidden", "8", "--embedding", "8192", "--batch", "64", "--val-split", "0",
+            "--device", "cpu", "--out", Path.Combine(directory, "m.s2s"));
 
         Assert.That(run.ExitCode, Is.Not.Zero, run.ToString());
         Assert.That(run.ErrorLines, Has.Count.EqualTo(1), run.ToString());
-        Assert.That(run.Error, Does.Contain("needs").And.Contain("available").And.Contain("gates [T x B x 4H]"));
+        Assert.That(run.Error, Does.Contain("needs").And.Contain("available").And.Contain("embedded inputs [T x B x E] = [65,000 x 64 x 8,192]"));
         Assert.That(run.Out, Does.Not.Contain("epoch 1/"));
+    }
+
+    [Test]
+    public void A_max_length_that_no_checkpoint_could_hold_is_a_usage_error()
+    {
+        var run = CliRun.Of(Tiny("train", "--data", WriteCorpus("pairs.txt", overLongLine: null), "--max-length", "2000000", "--out", Path.Combine(directory, "m.s2s")));
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Error, Does.Contain("--max-length must be at most 65534"));
     }
 
     private static string[] Tiny(params string[] args) => [.. args, "--hidden", "8", "--embedding", "4", "--batch", "8", "--device", "cpu"];

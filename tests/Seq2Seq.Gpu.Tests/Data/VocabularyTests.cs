@@ -29,6 +29,19 @@ public sealed class VocabularyTests
     }
 
     [Test]
+    public void A_word_longer_than_the_longest_token_a_checkpoint_holds_is_left_out_and_maps_to_unk()
+    {
+        string longWord = new('x', Vocabulary.MaxTokenLength + 1);
+        string longest = new('y', Vocabulary.MaxTokenLength);
+        IReadOnlyList<string>[] words = [["go", longWord], ["go", longest]];
+
+        Vocabulary v = Vocabulary.Build(words, TokenLevel.Word, VocabularyScheme.Standard, isTarget: false);
+
+        Assert.That(v.Tokens, Does.Contain("go").And.Contain(longest).And.Not.Contain(longWord));
+        Assert.That(v.IdOf(longWord), Is.EqualTo(v.SpecialTokens.Unk));
+    }
+
+    [Test]
     public void Unknown_tokens_map_to_unk()
     {
         Vocabulary v = Vocabulary.Build(Chars("ab"), TokenLevel.Character, VocabularyScheme.Standard, isTarget: false);
