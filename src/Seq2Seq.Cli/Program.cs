@@ -28,11 +28,12 @@ internal static class Program
     }
 
     /// <summary>
-    /// Standard output, when redirected, as a plain stream on descriptor 1 (Linux and macOS). Console.Out treats a
-    /// broken pipe as a successful write there, so <c>seq2seq translate … | head -1</c> would go on translating
-    /// every line for nobody; a FileStream reports it (IOException with EPIPE), and the command stops.
+    /// Standard output, when redirected to a pipe, as a plain stream on descriptor 1 (Linux and macOS). Console.Out
+    /// treats a broken pipe as a successful write there, so <c>seq2seq translate … | head -1</c> would go on
+    /// translating every line for nobody; a FileStream reports it (IOException with EPIPE), and the command stops.
     /// </summary>
-    /// <returns>The writer, or null where Console.Out is kept (Windows, or descriptor 1 not usable as a stream).</returns>
+    /// <returns>The writer, or null where Console.Out is kept (Windows, a regular file, or descriptor 1 not usable as a
+    /// stream).</returns>
     private static StreamWriter? OpenRedirectedOutput()
     {
         if (OperatingSystem.IsWindows())
@@ -43,6 +44,15 @@ internal static class Program
         try
         {
             var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            if (stream.CanSeek)
+            {
+                // A regular file (`> out.txt`, `>> log`) has no reader to lose, and a FileStream writes it at offsets
+                // of its own (pwrite), which the shell's shared file offset does not follow: what the shell or a later
+                // command writes to the same descriptor would overwrite this output. Console.Out writes at the offset.
+                stream.Dispose();
+                return null;
+            }
+
             return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { AutoFlush = true };
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)

@@ -254,6 +254,31 @@ public sealed class CliTests
     }
 
     [Test]
+    public void Output_redirected_to_a_file_keeps_its_place_among_what_else_is_written_there()
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "seq2seq");
+        if (OperatingSystem.IsWindows() || !File.Exists(program) || !File.Exists("/bin/bash"))
+        {
+            Assert.Ignore("needs bash and the seq2seq program beside the tests");
+        }
+
+        // Two commands and the shell write one file through one descriptor: each must write at the shared offset, or a
+        // later write lands on top of an earlier one.
+        string file = Path.Combine(directory, "redirected.txt");
+        string script = $"{{ echo first; '{program}' translate --model '{model}' --device cpu abc; '{program}' translate --model '{model}' --device cpu abc; echo last; }} > '{file}'";
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/bin/bash", ["-c", script]) { RedirectStandardError = true })!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        Assert.That(process.WaitForExit(TimeSpan.FromSeconds(120)), Is.True, "the commands ended");
+        Assert.That(process.ExitCode, Is.Zero, error.Result);
+
+        string[] lines = File.ReadAllLines(file);
+        Assert.That(lines, Has.Length.EqualTo(4), string.Join('\n', lines));
+        Assert.That(lines[0], Is.EqualTo("first"));
+        Assert.That(lines[1], Is.Not.Empty.And.EqualTo(lines[2]), "the same translation twice, one after the other");
+        Assert.That(lines[3], Is.EqualTo("last"));
+    }
+
+    [Test]
     public void A_bad_corpus_line_points_to_the_command_line_flag()
     {
         string bad = Path.Combine(directory, "bad.txt");
