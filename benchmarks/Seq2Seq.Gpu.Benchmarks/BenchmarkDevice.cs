@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 
 namespace Seq2Seq.Gpu.Benchmarks;
@@ -10,6 +11,9 @@ public static class BenchmarkDevice
 {
     /// <summary>Opens the selected device.</summary>
     public static ComputeDevice Open() => ComputeDevice.Open(Selected());
+
+    /// <summary>The device of <c>SEQ2SEQ_DEVICE</c>, opened with a kernel policy.</summary>
+    public static ComputeDevice Open(KernelPolicy policy) => ComputeDevice.Open(Selected(), CpuSimulation.Default, policy);
 
     /// <summary>
     /// The kind of device <see cref="Open"/> will open, without opening it: the named kind, or for auto the best kind

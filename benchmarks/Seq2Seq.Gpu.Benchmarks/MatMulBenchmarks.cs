@@ -57,8 +57,8 @@ public class MatMulBenchmarks : IFlopCount, IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        device = BenchmarkDevice.Open();
-        if (Kernel == "cublas" && !device.Ops.UseGemm(GpuGemm.CuBlas))
+        device = BenchmarkDevice.Open(new KernelPolicy { Gemm = Kernel == "cublas" ? GpuGemm.CuBlas : GpuGemm.Own });
+        if (Kernel == "cublas" && !device.Ops.GemmBackend.StartsWith("cublas", StringComparison.Ordinal))
         {
             throw new InvalidOperationException(device.Ops.GemmBackend);
         }

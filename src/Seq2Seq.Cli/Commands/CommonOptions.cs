@@ -117,26 +117,6 @@ internal static class CommonOptions
         _ => throw CliException.Usage($"unknown device '{value}'; expected auto, cuda, opencl or cpu"),
     };
 
-    /// <summary>Opens the device of <c>--device</c> and, unless <paramref name="quiet"/>, says which one and why.</summary>
-    /// <param name="value">The <c>--device</c> value.</param>
-    /// <param name="cpuKernels">The <c>--cpu-kernels</c> value.</param>
-    /// <param name="context">Where to say which device.</param>
-    /// <param name="quiet">Say nothing.</param>
-    /// <param name="configure">Settings applied to the device before it is described (e.g. which GPU kernels run).</param>
-    public static ComputeDevice OpenDevice(string? value, string? cpuKernels, CliContext context, bool quiet = false, Action<ComputeDevice>? configure = null)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var kernels = cpuKernels == "ilgpu" ? Gpu.Devices.CpuKernels.Ilgpu : Gpu.Devices.CpuKernels.Simd;
-        ComputeDevice device = ComputeDevice.Open(ParseDeviceKind(value), CpuSimulation.Default, kernels);
-        configure?.Invoke(device);
-        if (!quiet)
-        {
-            context.Out.WriteLine($"device: {Format.Device(device.Info)}: {device.Selection}; kernels: {device.Ops.Backend}");
-        }
-
-        return device;
-    }
-
     /// <summary>Reads the corpus; an empty result is an error naming the file.</summary>
     /// <param name="path">The corpus file.</param>
     /// <param name="samples">The most pairs to read.</param>

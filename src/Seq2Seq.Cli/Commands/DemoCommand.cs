@@ -24,8 +24,7 @@ internal sealed class DemoCommand
     private const string Resource = "Seq2Seq.Cli.Demo.fra-eng-sample.txt";
 
     private readonly CliContext context;
-    private readonly Option<string> device = CommonOptions.Device();
-    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly DeviceOptions device = new();
     private readonly Option<int> epochs = new("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 25, HelpName = "N" };
     private readonly Option<int?> samples = CommonOptions.Samples();
     private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 256, HelpName = "H" };
@@ -40,8 +39,13 @@ internal sealed class DemoCommand
         NumericOptions.Range(hidden, 1);
         Command = new Command("demo", "Train a small English-French model on the embedded sample, then translate with it (a few minutes on 2 CPU cores).")
         {
-            device, cpuKernels, epochs, samples, hidden, seed, output,
+            epochs, samples, hidden, seed, output,
         };
+        foreach (var option in device.All)
+        {
+            Command.Options.Add(option);
+        }
+
         Command.SetAction(Run);
     }
 
@@ -63,7 +67,7 @@ internal sealed class DemoCommand
         var corpus = ReadSample(parse.GetValue(samples));
         o.WriteLine($"data: {corpus.Pairs.Count:N0} pairs embedded in this program; {Attribution}");
 
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
+        using ComputeDevice dev = device.Open(parse, context);
         int split = (int)(corpus.Pairs.Count * 0.9);
         var trainPairs = corpus.Pairs.Take(split).ToList();
         var heldOut = corpus.Pairs.Skip(split).ToList();

@@ -35,8 +35,7 @@ internal sealed class EvalCommand
     private readonly Option<int?> samples = CommonOptions.Samples();
     private readonly Option<int> skip = new("--skip") { Description = "Pass over the first N pairs (e.g. the pairs the model was trained on).", DefaultValueFactory = _ => 0, HelpName = "N" };
     private readonly Option<bool> skipBadLines = CommonOptions.SkipBadLines();
-    private readonly Option<string> device = CommonOptions.Device();
-    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly DeviceOptions device = new();
     private readonly Option<bool> noVerify = CommonOptions.NoVerify();
     private readonly Option<int> batch = CommonOptions.Batch();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object (loss, accuracy, pairs, tokens, exact_match, chrf, bleu, ...) and nothing else." };
@@ -51,8 +50,13 @@ internal sealed class EvalCommand
         NumericOptions.Range(beam, 1);
         Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy, then exact match, chrF and BLEU of its translations.")
         {
-            model, data, samples, skip, skipBadLines, device, cpuKernels, noVerify, batch, beam, noDecode, json,
+            model, data, samples, skip, skipBadLines, noVerify, batch, beam, noDecode, json,
         };
+        foreach (var option in device.All)
+        {
+            Command.Options.Add(option);
+        }
+
         Command.SetAction(Run);
     }
 
@@ -67,7 +71,7 @@ internal sealed class EvalCommand
         int batchSize = parse.GetValue(batch);
 
         CorpusReadResult corpus = CommonOptions.ReadCorpus(dataPath, parse.GetValue(samples), parse.GetValue(skip), parse.GetValue(skipBadLines));
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: asJson);
+        using ComputeDevice dev = device.Open(parse, context, quiet: asJson);
         LoadedCheckpoint loaded = CommonOptions.LoadCheckpoint(dev, modelPath, parse.GetValue(noVerify), context);
         using Seq2SeqModel m = loaded.Model;
 

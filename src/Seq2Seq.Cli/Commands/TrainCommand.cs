@@ -59,8 +59,7 @@ internal sealed class TrainCommand
     private readonly Option<double> validationSplit = new("--val-split") { Description = "Fraction of the pairs, taken from the end of the file, held out for validation (Keras' validation_split); 0 for none.", DefaultValueFactory = _ => 0.2, HelpName = "F" };
     private readonly Option<int?> patience = new("--patience") { Description = "Stop after N epochs without a lower validation loss. Default: never stop early.", HelpName = "N" };
     private readonly Option<int> seed = new("--seed") { Description = "Seed of the initial weights and of the epoch shuffles.", DefaultValueFactory = _ => 1, HelpName = "S" };
-    private readonly Option<string> device = CommonOptions.Device();
-    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly DeviceOptions device = new();
     private readonly Option<string> output = new("--out")
     {
         Description = "The model file to write (the best epoch's weights when there is validation data). Beside it: NAME.last.EXT (latest epoch, for --resume), NAME.metrics.csv, NAME.curves.svg.",
@@ -96,8 +95,13 @@ internal sealed class TrainCommand
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
-            clip, validationSplit, patience, seed, device, cpuKernels, output, resume, noVerify,
+            clip, validationSplit, patience, seed, output, resume, noVerify,
         };
+        foreach (var option in device.All)
+        {
+            Command.Options.Add(option);
+        }
+
         Command.SetAction(Run);
     }
 
@@ -134,7 +138,7 @@ internal sealed class TrainCommand
             TokenLevel lengthLevel = parse.GetValue(level) == "word" && !parse.GetValue(kerasCompat) ? TokenLevel.Word : TokenLevel.Character;
             if (resuming)
             {
-                dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
+                dev = device.Open(parse, context);
                 loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context);
                 lengthLevel = loaded.Model.Text.Level;
             }
@@ -149,7 +153,7 @@ internal sealed class TrainCommand
                 throw CliException.Usage($"--val-split {valSplit} leaves no training pairs out of {pairs.Count:N0}");
             }
 
-            dev ??= CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context);
+            dev ??= device.Open(parse, context);
             Seq2SeqModel model = loaded?.Model ?? CreateModel(parse, dev, pairs, trainCount);
             return Train(parse, outPath, outputLock, corpus, model, loaded, resumePath);
         }

@@ -17,8 +17,7 @@ internal sealed class TranslateCommand
     private readonly Option<int> beam = new("--beam") { Description = "Beam width; 1 is greedy decoding.", DefaultValueFactory = _ => 1, HelpName = "K" };
     private readonly Option<int> nbest = new("--nbest") { Description = "Hypotheses to print per input (at most the beam width), each as 'score<TAB>text'.", DefaultValueFactory = _ => 1, HelpName = "N" };
     private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
-    private readonly Option<string> device = CommonOptions.Device();
-    private readonly Option<string> cpuKernels = CommonOptions.CpuKernels();
+    private readonly DeviceOptions device = new();
     private readonly Option<bool> noVerify = CommonOptions.NoVerify();
     private readonly Argument<string[]> texts = new("TEXT") { Description = "Sentences to translate; none: read standard input, one sentence a line.", Arity = ArgumentArity.ZeroOrMore };
 
@@ -29,7 +28,12 @@ internal sealed class TranslateCommand
         NumericOptions.Range(beam, 1);
         NumericOptions.Range(nbest, 1);
         NumericOptions.Range(maxLength, 1);
-        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, device, cpuKernels, noVerify, texts };
+        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, noVerify, texts };
+        foreach (var option in device.All)
+        {
+            Command.Options.Add(option);
+        }
+
         Command.SetAction(Run);
     }
 
@@ -45,7 +49,7 @@ internal sealed class TranslateCommand
             throw CliException.Usage($"--nbest {n} is larger than --beam {width}");
         }
 
-        using ComputeDevice dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(cpuKernels), context, quiet: true);
+        using ComputeDevice dev = device.Open(parse, context, quiet: true);
         using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, parse.GetRequiredValue(model), parse.GetValue(noVerify), context).Model;
         using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
         var given = parse.GetValue(texts) ?? [];

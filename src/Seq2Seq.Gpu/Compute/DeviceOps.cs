@@ -1,147 +1,42 @@
 using ILGPU;
-using ILGPU.Runtime;
-using Seq2Seq.Gpu.Compute.Host;
-using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
 
 namespace Seq2Seq.Gpu.Compute;
 
 /// <summary>
-/// Typed launches of the engine's kernels on one device: checks every view against the shape it is given (a
-/// mismatch is a <see cref="ShapeException"/>, never an out-of-bounds kernel), picks the kernel variant and the
-/// work per thread for the device, and launches asynchronously on the device's default stream. Only
-/// <see cref="Sum"/> waits, because it returns a scalar to the host. On ILGPU's CPU accelerator (unless the device
-/// was opened with <see cref="CpuKernels.Ilgpu"/>) the same operations run as host SIMD kernels
-/// (<see cref="HostKernels"/>) directly on the accelerator's buffers, which are host memory: same buffers, same
-/// semantics, one to two orders of magnitude faster.
+/// The device operations of the engine, for one device: every call checks its views against the shape it is given (a
+/// mismatch is a <see cref="ShapeException"/>, never an out-of-bounds kernel) and forwards to the device's backend,
+/// chosen once by its <see cref="KernelPolicy"/>: the ILGPU kernels, or on the CPU accelerator the host SIMD kernels
+/// on the same buffers. Where a backend has no fused path for a recurrent step or sequence, it is composed here from
+/// the plain operations, so both backends mean the same thing by every operation. Launches are asynchronous on the
+/// device's stream; only <see cref="Sum"/> and <see cref="GreedyDecode"/> wait, because they return to the host.
 /// </summary>
 public sealed class DeviceOps : IDisposable
 {
-    /// <summary>Threads a launch aims for on ILGPU's CPU accelerator, where each thread costs about a microsecond.</summary>
-    private const int CpuThreadsPerLaunch = 64;
+    private readonly IComputeBackend backend;
 
-    private readonly ComputeDevice device;
-    private readonly KernelCache kernels;
-    private readonly DeviceBuffer<float> noFloats;
-    private readonly DeviceBuffer<int> noInts;
-    private readonly DeviceBuffer<float> partials;
-    private readonly DeviceBuffer<int> gridSync;
-    private readonly Dictionary<(Delegate Kernel, int GroupSize), bool> residency = [];
-    private readonly Lock sumLock = new();
-    private readonly HostKernels? host;
-    private readonly Lock gemmLock = new();
-    private CuBlasGemm? cuBlas;
-    private string gemmBackend = OwnGemm;
-
-    internal DeviceOps(ComputeDevice device)
+    internal DeviceOps(IComputeBackend backend)
     {
-        this.device = device;
-        kernels = new KernelCache(device.Accelerator);
-        host = device.IsCpu && device.CpuKernels == CpuKernels.Simd ? new HostKernels() : null;
-        noFloats = device.Allocate<float>(1, "placeholder view");
-        noInts = device.Allocate<int>(1, "placeholder view");
-        partials = device.Allocate<float>(2 * MaxPartials, "reduction partials");
-        // Fused steps on any GPU with the shared memory for their tiles; persistent kernels only on CUDA, where one
-        // group a multiprocessor is known to be resident (OpenCL promises no progress between work-groups, and its
-        // compute-unit count is not a count of co-resident groups).
-        FusedRecurrentSteps = !device.IsCpu && device.Info.MaxSharedMemoryPerGroup >= LstmStepKernels.SharedBytes;
-        PersistentSequences = device.Info.Kind == DeviceKind.Cuda && FusedRecurrentSteps;
-        gridSync = device.Allocate<int>(PersistentDecodeKernels.SyncLength, "grid barrier");
-        PersistentDecode = device.Info.Kind == DeviceKind.Cuda && device.Info.MaxSharedMemoryPerGroup >= PersistentDecodeKernels.SharedBytes;
+        this.backend = backend;
     }
 
-    /// <summary>
-    /// What runs the operations: <c>gpu (…)</c> (ILGPU kernels on a GPU) or, on the CPU accelerator, <c>simd (…)</c> (host
-    /// kernels) or <c>ilgpu (…)</c>; for ILGPU kernels, whether recurrent steps are fused, greedy decoding persistent, and
-    /// what computes the matrix products (<see cref="GemmBackend"/>).
-    /// </summary>
-    public string Backend => host is not null
-        ? $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)"
-        : $"{(device.IsCpu ? "ilgpu" : "gpu")} ({(FusedRecurrentSteps ? PersistentSequences ? "persistent recurrences" : "fused steps" : "per-operation steps")}, {(PersistentDecode ? "persistent decode" : "per-step decode")}, products: {GemmBackend})";
+    /// <summary>What runs the operations: <c>gpu (…)</c> or <c>ilgpu (…)</c> (ILGPU kernels) or <c>simd (…)</c> (host kernels).</summary>
+    public string Backend => backend.Description;
 
-    /// <summary>
-    /// Whether a recurrent step (h·U and the cell, forward; the cell and dz·Uᵀ, backward) runs as one fused kernel
-    /// (<see cref="LstmStepKernels"/>) rather than a product and a cell kernel. On by default on GPUs; off on the CPU
-    /// accelerator, where the fused kernels' barriers are ruinous (set it there only to test them); the host SIMD
-    /// kernels ignore it. Switching it off on a GPU measures the per-operation path.
-    /// </summary>
-    public bool FusedRecurrentSteps { get; set; }
+    /// <summary>What computes the matrix products: <c>own kernels</c>, <c>cublas 12.x.y</c>, <c>own kernels (cuBLAS unavailable: why)</c>, or the host kernels.</summary>
+    public string GemmBackend => backend.GemmDescription;
 
-    /// <summary>
-    /// Whether a layer's whole recurrence (all T steps, forward or backward) runs as one persistent kernel
-    /// (<see cref="PersistentSequenceKernels"/>) rather than one launch a step; needs <see cref="FusedRecurrentSteps"/>.
-    /// On by default on GPUs, off on the CPU accelerator (set it there only to test the kernels).
-    /// </summary>
-    public bool PersistentSequences { get; set; }
+    /// <summary>ILGPU kernels compiled and loaded so far on this device (each at most once; none on the host kernels).</summary>
+    public int LoadedKernelCount => backend.LoadedKernelCount;
 
-    /// <summary>
-    /// Whether greedy decoding runs as one persistent kernel for the whole batch
-    /// (<see cref="PersistentDecodeKernels.GreedyDecode"/>) rather than a few launches per step. On by default on GPUs;
-    /// off on the CPU accelerator (set it there only to test the kernel); the host SIMD kernels ignore it.
-    /// </summary>
-    public bool PersistentDecode { get; set; }
+    /// <summary>Whether <see cref="GreedyDecode"/> can decode a batch in one launch on this device.</summary>
+    public bool OffersPersistentDecode => backend.OffersPersistentDecode;
 
-    /// <summary>Kernels compiled and loaded so far on this device (each at most once).</summary>
-    public int LoadedKernelCount => kernels.LoadedCount;
-
-    /// <summary>
-    /// Side of the square thread groups of the tiled matrix product: the largest power of two up to 16 whose square
-    /// fits the device's group size (16 on GPUs and the NVIDIA-shaped CPU accelerator, 4 on the default one).
-    /// </summary>
-    public int TileSize
-    {
-        get
-        {
-            int tile = 16;
-            while (tile > 1 && tile * tile > device.Info.MaxThreadsPerGroup)
-            {
-                tile /= 2;
-            }
-
-            return tile;
-        }
-    }
-
-    /// <summary>
-    /// Thread group of the register-blocked matrix product (X columns, Y rows of threads, each thread a 4×4 block of
-    /// C): from 16×16, the larger side halved until the group fits the device's <see cref="DeviceInfo.MaxThreadsPerGroup"/>
-    /// (16×16 on GPUs and the NVIDIA-shaped CPU accelerator, giving 64×64 tiles; 4×4 on the default CPU accelerator).
-    /// </summary>
-    public Index2D RegisterBlockedGroup => RegisterBlockedGroupFor(device.Info.MaxThreadsPerGroup);
-
-    /// <summary>
-    /// What computes the matrix products of <see cref="MatMulAlgorithm.Auto"/> on this device: <c>cublas 12.x.y</c>,
-    /// <c>own kernels</c>, or <c>own kernels (cuBLAS unavailable: why)</c> after <see cref="UseGemm"/> asked for cuBLAS
-    /// and could not have it.
-    /// </summary>
-    public string GemmBackend
-    {
-        get
-        {
-            lock (gemmLock)
-            {
-                return gemmBackend;
-            }
-        }
-    }
-
-    private static string OwnGemm => "own kernels";
-
-    private static int MaxPartials => 1024;
-
-    /// <summary>
-    /// Most threads in a group of the step kernels: 256 threads fit one multiprocessor even at the 255 registers a
-    /// thread ptxas may give them (64K registers an SM), so a launch is never refused for its registers and a
-    /// persistent grid of one group a multiprocessor is always resident.
-    /// </summary>
-    private static int MaxStepGroupThreads => 256;
-
-    private Accelerator Accelerator => device.Accelerator;
-
-    /// <summary>Work items per thread for a launch over <paramref name="count"/> items.</summary>
-    public int ChunkFor(int count) =>
-        device.IsCpu ? Math.Max(1, (count + CpuThreadsPerLaunch - 1) / CpuThreadsPerLaunch) : 1;
+    /// <summary>The ILGPU backend, for tests and benchmarks that pick a kernel themselves; an error on the host kernels.</summary>
+    internal IlgpuBackend Ilgpu => backend as IlgpuBackend
+        ?? throw new InvalidOperationException($"this operation picks an ILGPU kernel, but the device runs {backend.Description}; open it with CpuKernels.Ilgpu");
 
     /// <summary><c>output[n, :] = table[ids[n], :] (+ bias)</c>: embedding lookup, or the one-hot input projection.</summary>
     public void Gather(ArrayView<int> ids, ArrayView<float> table, ArrayView<float>? bias, ArrayView<float> output, int rows, int width, int tableRows)
@@ -154,15 +49,10 @@ public sealed class DeviceOps : IDisposable
             Require(b, width, "gather bias");
         }
 
-        if (host is not null)
+        if ((long)rows * width > 0)
         {
-            host.Gather(S(ids), S(table), bias is { } hb ? S(hb) : default, S(output), rows, width);
-            return;
+            backend.Gather(ids, table, bias, output, rows, width);
         }
-
-        int count = rows * width;
-        int chunk = ChunkFor(count);
-        kernels.GatherRows.Value(LaunchChunk.Threads(count, chunk), ids, table, bias ?? noFloats.View, output, rows, width, bias is null ? 0 : 1, chunk);
     }
 
     /// <summary><c>gradTable[ids[n], :] += gradOutput[n, :]</c>, correct for repeated ids.</summary>
@@ -171,127 +61,49 @@ public sealed class DeviceOps : IDisposable
         Require(ids, rows, "scatter ids");
         Require(gradOutput, (long)rows * width, "scatter gradient");
         Require(gradTable, (long)tableRows * width, "scatter table gradient");
-        if (host is not null)
+        if ((long)rows * width > 0)
         {
-            host.ScatterAdd(S(ids), S(gradOutput), S(gradTable), rows, width);
-            return;
+            backend.ScatterAdd(ids, gradOutput, gradTable, rows, width);
         }
-
-        int chunk = ChunkFor(width);
-        kernels.ScatterAddRows.Value(LaunchChunk.Threads(width, chunk), ids, gradOutput, gradTable, rows, width, chunk);
     }
 
     /// <summary><c>C (=|+=) op(A)·op(B) (+ bias)</c> as described by <paramref name="shape"/>.</summary>
-    public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm = MatMulAlgorithm.Auto)
+    public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
     {
-        if (shape.M < 0 || shape.N < 0 || shape.K < 0)
+        if (RequireProduct(a, b.Length, bias, c, shape))
         {
-            throw new ShapeException($"matrix product with negative size: {shape}");
+            backend.MatMul(a, b, bias, c, shape);
         }
+    }
 
-        Require(a, (long)shape.M * shape.K, $"A of {shape}");
-        Require(b, (long)shape.K * shape.N, $"B of {shape}");
-        Require(c, (long)shape.M * shape.N, $"C of {shape}");
-        if (bias is { } bv)
-        {
-            Require(bv, shape.N, $"bias of {shape}");
-        }
-
-        if ((bias is null) == (shape.HasBias != 0))
-        {
-            throw new ShapeException($"{shape}: a bias view must be given exactly when the shape says HasBias");
-        }
-
-        if (shape.M == 0 || shape.N == 0)
+    /// <summary>Test hook: the product with a chosen ILGPU kernel (<see cref="MatMulAlgorithm.Auto"/>: the backend's own choice, cuBLAS included).</summary>
+    internal void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm)
+    {
+        if (!RequireProduct(a, b.Length, bias, c, shape))
         {
             return;
         }
 
-        if (host is not null && algorithm == MatMulAlgorithm.Auto)
+        if (algorithm == MatMulAlgorithm.Auto)
         {
-            host.MatMul(S(a), S(b), bias is { } hb ? S(hb) : default, S(c), shape);
-            return;
+            backend.MatMul(a, b, bias, c, shape);
         }
-
-        var library = algorithm == MatMulAlgorithm.Auto ? Volatile.Read(ref cuBlas) : null;
-        if (library is not null)
+        else
         {
-            // cuBLAS has no bias: the product (beta 1 when accumulating), then the bias rows, in stream order.
-            library.Run(a, b, c, shape);
-            if (bias is { } lb)
-            {
-                AddBiasRows(c, lb, shape.M, shape.N);
-            }
-
-            return;
+            Ilgpu.MatMul(a, b, bias, c, shape, algorithm);
         }
-
-        var biasView = bias ?? noFloats.View;
-        switch (algorithm == MatMulAlgorithm.Auto ? ChooseKernel(shape, device.Info) : algorithm)
-        {
-            case MatMulAlgorithm.Tiled:
-                int tile = TileSize;
-                var grid = new Index2D((shape.N + tile - 1) / tile, (shape.M + tile - 1) / tile);
-                kernels.MatMulTiled.Value(new KernelConfig(grid, new Index2D(tile, tile)), a, b, biasView, c, shape);
-                break;
-            case MatMulAlgorithm.RegisterBlocked:
-                MatMulRegisterBlocked(a, b, biasView, c, shape, RegisterBlockedGroup);
-                break;
-            default:
-                int count = shape.M * shape.N;
-                int chunk = ChunkFor(count);
-                kernels.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
-                break;
-        }
-    }
-
-    /// <summary>
-    /// Asks for <paramref name="gemm"/> to compute the <see cref="MatMulAlgorithm.Auto"/> matrix products of this device.
-    /// cuBLAS is tried here, not at each product (CUDA devices only; the library is loaded at run time, never required);
-    /// where it cannot be had the own kernels keep running and <see cref="GemmBackend"/> records why. Returns whether the
-    /// request was met. Call it between launches (from the thread that holds the device), not while products run.
-    /// </summary>
-    public bool UseGemm(GpuGemm gemm)
-    {
-        lock (gemmLock)
-        {
-            if (gemm == GpuGemm.Own)
-            {
-                Interlocked.Exchange(ref cuBlas, null)?.Dispose();
-                gemmBackend = OwnGemm;
-                return true;
-            }
-
-            if (cuBlas is null)
-            {
-                var created = CuBlasGemm.TryCreate(Accelerator, out string status);
-                gemmBackend = created is null ? $"{OwnGemm} (cuBLAS unavailable: {status})" : status;
-                Volatile.Write(ref cuBlas, created);
-            }
-
-            return cuBlas is not null;
-        }
-    }
-
-    /// <summary><c>c[m, n] += bias[n]</c> over c [rows, cols] with the ILGPU kernel (the bias step after cuBLAS).</summary>
-    internal void AddBiasRows(ArrayView<float> c, ArrayView<float> bias, int rows, int cols)
-    {
-        int count = rows * cols;
-        int chunk = ChunkFor(count);
-        kernels.AddBias.Value(LaunchChunk.Threads(count, chunk), c, bias, rows, cols, chunk);
-    }
-
-    /// <summary>Launches the register-blocked product with a given thread group (each side at most 16; tests try several).</summary>
-    internal void MatMulRegisterBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c, MatMulShape shape, Index2D group)
-    {
-        kernels.MatMulRegisterBlocked.Value(new KernelConfig(RegisterBlockedGrid(shape, group), group), a, b, bias, c, shape);
     }
 
     /// <summary>Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one pass.</summary>
     public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed)
     {
+        if (k < 0 || n < 0)
+        {
+            throw new ShapeException($"prepared right operand of negative size ({k}, {n})");
+        }
+
         Require(b, (long)k * n, "prepared right operand");
-        return new PreparedRightOperand(b, k, n, transposed, host?.PackRight(S(b), k, n, transposed));
+        return backend.PrepareRight(b, k, n, transposed);
     }
 
     /// <summary>The product with a prepared right operand; the shape's K, N and transposition must be the operand's.</summary>
@@ -303,104 +115,97 @@ public sealed class DeviceOps : IDisposable
             throw new ShapeException($"{shape}: the prepared right operand is {b.K}x{b.N}{(b.Transposed ? ", transposed" : string.Empty)}");
         }
 
-        if (host is null || b.Packed is null)
+        if (RequireProduct(a, b.View.Length, bias, c, shape))
         {
-            MatMul(a, b.View, bias, c, shape);
-            return;
+            backend.MatMul(a, b, bias, c, shape);
         }
-
-        Require(a, (long)shape.M * shape.K, $"A of {shape}");
-        Require(c, (long)shape.M * shape.N, $"C of {shape}");
-        if (bias is { } bv)
-        {
-            Require(bv, shape.N, $"bias of {shape}");
-        }
-
-        if ((bias is null) == (shape.HasBias != 0))
-        {
-            throw new ShapeException($"{shape}: a bias view must be given exactly when the shape says HasBias");
-        }
-
-        if (shape.M == 0 || shape.N == 0)
-        {
-            return;
-        }
-
-        host.MatMul(S(a), S(b.View), b.Packed, bias is { } hb ? S(hb) : default, S(c), shape);
     }
 
     /// <summary><c>output[j] (=|+=) Σ_n input[n, j]</c> (bias gradients).</summary>
     public void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate)
     {
+        RequireNonNegative(rows, cols, "column sum");
         Require(input, (long)rows * cols, "column-sum input");
         Require(output, cols, "column-sum output");
-        if (host is not null)
+        if (cols > 0)
         {
-            host.ColumnSum(S(input), S(output), rows, cols, accumulate);
-            return;
+            backend.ColumnSum(input, output, rows, cols, accumulate);
         }
-
-        int chunk = ChunkFor(cols);
-        kernels.ColumnSum.Value(LaunchChunk.Threads(cols, chunk), input, output, rows, cols, accumulate ? 1 : 0, chunk);
     }
 
-    /// <summary>One fused LSTM step (see <see cref="LstmCellKernels.Forward"/>); <paramref name="mask"/> [B] or null.</summary>
+    /// <summary>One LSTM cell step (see <see cref="LstmCellKernels.Forward"/>); <paramref name="mask"/> [B] or null.</summary>
     public void LstmForward(
         ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
     {
-        RequireStepState(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
+        RequireStep(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
         Require(hPrev, (long)batch * hidden, "LSTM h_prev");
         Require(hNext, (long)batch * hidden, "LSTM h_next");
-
-        if (host is not null)
+        if ((long)batch * hidden > 0)
         {
-            host.LstmForward(S(gates), S(cPrev), S(hPrev), S(cNext), S(hNext), mask is { } hm ? S(hm) : default, batch, hidden);
-            return;
+            backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
         }
+    }
 
-        int count = batch * hidden;
-        int chunk = ChunkFor(count);
-        kernels.LstmForward.Value(LaunchChunk.Threads(count, chunk), gates, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, batch, hidden, mask is null ? 0 : 1, chunk);
+    /// <summary>One LSTM backward cell step (see <see cref="LstmCellKernels.Backward"/>).</summary>
+    public void LstmBackward(
+        ArrayView<float> activations,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden)
+    {
+        RequireBackwardStep(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
+        if ((long)batch * hidden > 0)
+        {
+            backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
+        }
     }
 
     /// <summary>
-    /// One recurrent step: <c>gates += hPrev·U</c>, then the cell (see <see cref="LstmCellKernels.Forward"/>); one fused
-    /// kernel when <see cref="FusedRecurrentSteps"/> is on (GPUs), a product and the cell kernel otherwise.
-    /// <paramref name="recurrent"/> is U [H, 4H] from <see cref="PrepareRight"/> (K = H, N = 4H). hPrev and hNext must
-    /// not overlap (the fused kernel's groups read all of hPrev while others write hNext). <paramref name="fused"/>
-    /// forces one path or the other (tests).
+    /// One recurrent step: <c>gates += hPrev·U</c>, then the cell (see <see cref="LstmCellKernels.Forward"/>): one fused
+    /// launch where the backend has one (GPUs), a product and the cell otherwise. <paramref name="recurrent"/> is U
+    /// [H, 4H] from <see cref="PrepareRight"/> (K = H, N = 4H). hPrev and hNext must not overlap (the fused kernel's
+    /// groups read all of hPrev while others write hNext).
     /// </summary>
     public void LstmForwardStep(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, bool? fused = null)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
     {
-        ArgumentNullException.ThrowIfNull(recurrent);
-        var shape = new MatMulShape(batch, LstmGates.Count * hidden, hidden, accumulate: true);
-        if (!UseFusedStep(fused))
+        if (RequireForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden)
+            && !backend.TryLstmForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden))
         {
-            MatMul(hPrev, recurrent, null, gates, shape);
-            LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
-            return;
+            ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
         }
+    }
 
-        RequireRecurrent(recurrent, hidden, transposed: false);
-        RequireStepState(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
-        Require(hPrev, (long)batch * hidden, "LSTM h_prev");
-        Require(hNext, (long)batch * hidden, "LSTM h_next");
-
-        if (batch == 0 || hidden == 0)
+    /// <summary>Test hook: <see cref="LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int)"/> with the fused ILGPU kernel or the composed path, whatever the policy.</summary>
+    internal void LstmForwardStep(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, bool fused)
+    {
+        if (!RequireForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden))
         {
             return;
         }
 
-        kernels.LstmFusedForward.Value(StepLaunch(batch, hidden), gates, recurrent.View, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null));
+        if (fused)
+        {
+            Ilgpu.LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+        }
+        else
+        {
+            ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+        }
     }
 
     /// <summary>
     /// One recurrent backward step: <c>dhCarry += dGatesNext·Uᵀ</c> (step t+1's gate gradients; null for the last
-    /// step), then the backward cell (see <see cref="LstmCellKernels.Backward"/>); one fused kernel when
-    /// <see cref="FusedRecurrentSteps"/> is on. <paramref name="recurrentTransposed"/> is U [H, 4H] prepared as Uᵀ
-    /// (K = 4H, N = H, transposed). The caller adds <c>dGates_0·Uᵀ</c> after the first step. <paramref name="fused"/>
-    /// forces one path or the other (tests).
+    /// step), then the backward cell (see <see cref="LstmCellKernels.Backward"/>); one fused launch where the backend
+    /// has one. <paramref name="recurrentTransposed"/> is U [H, 4H] prepared as Uᵀ (K = 4H, N = H, transposed). The
+    /// caller adds <c>dGates_0·Uᵀ</c> after the first step.
     /// </summary>
     public void LstmBackwardStep(
         ArrayView<float> activations,
@@ -414,98 +219,78 @@ public sealed class DeviceOps : IDisposable
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden,
-        bool? fused = null)
+        int hidden)
     {
-        ArgumentNullException.ThrowIfNull(recurrentTransposed);
-        if (!UseFusedStep(fused))
+        if (RequireBackwardStepWithProduct(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden)
+            && !backend.TryLstmBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden))
         {
-            if (dGatesNext is { } next)
-            {
-                MatMul(next, recurrentTransposed, null, dhCarry, new MatMulShape(batch, hidden, LstmGates.Count * hidden, transposeB: true, accumulate: true));
-            }
-
-            LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
-            return;
+            ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
         }
+    }
 
-        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
-        RequireStepState(activations, cPrev, cNext, mask, batch, hidden, "LSTM activations");
-        long state = (long)batch * hidden;
-        Require(dhCarry, state, "LSTM dh carry");
-        Require(dcCarry, state, "LSTM dc carry");
-        Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
-        if (dhExternal is { } dx)
-        {
-            Require(dx, state, "LSTM external dh");
-        }
-
-        if (dGatesNext is { } dn)
-        {
-            Require(dn, state * LstmGates.Count, "LSTM next gate gradients");
-        }
-
-        if (batch == 0 || hidden == 0)
+    /// <summary>Test hook: <c>LstmBackwardStep</c> with the fused ILGPU kernel or the composed path, whatever the policy.</summary>
+    internal void LstmBackwardStep(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float>? dGatesNext,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden,
+        bool fused)
+    {
+        if (!RequireBackwardStepWithProduct(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden))
         {
             return;
         }
 
-        kernels.LstmFusedBackward.Value(
-            StepLaunch(batch, hidden), activations, recurrentTransposed.View, cPrev, cNext, dhExternal ?? noFloats.View, dhCarry, dcCarry, dGatesNext ?? noFloats.View, dGates,
-            mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null, dhExternal is not null, dGatesNext is not null));
+        if (fused)
+        {
+            Ilgpu.LstmFusedBackward(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
+        }
+        else
+        {
+            ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
+        }
     }
 
     /// <summary>
-    /// A layer's recurrence over T steps: <c>gates_t += h_t·U</c> and the cell, for t = 0..T-1. One persistent launch
-    /// when <see cref="PersistentSequences"/> and <see cref="FusedRecurrentSteps"/> are on (GPUs), otherwise
-    /// <see cref="LstmForwardStep"/> per step. Views: gates [T, B, 4H] (in: x·W + b; out: activations), cells and hidden
-    /// [T+1, B, H] (slot 0: the initial state), mask [T, B] or null, with H = <paramref name="units"/>;
-    /// <paramref name="recurrent"/> as for a step.
+    /// A layer's recurrence over T steps: <c>gates_t += h_t·U</c> and the cell, for t = 0..T-1: one persistent launch
+    /// where the backend has one (CUDA), otherwise <see cref="LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int)"/>
+    /// per step. Views: gates [T, B, 4H] (in: x·W + b; out: activations), cells and hidden [T+1, B, H] (slot 0: the
+    /// initial state), mask [T, B] or null, with H = <paramref name="units"/>; <paramref name="recurrent"/> as for a step.
     /// </summary>
     public void LstmForwardSequence(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool? persistent = null)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
     {
-        ArgumentNullException.ThrowIfNull(recurrent);
-        RequireSizes(steps, batch, units);
-        long state = (long)batch * units;
-        long stepGates = state * LstmGates.Count;
-        if (!UsePersistentSequence(persistent) || steps == 0)
+        if (RequireForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units)
+            && !backend.TryLstmForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units))
         {
-            for (int t = 0; t < steps; t++)
-            {
-                LstmForwardStep(
-                    gates.SubView(t * stepGates, stepGates), recurrent, cells.SubView(t * state, state), hidden.SubView(t * state, state),
-                    cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), mask?.SubView((long)t * batch, batch), batch, units);
-            }
-
-            return;
+            ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units);
         }
+    }
 
-        RequireRecurrent(recurrent, units, transposed: false);
-        RequireSequence(gates, cells, mask, steps, batch, units, "LSTM gates");
-        Require(hidden, (steps + 1) * state, "LSTM hidden states");
-        if (state == 0)
+    /// <summary>Test hook: the sequence as one persistent ILGPU launch (where its groups can be resident) or step by step, whatever the policy.</summary>
+    internal void LstmForwardSequence(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool persistent)
+    {
+        if (RequireForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units)
+            && !(persistent && Ilgpu.LstmPersistentForward(gates, recurrent, cells, hidden, mask, steps, batch, units)))
         {
-            return;
+            ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units);
         }
-
-        var launch = PersistentLaunch(batch, units, 0);
-        if (!Resident(kernels.LstmForwardSequence.Value, launch))
-        {
-            LstmForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units, persistent: false);
-            return;
-        }
-
-        gridSync.View.MemSetToZero();
-        kernels.LstmForwardSequence.Value(launch, gates, recurrent.View, cells, hidden, mask ?? noInts.View, gridSync.View, new LstmSequenceShape(steps, batch, units, mask is not null));
     }
 
     /// <summary>
-    /// A layer's backward recurrence over T steps (t = T-1..0): <c>dhCarry += dGates_{t+1}·Uᵀ</c> and the backward cell.
-    /// One persistent launch when <see cref="PersistentSequences"/> and <see cref="FusedRecurrentSteps"/> are on,
-    /// otherwise <see cref="LstmBackwardStep"/> per step. The caller adds <c>dGates_0·Uᵀ</c> afterwards. Views:
-    /// activations and dGates [T, B, 4H], cells [T+1, B, H], dExternal [T, B, H] or null, dhCarry and dcCarry [B, H],
-    /// mask [T, B] or null; <paramref name="recurrentTransposed"/> as for a step.
+    /// A layer's backward recurrence over T steps (t = T-1..0): <c>dhCarry += dGates_{t+1}·Uᵀ</c> and the backward cell:
+    /// one persistent launch where the backend has one, otherwise <c>LstmBackwardStep</c> per step. The caller
+    /// adds <c>dGates_0·Uᵀ</c> afterwards. Views: activations and dGates [T, B, 4H], cells [T+1, B, H], dExternal
+    /// [T, B, H] or null, dhCarry and dcCarry [B, H], mask [T, B] or null; <paramref name="recurrentTransposed"/> as for a step.
     /// </summary>
     public void LstmBackwardSequence(
         ArrayView<float> activations,
@@ -518,184 +303,73 @@ public sealed class DeviceOps : IDisposable
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden,
-        bool? persistent = null)
+        int hidden)
     {
-        ArgumentNullException.ThrowIfNull(recurrentTransposed);
-        RequireSizes(steps, batch, hidden);
-        long state = (long)batch * hidden;
-        long stepGates = state * LstmGates.Count;
-        if (!UsePersistentSequence(persistent) || steps == 0)
+        if (RequireBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)
+            && !backend.TryLstmBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden))
         {
-            for (int t = steps - 1; t >= 0; t--)
-            {
-                LstmBackwardStep(
-                    activations.SubView(t * stepGates, stepGates), recurrentTransposed, cells.SubView(t * state, state), cells.SubView((t + 1) * state, state),
-                    dExternal?.SubView(t * state, state), dhCarry, dcCarry, t + 1 < steps ? dGates.SubView((t + 1) * stepGates, stepGates) : null,
-                    dGates.SubView(t * stepGates, stepGates), mask?.SubView((long)t * batch, batch), batch, hidden);
-            }
-
-            return;
+            BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden);
         }
-
-        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
-        RequireSequence(activations, cells, mask, steps, batch, hidden, "LSTM activations");
-        Require(dGates, steps * stepGates, "LSTM gate gradients");
-        Require(dhCarry, state, "LSTM dh carry");
-        Require(dcCarry, state, "LSTM dc carry");
-        if (dExternal is { } dx)
-        {
-            Require(dx, steps * state, "LSTM external dh");
-        }
-
-        if (state == 0)
-        {
-            return;
-        }
-
-        var launch = PersistentLaunch(batch, hidden, 0);
-        if (!Resident(kernels.LstmBackwardSequence.Value, launch))
-        {
-            LstmBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, persistent: false);
-            return;
-        }
-
-        gridSync.View.MemSetToZero();
-        kernels.LstmBackwardSequence.Value(
-            launch, activations, recurrentTransposed.View, cells, dExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View, gridSync.View,
-            new LstmSequenceShape(steps, batch, hidden, mask is not null, dExternal is not null));
     }
 
-    /// <summary>
-    /// Group shape (units U, rows R) of the fused step and persistent kernels, from the device's properties: U is the
-    /// largest power of two up to 32 that fits a group and is not more than twice H; R the largest up to 32 that fits
-    /// U·R into a group of at most <see cref="MaxStepGroupThreads"/> threads and is not more than twice B, then halved
-    /// while twice the grid would still fit one group a multiprocessor (so small batches spread over the device, large
-    /// ones keep U's slice reused by many rows).
-    /// </summary>
-    public (int Units, int Rows) StepGroup(int batch, int hidden)
-    {
-        int maxThreads = Math.Min(device.Info.MaxThreadsPerGroup, MaxStepGroupThreads);
-        int units = LstmStepKernels.MaxGroupSide;
-        while (units > 1 && (units > maxThreads || units / 2 >= hidden))
-        {
-            units /= 2;
-        }
-
-        int rows = LstmStepKernels.MaxGroupSide;
-        while (rows > 1 && (units * rows > maxThreads || rows / 2 >= batch))
-        {
-            rows /= 2;
-        }
-
-        long unitGroups = (hidden + units - 1) / units;
-        while (rows > 1 && 2 * unitGroups * ((batch + rows - 1) / rows) <= device.Info.Multiprocessors)
-        {
-            rows /= 2;
-        }
-
-        return (units, rows);
-    }
-
-    /// <summary>One fused LSTM backward step (see <see cref="LstmCellKernels.Backward"/>).</summary>
-    public void LstmBackward(
+    /// <summary>Test hook: the backward sequence as one persistent ILGPU launch (where possible) or step by step, whatever the policy.</summary>
+    internal void LstmBackwardSequence(
         ArrayView<float> activations,
-        ArrayView<float> cPrev,
-        ArrayView<float> cNext,
-        ArrayView<float>? dhExternal,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cells,
+        ArrayView<float>? dExternal,
         ArrayView<float> dhCarry,
         ArrayView<float> dcCarry,
         ArrayView<float> dGates,
         ArrayView<int>? mask,
+        int steps,
         int batch,
-        int hidden)
+        int hidden,
+        bool persistent)
     {
-        RequireStepState(activations, cPrev, cNext, mask, batch, hidden, "LSTM activations");
-        long state = (long)batch * hidden;
-        Require(dhCarry, state, "LSTM dh carry");
-        Require(dcCarry, state, "LSTM dc carry");
-        Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
-        if (dhExternal is { } dx)
+        if (RequireBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)
+            && !(persistent && Ilgpu.LstmPersistentBackward(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)))
         {
-            Require(dx, state, "LSTM external dh");
+            BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden);
         }
-
-        if (host is not null)
-        {
-            host.LstmBackward(S(activations), S(cPrev), S(cNext), dhExternal is { } hx ? S(hx) : default, S(dhCarry), S(dcCarry), S(dGates), mask is { } hm ? S(hm) : default, batch, hidden);
-            return;
-        }
-
-        int count = batch * hidden;
-        int chunk = ChunkFor(count);
-        kernels.LstmBackward.Value(
-            LaunchChunk.Threads(count, chunk), activations, cPrev, cNext, dhExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View,
-            batch, hidden, dhExternal is null ? 0 : 1, mask is null ? 0 : 1, chunk);
     }
 
     /// <summary>
-    /// Fused softmax cross-entropy: per-row loss and correctness, logits overwritten by the scaled gradient. On GPUs
-    /// one warp handles a row (<see cref="SoftmaxKernels.CrossEntropyWarpPerRow"/>), on the CPU accelerator one
-    /// thread does; <paramref name="warpPerRow"/> forces one or the other (tests).
+    /// Fused softmax cross-entropy: per-row loss and correctness, logits overwritten by the scaled gradient
+    /// (see <see cref="SoftmaxKernels"/>). Targets must be in the vocabulary or <c>-1</c> (ignored).
     /// </summary>
-    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale, bool? warpPerRow = null)
+    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale)
     {
-        Require(logits, (long)rows * vocab, "cross-entropy logits");
-        Require(targets, rows, "cross-entropy targets");
-        Require(rowLoss, rows, "cross-entropy row loss");
-        Require(rowCorrect, rows, "cross-entropy row correctness");
-        if (host is not null && warpPerRow is null)
+        if (RequireCrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab))
         {
-            host.CrossEntropy(S(logits), S(targets), S(rowLoss), S(rowCorrect), rows, vocab, scale);
-            return;
+            backend.CrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab, scale);
         }
-
-        if (rows == 0)
-        {
-            return;
-        }
-
-        if (warpPerRow ?? !device.IsCpu)
-        {
-            int warp = device.Info.WarpSize;
-            int warpsPerGroup = Math.Max(1, Math.Min(4, device.Info.MaxThreadsPerGroup / warp));
-            var config = new KernelConfig((rows + warpsPerGroup - 1) / warpsPerGroup, warp * warpsPerGroup);
-            kernels.CrossEntropyWarpPerRow.Value(config, logits, targets, rowLoss, rowCorrect, rows, vocab, scale);
-            return;
-        }
-
-        int chunk = ChunkFor(rows);
-        kernels.CrossEntropy.Value(LaunchChunk.Threads(rows, chunk), logits, targets, rowLoss, rowCorrect, rows, vocab, scale, chunk);
     }
 
-    /// <summary>Row-wise log-softmax.</summary>
-    public void LogSoftmax(ArrayView<float> logits, ArrayView<float> output, int rows, int vocab)
+    /// <summary>Test hook: the cross-entropy with the ILGPU warp-per-row or thread-per-row kernel, whatever the device.</summary>
+    internal void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale, bool warpPerRow)
     {
-        Require(logits, (long)rows * vocab, "log-softmax input");
-        Require(output, (long)rows * vocab, "log-softmax output");
-        if (host is not null)
+        if (RequireCrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab))
         {
-            host.LogSoftmax(S(logits), S(output), rows, vocab);
-            return;
+            Ilgpu.CrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab, scale, warpPerRow);
         }
-
-        int chunk = ChunkFor(rows);
-        kernels.LogSoftmax.Value(LaunchChunk.Threads(rows, chunk), logits, output, rows, vocab, chunk);
     }
 
     /// <summary>Row-wise argmax (first index on ties).</summary>
     public void Argmax(ArrayView<float> logits, ArrayView<int> ids, int rows, int vocab)
     {
+        RequireNonNegative(rows, vocab, "argmax");
         Require(logits, (long)rows * vocab, "argmax input");
         Require(ids, rows, "argmax output");
-        if (host is not null)
+        if (rows > 0 && vocab == 0)
         {
-            host.Argmax(S(logits), S(ids), rows, vocab);
-            return;
+            throw new ShapeException("argmax: rows of zero width");
         }
 
-        int chunk = ChunkFor(rows);
-        kernels.Argmax.Value(LaunchChunk.Threads(rows, chunk), logits, ids, rows, vocab, chunk);
+        if (rows > 0)
+        {
+            backend.Argmax(logits, ids, rows, vocab);
+        }
     }
 
     /// <summary>Records one greedy decoding step (see <see cref="DecodeKernels.RecordStep"/>).</summary>
@@ -705,14 +379,10 @@ public sealed class DeviceOps : IDisposable
         Require(current, batch, "decode current ids");
         Require(outputs, ((long)step + 1) * batch, "decode outputs");
         Require(finished, batch, "decode finished flags");
-        if (host is not null)
+        if (batch > 0)
         {
-            RecordStepOnHost(S(chosen), S(current), S(outputs), S(finished), step, batch, endId);
-            return;
+            backend.RecordStep(chosen, current, outputs, finished, step, batch, endId);
         }
-
-        int chunk = ChunkFor(batch);
-        kernels.RecordStep.Value(LaunchChunk.Threads(batch, chunk), chosen, current, outputs, finished, step, batch, endId, chunk);
     }
 
     /// <summary>One RMSprop step over a whole parameter buffer.</summary>
@@ -721,14 +391,10 @@ public sealed class DeviceOps : IDisposable
         int count = checked((int)weights.Length);
         Require(gradients, count, "RMSprop gradients");
         Require(meanSquare, count, "RMSprop mean square");
-        if (host is not null)
+        if (count > 0)
         {
-            host.RmsProp(S(weights), S(gradients), S(meanSquare), learningRate, rho, epsilon, gradScale);
-            return;
+            backend.RmsProp(weights, gradients, meanSquare, learningRate, rho, epsilon, gradScale);
         }
-
-        int chunk = ChunkFor(count);
-        kernels.RmsProp.Value(LaunchChunk.Threads(count, chunk), weights, gradients, meanSquare, count, learningRate, rho, epsilon, gradScale, chunk);
     }
 
     /// <summary>One Adam step over a whole parameter buffer.</summary>
@@ -738,23 +404,27 @@ public sealed class DeviceOps : IDisposable
         Require(gradients, count, "Adam gradients");
         Require(firstMoment, count, "Adam first moment");
         Require(secondMoment, count, "Adam second moment");
-        if (host is not null)
+        if (count > 0)
         {
-            host.Adam(S(weights), S(gradients), S(firstMoment), S(secondMoment), step);
-            return;
+            backend.Adam(weights, gradients, firstMoment, secondMoment, step);
         }
+    }
 
-        int chunk = ChunkFor(count);
-        kernels.Adam.Value(LaunchChunk.Threads(count, chunk), weights, gradients, firstMoment, secondMoment, count, step, chunk);
+    /// <summary>
+    /// Σ x (or Σ x² when <paramref name="squares"/>) over a view, accumulated in double by a deterministic reduction on
+    /// the device; only the scalar comes back. Waits for the device.
+    /// </summary>
+    public float Sum(ArrayView<float> input, bool squares = false)
+    {
+        _ = checked((int)input.Length);
+        return input.Length == 0 ? 0f : (float)backend.Sum(input, squares);
     }
 
     /// <summary>
     /// Greedy-decodes a batch in one persistent launch (see <see cref="PersistentDecodeKernels.GreedyDecode"/>) and
     /// returns the number of steps run (fewer than <see cref="GreedyDecodeShape.Steps"/> when every row finished), or
-    /// null, launching nothing, when the device cannot keep every group resident (the caller then decodes a step at a
-    /// time). The grid is one group a multiprocessor (at most as many as there are tiles or rows to share out), groups
-    /// of <see cref="StepGroup"/>, so that every group is resident: the kernel's grid barrier needs it. Waits for the
-    /// device. <paramref name="sync"/> holds <see cref="PersistentDecodeKernels.SyncLength"/> ints.
+    /// null, launching nothing, where the backend has no persistent decoder or cannot keep its groups resident (the
+    /// caller then decodes a step at a time). Waits for the device.
     /// </summary>
     public int? GreedyDecode(
         ArrayView<float> parameters,
@@ -765,14 +435,8 @@ public sealed class DeviceOps : IDisposable
         ArrayView<int> current,
         ArrayView<int> finished,
         ArrayView<int> outputs,
-        ArrayView<int> sync,
         GreedyDecodeShape shape)
     {
-        if (device.Info.MaxSharedMemoryPerGroup < PersistentDecodeKernels.SharedBytes)
-        {
-            throw new DeviceException($"{device.Info.Name}: the persistent decoder needs {PersistentDecodeKernels.SharedBytes} bytes of shared memory a group, the device has {device.Info.MaxSharedMemoryPerGroup}");
-        }
-
         long state = (long)shape.Batch * shape.Hidden;
         Require(layerTable, 3L * shape.Layers, "decode layer table");
         Require(hidden, 2 * shape.Layers * state, "decode hidden states");
@@ -781,7 +445,6 @@ public sealed class DeviceOps : IDisposable
         Require(current, shape.Batch, "decode current ids");
         Require(finished, shape.Batch, "decode finished flags");
         Require(outputs, (long)shape.Steps * shape.Batch, "decode outputs");
-        Require(sync, PersistentDecodeKernels.SyncLength, "decode grid barrier");
         if (shape.Vocab < 1 || shape.Layers < 1)
         {
             throw new ShapeException($"decode of {shape.Layers} layers over a vocabulary of {shape.Vocab}");
@@ -799,149 +462,220 @@ public sealed class DeviceOps : IDisposable
             return 0;
         }
 
-        var (units, rows) = StepGroup(shape.Batch, shape.Hidden);
-        long rowTiles = (shape.Batch + rows - 1) / rows;
-        long work = Math.Max(rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units)), shape.Batch);
-        var launch = PersistentLaunch(shape.Batch, shape.Hidden, work);
-        if (!Resident(kernels.GreedyDecode.Value, launch))
-        {
-            return null;
-        }
-
-        sync.SubView(0, PersistentDecodeKernels.SyncLength).MemSetToZero();
-        kernels.GreedyDecode.Value(launch, parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
-        int run = 0;
-        device.Synchronize();
-        sync.SubView(PersistentDecodeKernels.StepsRunIndex, 1).CopyToCPU(ref run, 1);
-        return run;
-    }
-
-    /// <summary><c>data *= factor</c>.</summary>
-    public void Scale(ArrayView<float> data, float factor)
-    {
-        int count = checked((int)data.Length);
-        if (host is not null)
-        {
-            host.Scale(S(data), factor);
-            return;
-        }
-
-        int chunk = ChunkFor(count);
-        kernels.Scale.Value(LaunchChunk.Threads(count, chunk), data, count, factor, chunk);
-    }
-
-    /// <summary>
-    /// Σ x (or Σ x² when <paramref name="squares"/>) over a view, by a deterministic two-stage reduction on the
-    /// device; only the scalar comes back. Waits for the device.
-    /// </summary>
-    public float Sum(ArrayView<float> input, bool squares = false)
-    {
-        int count = checked((int)input.Length);
-        if (count == 0)
-        {
-            return 0f;
-        }
-
-        if (host is not null)
-        {
-            return host.Sum(S(input), squares);
-        }
-
-        // Stage one: at most MaxPartials threads, each summing a contiguous chunk; stage two: one thread.
-        int chunk = Math.Max(ChunkFor(count), (count + MaxPartials - 1) / MaxPartials);
-        int threads = LaunchChunk.Threads(count, chunk);
-        lock (sumLock)
-        {
-            var stage1 = partials.Slice(0, MaxPartials);
-            var stage2 = partials.Slice(MaxPartials, 1);
-            kernels.PartialSums.Value(threads, input, stage1, count, squares ? 1 : 0, chunk);
-            kernels.PartialSums.Value(1, stage1, stage2, threads, 0, threads);
-            float result = 0f;
-            device.Synchronize();
-            stage2.CopyToCPU(ref result, 1);
-            return result;
-        }
+        return backend.TryGreedyDecode(parameters, layerTable, hidden, cells, logits, current, finished, outputs, shape);
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    public void Dispose() => backend.Dispose();
+
+    private void ComposeForwardStep(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
     {
-        Interlocked.Exchange(ref cuBlas, null)?.Dispose();
-        noFloats.Dispose();
-        noInts.Dispose();
-        partials.Dispose();
-        gridSync.Dispose();
+        backend.MatMul(hPrev, recurrent, null, gates, new MatMulShape(batch, LstmGates.Count * hidden, hidden, accumulate: true));
+        backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
     }
 
-    /// <summary>
-    /// The own kernel for an Auto product on the ILGPU kernels: barrier-free rows on the CPU accelerator; on GPUs the
-    /// register-blocked kernel once its tiles (64×64 with 16×16 threads) give at least one group to every
-    /// multiprocessor, else the tiled kernel, whose 16×16 tiles make 16 times as many groups. Below that count a
-    /// register-blocked grid leaves multiprocessors idle (the recurrent product of batch 64, H 256 is 64×1024: 16 tiles
-    /// on an H100's 132 SMs), and more groups beat more work per thread; above it, each thread's 16 products per 8
-    /// shared-memory reads (against 1 per 2 in the tiled kernel) win. The rule uses the device's own counts.
-    /// </summary>
-    internal static MatMulAlgorithm ChooseKernel(MatMulShape shape, DeviceInfo info)
+    private void ComposeBackwardStep(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float>? dGatesNext,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden)
     {
-        if (info.Kind == DeviceKind.Cpu)
+        if (dGatesNext is { } next)
         {
-            return MatMulAlgorithm.Rows;
+            backend.MatMul(next, recurrentTransposed, null, dhCarry, new MatMulShape(batch, hidden, LstmGates.Count * hidden, transposeB: true, accumulate: true));
         }
 
-        var grid = RegisterBlockedGrid(shape, RegisterBlockedGroupFor(info.MaxThreadsPerGroup));
-        long tiles = (long)grid.X * grid.Y;
-        bool fits = MatMulKernels.RegisterBlockedSharedBytes <= info.MaxSharedMemoryPerGroup;
-        return fits && tiles >= Math.Max(1, info.Multiprocessors) ? MatMulAlgorithm.RegisterBlocked : MatMulAlgorithm.Tiled;
+        backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
     }
 
-    /// <summary>See <see cref="RegisterBlockedGroup"/>.</summary>
-    internal static Index2D RegisterBlockedGroupFor(int maxThreadsPerGroup)
+    private void ForwardStepByStep(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
     {
-        int x = MatMulKernels.MaxBlockedGroupSide;
-        int y = MatMulKernels.MaxBlockedGroupSide;
-        while (x * y > maxThreadsPerGroup && x * y > 1)
+        long state = (long)batch * units;
+        long stepGates = state * LstmGates.Count;
+        for (int t = 0; t < steps; t++)
         {
-            if (y >= x)
-            {
-                y /= 2;
-            }
-            else
-            {
-                x /= 2;
-            }
-        }
-
-        return new Index2D(x, y);
-    }
-
-    /// <summary>Groups of the register-blocked product: one a (Y·4)×(X·4) tile of C.</summary>
-    private static Index2D RegisterBlockedGrid(MatMulShape shape, Index2D group)
-    {
-        int tileN = group.X * MatMulKernels.RegisterBlock;
-        int tileM = group.Y * MatMulKernels.RegisterBlock;
-        return new Index2D((shape.N + tileN - 1) / tileN, (shape.M + tileM - 1) / tileM);
-    }
-
-    private static Span<T> S<T>(ArrayView<T> view)
-        where T : unmanaged => HostViews.AsSpan(view);
-
-    private static void RecordStepOnHost(Span<int> chosen, Span<int> current, Span<int> outputs, Span<int> finished, int step, int batch, int endId)
-    {
-        for (int b = 0; b < batch; b++)
-        {
-            int token = finished[b] != 0 ? endId : chosen[b];
-            outputs[(step * batch) + b] = token;
-            current[b] = token;
-            if (token == endId)
-            {
-                finished[b] = 1;
-            }
+            LstmForwardStep(
+                gates.SubView(t * stepGates, stepGates), recurrent, cells.SubView(t * state, state), hidden.SubView(t * state, state),
+                cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), mask?.SubView((long)t * batch, batch), batch, units);
         }
     }
 
-    /// <summary>The views every step kernel shares: gates or activations [B, 4H], c_prev and c_next [B, H], the mask [B].</summary>
-    private static void RequireStepState(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<int>? mask, int batch, int hidden, string gatesName)
+    private void BackwardStepByStep(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cells,
+        ArrayView<float>? dExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        int hidden)
     {
+        long state = (long)batch * hidden;
+        long stepGates = state * LstmGates.Count;
+        for (int t = steps - 1; t >= 0; t--)
+        {
+            LstmBackwardStep(
+                activations.SubView(t * stepGates, stepGates), recurrentTransposed, cells.SubView(t * state, state), cells.SubView((t + 1) * state, state),
+                dExternal?.SubView(t * state, state), dhCarry, dcCarry, t + 1 < steps ? dGates.SubView((t + 1) * stepGates, stepGates) : null,
+                dGates.SubView(t * stepGates, stepGates), mask?.SubView((long)t * batch, batch), batch, hidden);
+        }
+    }
+
+    /// <summary>Checks a product's views; returns whether there is anything to compute (M and N positive).</summary>
+    private static bool RequireProduct(ArrayView<float> a, long bLength, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
+    {
+        if (shape.M < 0 || shape.N < 0 || shape.K < 0)
+        {
+            throw new ShapeException($"matrix product with negative size: {shape}");
+        }
+
+        Require(a, (long)shape.M * shape.K, $"A of {shape}");
+        RequireLength(bLength, (long)shape.K * shape.N, $"B of {shape}");
+        Require(c, (long)shape.M * shape.N, $"C of {shape}");
+        if (bias is { } bv)
+        {
+            Require(bv, shape.N, $"bias of {shape}");
+        }
+
+        if ((bias is null) == (shape.HasBias != 0))
+        {
+            throw new ShapeException($"{shape}: a bias view must be given exactly when the shape says HasBias");
+        }
+
+        return shape.M > 0 && shape.N > 0;
+    }
+
+    private static bool RequireForwardStep(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+    {
+        ArgumentNullException.ThrowIfNull(recurrent);
+        RequireRecurrent(recurrent, hidden, transposed: false);
+        RequireStep(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
+        Require(hPrev, (long)batch * hidden, "LSTM h_prev");
+        Require(hNext, (long)batch * hidden, "LSTM h_next");
+        return batch > 0 && hidden > 0;
+    }
+
+    private static bool RequireBackwardStepWithProduct(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float>? dGatesNext,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden)
+    {
+        ArgumentNullException.ThrowIfNull(recurrentTransposed);
+        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
+        RequireBackwardStep(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
+        if (dGatesNext is { } dn)
+        {
+            Require(dn, (long)batch * hidden * LstmGates.Count, "LSTM next gate gradients");
+        }
+
+        return batch > 0 && hidden > 0;
+    }
+
+    private static void RequireBackwardStep(
+        ArrayView<float> activations,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden)
+    {
+        RequireStep(activations, cPrev, cNext, mask, batch, hidden, "LSTM activations");
+        long state = (long)batch * hidden;
+        Require(dhCarry, state, "LSTM dh carry");
+        Require(dcCarry, state, "LSTM dc carry");
+        Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
+        if (dhExternal is { } dx)
+        {
+            Require(dx, state, "LSTM external dh");
+        }
+    }
+
+    private static bool RequireForwardSequence(
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
+    {
+        ArgumentNullException.ThrowIfNull(recurrent);
+        RequireSizes(steps, batch, units);
+        RequireRecurrent(recurrent, units, transposed: false);
+        RequireSequence(gates, cells, mask, steps, batch, units, "LSTM gates");
+        Require(hidden, (steps + 1L) * batch * units, "LSTM hidden states");
+        return steps > 0 && batch > 0 && units > 0;
+    }
+
+    private static bool RequireBackwardSequence(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cells,
+        ArrayView<float>? dExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        int hidden)
+    {
+        ArgumentNullException.ThrowIfNull(recurrentTransposed);
+        RequireSizes(steps, batch, hidden);
+        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
+        RequireSequence(activations, cells, mask, steps, batch, hidden, "LSTM activations");
+        long state = (long)batch * hidden;
+        Require(dGates, steps * state * LstmGates.Count, "LSTM gate gradients");
+        Require(dhCarry, state, "LSTM dh carry");
+        Require(dcCarry, state, "LSTM dc carry");
+        if (dExternal is { } dx)
+        {
+            Require(dx, steps * state, "LSTM external dh");
+        }
+
+        return steps > 0 && state > 0;
+    }
+
+    private static bool RequireCrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab)
+    {
+        RequireNonNegative(rows, vocab, "cross-entropy");
+        Require(logits, (long)rows * vocab, "cross-entropy logits");
+        Require(targets, rows, "cross-entropy targets");
+        Require(rowLoss, rows, "cross-entropy row loss");
+        Require(rowCorrect, rows, "cross-entropy row correctness");
+        if (rows > 0 && vocab == 0)
+        {
+            throw new ShapeException("cross-entropy: rows of zero width");
+        }
+
+        return rows > 0;
+    }
+
+    /// <summary>The views every step shares: gates or activations [B, 4H], c_prev and c_next [B, H], the mask [B].</summary>
+    private static void RequireStep(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<int>? mask, int batch, int hidden, string gatesName)
+    {
+        RequireNonNegative(batch, hidden, gatesName);
         long state = (long)batch * hidden;
         Require(gates, state * LstmGates.Count, gatesName);
         Require(cPrev, state, "LSTM c_prev");
@@ -952,11 +686,14 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    private static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
+    private static void RequireSequence(ArrayView<float> gates, ArrayView<float> cells, ArrayView<int>? mask, int steps, int batch, int hidden, string gatesName)
     {
-        if (offset < 0 || offset + count > parameters.Length)
+        long state = (long)batch * hidden;
+        Require(gates, steps * state * LstmGates.Count, gatesName);
+        Require(cells, (steps + 1) * state, "LSTM cell states");
+        if (mask is { } m)
         {
-            throw new ShapeException($"decode {what}: elements [{offset}, {offset + count}) are outside the parameter buffer of {parameters.Length}");
+            Require(m, (long)steps * batch, "LSTM mask");
         }
     }
 
@@ -972,58 +709,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>
-    /// Launch of a persistent kernel: groups of <see cref="StepGroup"/>, a 1D grid of one group a multiprocessor, but
-    /// no more groups than there are gate tiles or <paramref name="otherWork"/> items to share out. Every group is then
-    /// resident, as the grid barrier needs (checked against the driver by <see cref="Resident"/>).
-    /// </summary>
-    private KernelConfig PersistentLaunch(int batch, int hidden, long otherWork)
-    {
-        var (units, rows) = StepGroup(batch, hidden);
-        long tiles = (long)((hidden + units - 1) / units) * ((batch + rows - 1) / rows);
-        int groups = (int)Math.Max(1, Math.Min(device.Info.Multiprocessors, Math.Max(tiles, otherWork)));
-        return new KernelConfig(new Index2D(groups, 1), new Index2D(units, rows));
-    }
-
-    /// <summary>
-    /// Whether every group of a persistent launch can be resident at once. The CPU accelerator runs one group a
-    /// simulated multiprocessor at a time, and the grid never has more; on a GPU the driver's occupancy estimate for
-    /// the compiled kernel must allow a group a multiprocessor (it would not if the kernel needed more registers or
-    /// shared memory than one multiprocessor has). Where it does not, the callers take the one-launch-a-step path
-    /// instead of a grid barrier that would wait forever.
-    /// </summary>
-    private bool Resident(Delegate kernel, KernelConfig launch)
-    {
-        if (device.IsCpu)
-        {
-            return true;
-        }
-
-        // Asked once per kernel and group size: finding the kernel object behind a launcher delegate takes reflection,
-        // and the answer cannot change.
-        lock (residency)
-        {
-            var key = (kernel, launch.GroupDim.Size);
-            if (!residency.TryGetValue(key, out bool resident))
-            {
-                try
-                {
-                    resident = Accelerator.EstimateMaxActiveGroupsPerMultiprocessor(kernel.GetKernel(), launch.GroupDim.Size) >= 1;
-                }
-                catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException)
-                {
-                    resident = false;
-                }
-
-                residency[key] = resident;
-            }
-
-            return resident;
-        }
-    }
-
-    private bool UsePersistentSequence(bool? persistent) => persistent ?? (host is null && FusedRecurrentSteps && PersistentSequences);
-
     private static void RequireSizes(int steps, int batch, int hidden)
     {
         if (steps < 0 || batch < 0 || hidden < 0)
@@ -1032,32 +717,30 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    private static void RequireSequence(ArrayView<float> gates, ArrayView<float> cells, ArrayView<int>? mask, int steps, int batch, int hidden, string gatesName)
+    private static void RequireNonNegative(int first, int second, string what)
     {
-        long state = (long)batch * hidden;
-        Require(gates, steps * state * LstmGates.Count, gatesName);
-        Require(cells, (steps + 1) * state, "LSTM cell states");
-        if (mask is { } m)
+        if (first < 0 || second < 0)
         {
-            Require(m, (long)steps * batch, "LSTM mask");
+            throw new ShapeException($"{what}: negative size ({first}, {second})");
         }
     }
 
-    /// <summary>An explicit choice wins (tests run the fused kernels on any accelerator); otherwise the host kernels, or the device's setting.</summary>
-    private bool UseFusedStep(bool? fused) => fused ?? (host is null && FusedRecurrentSteps);
-
-    private KernelConfig StepLaunch(int batch, int hidden)
+    private static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
     {
-        var (units, rows) = StepGroup(batch, hidden);
-        return new KernelConfig(new Index2D((hidden + units - 1) / units, (batch + rows - 1) / rows), new Index2D(units, rows));
+        if (offset < 0 || offset + count > parameters.Length)
+        {
+            throw new ShapeException($"decode {what}: elements [{offset}, {offset + count}) are outside the parameter buffer of {parameters.Length}");
+        }
     }
 
     private static void Require<T>(ArrayView<T> view, long needed, string what)
-        where T : unmanaged
+        where T : unmanaged => RequireLength(view.Length, needed, what);
+
+    private static void RequireLength(long length, long needed, string what)
     {
-        if (view.Length < needed)
+        if (length < needed)
         {
-            throw new ShapeException($"{what}: the view holds {view.Length} elements but the shape needs {needed}");
+            throw new ShapeException($"{what}: the view holds {length} elements but the shape needs {needed}");
         }
     }
 }

@@ -1,6 +1,6 @@
 namespace Seq2Seq.Gpu.Compute;
 
-/// <summary>What computes the matrix products of a CUDA device (see <see cref="DeviceOps.UseGemm"/>).</summary>
+/// <summary>What computes the matrix products of a CUDA device (see <see cref="KernelPolicy.Gemm"/>).</summary>
 public enum GpuGemm
 {
     /// <summary>The engine's own ILGPU kernels (the default; needs nothing beyond the CUDA driver).</summary>

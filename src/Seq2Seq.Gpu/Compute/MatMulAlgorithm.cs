@@ -1,10 +1,10 @@
 namespace Seq2Seq.Gpu.Compute;
 
 /// <summary>Which matrix-product kernel to run.</summary>
-public enum MatMulAlgorithm
+internal enum MatMulAlgorithm
 {
     /// <summary>
-    /// On GPUs cuBLAS where it was asked for and found (<see cref="DeviceOps.UseGemm"/>), otherwise register-blocked for
+    /// On GPUs cuBLAS where it was asked for and found (<see cref="KernelPolicy.Gemm"/>), otherwise register-blocked for
     /// products large enough to fill the device and tiled for the rest; on the CPU accelerator the host kernels, or
     /// barrier-free rows where the ILGPU kernels run (barriers cost ~100 µs each there).
     /// </summary>

@@ -11,7 +11,7 @@ namespace Seq2Seq.Gpu.Devices;
 
 /// <summary>
 /// One compute device: an ILGPU context and accelerator, the kernels loaded on it (once), and the memory
-/// allocated on it. Open it with <see cref="Open"/>, share it between models, dispose it last.
+/// allocated on it. Open it with <c>Open</c>, share it between models, dispose it last.
 /// </summary>
 public sealed class ComputeDevice : IDisposable
 {
@@ -24,14 +24,14 @@ public sealed class ComputeDevice : IDisposable
     private long peakAllocatedBytes;
     private bool disposed;
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection, CpuKernels cpuKernels)
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection, KernelPolicy policy)
     {
         this.context = context;
         this.accelerator = accelerator;
         Info = info;
         Selection = selection;
-        CpuKernels = info.Kind == DeviceKind.Cpu && cpuKernels == CpuKernels.Auto ? CpuKernels.Simd : cpuKernels;
-        ops = new Lazy<DeviceOps>(() => new DeviceOps(this), LazyThreadSafetyMode.ExecutionAndPublication);
+        Policy = policy.Resolve(info);
+        ops = new Lazy<DeviceOps>(() => new DeviceOps(ComputeBackends.Create(this, Policy)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>What the device is.</summary>
@@ -40,8 +40,11 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Why this device was chosen (for logs and the command line).</summary>
     public string Selection { get; }
 
-    /// <summary>On the CPU accelerator, whether host SIMD kernels or the ILGPU kernels run the operations (ignored on GPUs).</summary>
-    public CpuKernels CpuKernels { get; }
+    /// <summary>Which kernels run the operations, fixed when the device was opened (every choice resolved).</summary>
+    public KernelPolicy Policy { get; }
+
+    /// <summary>On the CPU accelerator, whether host SIMD kernels or the ILGPU kernels run the operations (<see cref="CpuKernels.Ilgpu"/> on GPUs).</summary>
+    public CpuKernels CpuKernels => Policy.CpuKernels;
 
     /// <summary>True for ILGPU's CPU accelerator.</summary>
     public bool IsCpu => Info.Kind == DeviceKind.Cpu;
@@ -82,8 +85,19 @@ public sealed class ComputeDevice : IDisposable
     /// <param name="kind">Which kind of device.</param>
     /// <param name="cpuSimulation">The GPU shape the CPU accelerator simulates, when it is chosen.</param>
     /// <param name="cpuKernels">On the CPU accelerator: host SIMD kernels (default) or the ILGPU kernels.</param>
-    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, CpuSimulation cpuSimulation = CpuSimulation.Default, CpuKernels cpuKernels = CpuKernels.Auto)
+    public static ComputeDevice Open(DeviceKind kind = DeviceKind.Auto, CpuSimulation cpuSimulation = CpuSimulation.Default, CpuKernels cpuKernels = CpuKernels.Auto) =>
+        Open(kind, cpuSimulation, KernelPolicy.Default with { CpuKernels = cpuKernels });
+
+    /// <summary>
+    /// Opens a device whose operations run the kernels <paramref name="policy"/> asks for (its unset choices take the
+    /// device's defaults); a choice the device cannot run is a <see cref="DeviceException"/> (see <see cref="KernelPolicy.Resolve"/>).
+    /// </summary>
+    /// <param name="kind">Which kind of device.</param>
+    /// <param name="cpuSimulation">The GPU shape the CPU accelerator simulates, when it is chosen.</param>
+    /// <param name="policy">Which kernels run the operations.</param>
+    public static ComputeDevice Open(DeviceKind kind, CpuSimulation cpuSimulation, KernelPolicy policy)
     {
+        ArgumentNullException.ThrowIfNull(policy);
         CudaLibraryResolver.Install();
         var cpuDevice = cpuSimulation switch
         {
@@ -105,7 +119,15 @@ public sealed class ComputeDevice : IDisposable
                 throw new DeviceException($"could not start device '{device.Name}' ({device.AcceleratorType}): {ex.Message}", ex);
             }
 
-            return new ComputeDevice(context, accelerator, Describe(device), reason, cpuKernels);
+            try
+            {
+                return new ComputeDevice(context, accelerator, Describe(device), reason, policy);
+            }
+            catch
+            {
+                accelerator.Dispose();
+                throw;
+            }
         }
         catch
         {

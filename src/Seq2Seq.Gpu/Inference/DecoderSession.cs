@@ -35,7 +35,6 @@ internal sealed class DecoderSession : IDisposable
     private DeviceBuffer<float>? persistentHidden;
     private DeviceBuffer<float>? persistentCells;
     private DeviceBuffer<long>? layerTable;
-    private DeviceBuffer<int>? gridSync;
 
     public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps)
     {
@@ -187,7 +186,7 @@ internal sealed class DecoderSession : IDisposable
             outputs = model.Device.Allocate<int>((long)steps * MaxRows, "decoder outputs");
         }
 
-        if (Ops.PersistentDecode && GreedyPersistent(steps, endId) is { } decoded)
+        if (Ops.OffersPersistentDecode && GreedyPersistent(steps, endId) is { } decoded)
         {
             return decoded;
         }
@@ -243,7 +242,6 @@ internal sealed class DecoderSession : IDisposable
             layerTable = Own(model.Device.Upload<long>(offsets, "persistent decoder layer table"));
         }
 
-        gridSync ??= Own(model.Device.Allocate<int>(PersistentDecodeKernels.SyncLength, "persistent decoder grid barrier"));
         for (int l = 0; l < layers; l++)
         {
             hViews[l].CopyTo(persistentHidden.Slice(l * state, state));
@@ -256,7 +254,7 @@ internal sealed class DecoderSession : IDisposable
             layout[ModelLayout.OutputKernel].Offset, layout[ModelLayout.OutputBias].Offset, steps, endId);
         int? run = Ops.GreedyDecode(
             model.Weights.Weights.View, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
-            Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), gridSync.View, shape);
+            Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), shape);
         if (run is not { } stepsRun)
         {
             return null;

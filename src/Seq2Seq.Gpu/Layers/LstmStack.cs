@@ -15,7 +15,7 @@ namespace Seq2Seq.Gpu.Layers;
 /// <para>
 /// Forward, per layer: the input projection of all T steps in one product (or one gather for one-hot inputs),
 /// then per step the recurrent product and the cell (on GPUs all steps in one persistent kernel, see
-/// <see cref="DeviceOps.LstmForwardSequence"/>). Backward, per layer: per step (reverse) <c>dh += dz_{t+1}·Uᵀ</c> and the
+/// <c>DeviceOps.LstmForwardSequence</c>). Backward, per layer: per step (reverse) <c>dh += dz_{t+1}·Uᵀ</c> and the
 /// cell backward (likewise), then for all steps at once
 /// <c>dU += h_{0..T-1}ᵀ·dz</c>, <c>db += Σ dz</c>, <c>dW += xᵀ·dz</c> and <c>dx = dz·Wᵀ</c> for the layer below.
 /// </para>

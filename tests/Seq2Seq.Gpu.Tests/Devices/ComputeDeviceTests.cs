@@ -53,12 +53,13 @@ public sealed class ComputeDeviceTests
         using var simd = ComputeDevice.Open(DeviceKind.Cpu);
         using var ilgpu = ComputeDevice.Open(DeviceKind.Cpu, cpuKernels: CpuKernels.Ilgpu);
         using var x = simd.Upload<float>([1f, 2f], "x");
-        simd.Ops.Scale(x.View, 3f);
+        using var id = simd.Allocate<int>(1, "argmax");
+        simd.Ops.Argmax(x.View, id.View, 1, 2);
 
         Assert.That(simd.CpuKernels, Is.EqualTo(CpuKernels.Simd));
         Assert.That(simd.Ops.Backend, Does.StartWith("simd"));
         Assert.That(simd.Ops.LoadedKernelCount, Is.Zero, "no ILGPU kernel was compiled for the host path");
-        Assert.That(x.ToArray(), Is.EqualTo(new[] { 3f, 6f }));
+        Assert.That(id.ToArray(), Is.EqualTo(new[] { 1 }));
         Assert.That(ilgpu.Ops.Backend, Does.StartWith("ilgpu (per-operation steps, per-step decode, products: own kernels"), "the CPU accelerator keeps the barrier-free kernels");
     }
 
@@ -90,13 +91,14 @@ public sealed class ComputeDeviceTests
     {
         using var device = ComputeDevice.Open(DeviceKind.Cpu, cpuKernels: CpuKernels.Ilgpu);
         using var x = device.Upload<float>([1f, 2f, 3f], "x");
-        device.Ops.Scale(x.View, 2f);
+        using var id = device.Allocate<int>(1, "argmax");
+        device.Ops.Argmax(x.View, id.View, 1, 3);
         int afterFirst = device.Ops.LoadedKernelCount;
-        device.Ops.Scale(x.View, 2f);
-        device.Ops.Scale(x.View, 2f);
+        device.Ops.Argmax(x.View, id.View, 1, 3);
+        device.Ops.Argmax(x.View, id.View, 1, 3);
 
         Assert.That(afterFirst, Is.EqualTo(1));
         Assert.That(device.Ops.LoadedKernelCount, Is.EqualTo(1));
-        Assert.That(x.ToArray(), Is.EqualTo(new[] { 8f, 16f, 24f }));
+        Assert.That(id.ToArray(), Is.EqualTo(new[] { 2 }));
     }
 }

@@ -1,4 +1,5 @@
 using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Reference;
@@ -16,6 +17,12 @@ namespace Seq2Seq.Gpu.Tests.Inference;
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(target)
 {
+    /// <summary>A device of the target's shape whose greedy decoding is the persistent kernel.</summary>
+    private ComputeDevice Persistent => TestDevices.Twin(Target, TestDevices.GpuPaths);
+
+    /// <summary>The same shape, decoding one launch a step.</summary>
+    private ComputeDevice PerStep => TestDevices.Twin(Target, TestDevices.PerOperationPaths);
+
     [TestCase(0, 1, VocabularyScheme.KerasCompatible)]
     [TestCase(0, 2, VocabularyScheme.Standard)]
     [TestCase(4, 2, VocabularyScheme.Standard)]
@@ -23,13 +30,16 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
     {
         var pairs = TinyTasks.Reverse(5, 6, 17);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, 9, layers), seed: 12);
-        model.MaxSourceLength = new ParallelDataset(pairs, text).MaxSourceLength;
+        var config = Seq2SeqConfig.ForText(text, embedding, 9, layers);
+        using var model = Seq2SeqModel.Create(Persistent, text, config, seed: 12);
+        using var twin = Seq2SeqModel.Create(PerStep, text, config, seed: 12);
+        model.MaxSourceLength = twin.MaxSourceLength = new ParallelDataset(pairs, text).MaxSourceLength;
         using var translator = model.CreateTranslator(new DecodingOptions { MaxLength = 7 });
+        using var perStepTranslator = twin.CreateTranslator(new DecodingOptions { MaxLength = 7 });
         var sources = pairs.Select(p => text.EncodeSource(p.Source)).ToList();
 
-        var decoded = WithPersistentDecode(true, () => translator.DecodeIds(sources));
-        var perStep = WithPersistentDecode(false, () => translator.DecodeIds(sources));
+        var decoded = translator.DecodeIds(sources);
+        var perStep = perStepTranslator.DecodeIds(sources);
 
         Assert.That(decoded, Is.EqualTo(perStep), "the persistent kernel decodes what the per-step launches decode");
         if (scheme == VocabularyScheme.Standard)
@@ -53,13 +63,13 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
         var pairs = TinyTasks.Reverse(4, 5, 23);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
         int end = text.TargetVocabulary.EndId;
-        using var model = ModelWithOutputBias(text, 3, 6, end, 50f);
+        using var model = ModelWithOutputBias(Persistent, text, 3, 6, end, 50f);
         var sources = pairs.Select(p => (IReadOnlyList<int>)text.EncodeSource(p.Source)).ToList();
         var batch = Batch.Create(text, sources);
         using var session = new DecoderSession(model, batch.BatchSize, batch.SourceSteps);
         session.Start(batch, 1);
 
-        var outputs = WithPersistentDecode(true, () => session.Greedy(10, end));
+        var outputs = session.Greedy(10, end);
 
         Assert.That(outputs, Is.EqualTo(Enumerable.Repeat(end, batch.BatchSize)), "one step ran, and every row produced END");
     }
@@ -69,21 +79,23 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
     {
         var pairs = TinyTasks.Reverse(3, 4, 29);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
-        using var model = ModelWithOutputBias(text, 0, 5, 0, float.NaN);
+        using var model = ModelWithOutputBias(Persistent, text, 0, 5, 0, float.NaN);
+        using var twin = ModelWithOutputBias(PerStep, text, 0, 5, 0, float.NaN);
         using var translator = model.CreateTranslator(new DecodingOptions { MaxLength = 3 });
+        using var perStepTranslator = twin.CreateTranslator(new DecodingOptions { MaxLength = 3 });
         var sources = pairs.Select(p => text.EncodeSource(p.Source)).ToList();
 
-        var persistent = WithPersistentDecode(true, () => translator.DecodeIds(sources));
-        var perStep = WithPersistentDecode(false, () => translator.DecodeIds(sources));
+        var persistent = translator.DecodeIds(sources);
+        var perStep = perStepTranslator.DecodeIds(sources);
 
         Assert.That(persistent, Is.EqualTo(perStep));
         Assert.That(persistent.SelectMany(t => t), Is.All.EqualTo(0), "a NaN in column 0 wins the one-thread argmax, and so the group argmax");
     }
 
     /// <summary>A seeded model whose output bias is zero but for one token.</summary>
-    private Seq2SeqModel ModelWithOutputBias(TextEncoder text, int embedding, int hidden, int token, float value)
+    private static Seq2SeqModel ModelWithOutputBias(ComputeDevice device, TextEncoder text, int embedding, int hidden, int token, float value)
     {
-        var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden), seed: 4);
+        var model = Seq2SeqModel.Create(device, text, Seq2SeqConfig.ForText(text, embedding, hidden), seed: 4);
         var bias = new float[model.Config.TargetVocabSize];
         bias[token] = value;
         model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
@@ -95,19 +107,5 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
         var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
         var c = model.Config;
         return new ReferenceSeq2Seq(c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, c.Layers, parameters);
-    }
-
-    private T WithPersistentDecode<T>(bool persistent, Func<T> decode)
-    {
-        bool previous = Ops.PersistentDecode;
-        Ops.PersistentDecode = persistent;
-        try
-        {
-            return decode();
-        }
-        finally
-        {
-            Ops.PersistentDecode = previous;
-        }
     }
 }

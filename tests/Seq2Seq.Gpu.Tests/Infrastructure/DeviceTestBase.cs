@@ -26,6 +26,9 @@ public abstract class DeviceTestBase
     /// <summary>The device's kernel launches.</summary>
     protected DeviceOps Ops => Device.Ops;
 
+    /// <summary>Whether the device runs the ILGPU kernels, so a test may pick one of them (the host kernels have one path an operation).</summary>
+    protected bool RunsIlgpuKernels => Device.CpuKernels == CpuKernels.Ilgpu;
+
     /// <summary>Uploads host data; the buffer is freed after the test.</summary>
     protected DeviceBuffer<T> Upload<T>(T[] data)
         where T : unmanaged

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 
 namespace Seq2Seq.Gpu.Tests.Infrastructure;
@@ -13,6 +14,38 @@ public static class TestDevices
     private static readonly Lazy<ComputeDevice> CpuSimd = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, CpuKernels.Simd));
     private static readonly Lazy<ComputeDevice> CpuGpuPaths = new(OpenWithGpuPaths);
     private static readonly Lazy<ComputeDevice?> Cuda = new(OpenCudaOrNull);
+    private static readonly Dictionary<(TestTarget, KernelPolicy), ComputeDevice> Twins = [];
+
+    /// <summary>The kernel policy of the persistent and fused GPU paths, on any accelerator (the CPU accelerator runs them for tests).</summary>
+    public static KernelPolicy GpuPaths { get; } = new() { CpuKernels = CpuKernels.Ilgpu, Recurrence = RecurrentKernels.Persistent, PersistentDecode = true };
+
+    /// <summary>The kernel policy of one launch an operation: per-operation recurrent steps and per-step decoding.</summary>
+    public static KernelPolicy PerOperationPaths { get; } = new() { CpuKernels = CpuKernels.Ilgpu, Recurrence = RecurrentKernels.PerOperation, PersistentDecode = false };
+
+    /// <summary>
+    /// A device of the same kind and shape as <paramref name="target"/>'s, opened with <paramref name="policy"/>, shared
+    /// by the run (a test that compares two kernel paths runs the same weights on two such twins).
+    /// </summary>
+    public static ComputeDevice Twin(TestTarget target, KernelPolicy policy)
+    {
+        For(target);
+        lock (Twins)
+        {
+            if (!Twins.TryGetValue((target, policy), out var device))
+            {
+                device = target switch
+                {
+                    TestTarget.CpuDefault or TestTarget.CpuSimd => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, policy),
+                    TestTarget.CpuNvidia => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia, policy),
+                    TestTarget.CpuGpuPaths => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.NvidiaMultiprocessors, policy),
+                    _ => ComputeDevice.Open(DeviceKind.Cuda, CpuSimulation.Default, policy),
+                };
+                Twins[(target, policy)] = device;
+            }
+
+            return device;
+        }
+    }
 
     /// <summary>The CPU accelerator as the engine opens it by default: host SIMD kernels on the accelerator's buffers.</summary>
     public static ComputeDevice Cpu() => CpuSimd.Value;
@@ -33,6 +66,16 @@ public static class TestDevices
 
     internal static void DisposeAll()
     {
+        lock (Twins)
+        {
+            foreach (var twin in Twins.Values)
+            {
+                twin.Dispose();
+            }
+
+            Twins.Clear();
+        }
+
         if (CpuDefault.IsValueCreated)
         {
             CpuDefault.Value.Dispose();
@@ -65,14 +108,8 @@ public static class TestDevices
         throw new InvalidOperationException("unreachable");
     }
 
-    private static ComputeDevice OpenWithGpuPaths()
-    {
-        var device = ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.NvidiaMultiprocessors, CpuKernels.Ilgpu);
-        device.Ops.FusedRecurrentSteps = true;
-        device.Ops.PersistentSequences = true;
-        device.Ops.PersistentDecode = true;
-        return device;
-    }
+    private static ComputeDevice OpenWithGpuPaths() =>
+        ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.NvidiaMultiprocessors, GpuPaths);
 
     private static ComputeDevice? OpenCudaOrNull()
     {

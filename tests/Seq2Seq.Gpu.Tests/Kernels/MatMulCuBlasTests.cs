@@ -1,5 +1,6 @@
 using ILGPU.Runtime.Cuda;
 using Seq2Seq.Gpu.Compute;
+using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Reference;
@@ -75,26 +76,16 @@ public sealed class MatMulCuBlasTests
     [Test]
     public void Asking_for_cuBLAS_on_the_CPU_accelerator_falls_back_with_a_reason()
     {
-        var device = TestDevices.Cpu();
-        try
-        {
-            Assert.That(device.Ops.GemmBackend, Is.EqualTo("own kernels"));
-            Assert.That(device.Ops.UseGemm(GpuGemm.CuBlas), Is.False);
-            Assert.That(device.Ops.GemmBackend, Does.StartWith("own kernels (cuBLAS unavailable: ").And.Contain("not a CUDA device"));
+        Assert.That(TestDevices.CpuIlgpu().Ops.GemmBackend, Is.EqualTo("own kernels"));
+        using var device = ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, new KernelPolicy { CpuKernels = CpuKernels.Ilgpu, Gemm = GpuGemm.CuBlas });
+        Assert.That(device.Ops.GemmBackend, Does.StartWith("own kernels (cuBLAS unavailable: ").And.Contain("not a CUDA device"));
 
-            // The products still run, on the engine's own kernels.
-            using var a = device.Upload<float>([1f, 2f, 3f, 4f], "A");
-            using var b = device.Upload<float>([5f, 6f, 7f, 8f], "B");
-            using var c = device.Allocate<float>(4, "C");
-            device.Ops.MatMul(a.View, b.View, null, c.View, new MatMulShape(2, 2, 2));
-            Assert.That(c.ToArray(), Is.EqualTo(new[] { 19f, 22f, 43f, 50f }));
-        }
-        finally
-        {
-            Assert.That(device.Ops.UseGemm(GpuGemm.Own), Is.True);
-        }
-
-        Assert.That(device.Ops.GemmBackend, Is.EqualTo("own kernels"));
+        // The products still run, on the engine's own kernels.
+        using var a = device.Upload<float>([1f, 2f, 3f, 4f], "A");
+        using var b = device.Upload<float>([5f, 6f, 7f, 8f], "B");
+        using var c = device.Allocate<float>(4, "C");
+        device.Ops.MatMul(a.View, b.View, null, c.View, new MatMulShape(2, 2, 2));
+        Assert.That(c.ToArray(), Is.EqualTo(new[] { 19f, 22f, 43f, 50f }));
     }
 
     [TestCase(1, 1)]
@@ -108,7 +99,7 @@ public sealed class MatMulCuBlasTests
         using var c = device.Upload<float>(initial, "C");
         using var b = device.Upload<float>(bias, "bias");
 
-        device.Ops.AddBiasRows(c.View, b.View, rows, cols);
+        device.Ops.Ilgpu.AddBiasRows(c.View, b.View, rows, cols);
 
         // One float addition per element: exact.
         var expected = new double[initial.Length];
@@ -143,43 +134,37 @@ public sealed class MatMulCuBlasTests
     [Category("Gpu")]
     public void On_CUDA_cuBLAS_gives_the_products()
     {
-        var device = TestDevices.For(TestTarget.Cuda);
-        if (!device.Ops.UseGemm(GpuGemm.CuBlas))
+        TestDevices.For(TestTarget.Cuda);
+        using var device = ComputeDevice.Open(DeviceKind.Cuda, CpuSimulation.Default, new KernelPolicy { Gemm = GpuGemm.CuBlas });
+        if (!device.Ops.GemmBackend.StartsWith("cublas", StringComparison.Ordinal))
         {
             Assert.Ignore(device.Ops.GemmBackend);
         }
 
+        TestContext.Out.WriteLine($"gemm: {device.Ops.GemmBackend}");
+        var owned = new List<IDisposable>();
         try
         {
-            TestContext.Out.WriteLine($"gemm: {device.Ops.GemmBackend}");
-            var owned = new List<IDisposable>();
-            try
+            foreach (var s in new[] { new[] { 1, 1, 1 }, [5, 19, 37], [70, 67, 0], [130, 65, 33] })
             {
-                foreach (var s in new[] { new[] { 1, 1, 1 }, [5, 19, 37], [70, 67, 0], [130, 65, 33] })
+                foreach (var shape in MatMulCheck.AllFlags(s[0], s[1], s[2]))
                 {
-                    foreach (var shape in MatMulCheck.AllFlags(s[0], s[1], s[2]))
-                    {
-                        MatMulCheck.AgainstReference(
-                            data =>
-                            {
-                                var buffer = device.Upload<float>(data, "test data");
-                                owned.Add(buffer);
-                                return buffer;
-                            },
-                            shape,
-                            device.Ops.GemmBackend,
-                            (a, b, bias, c) => device.Ops.MatMul(a.View, b.View, bias?.View, c.View, shape));
-                    }
+                    MatMulCheck.AgainstReference(
+                        data =>
+                        {
+                            var buffer = device.Upload<float>(data, "test data");
+                            owned.Add(buffer);
+                            return buffer;
+                        },
+                        shape,
+                        device.Ops.GemmBackend,
+                        (a, b, bias, c) => device.Ops.MatMul(a.View, b.View, bias?.View, c.View, shape));
                 }
-            }
-            finally
-            {
-                owned.ForEach(buffer => buffer.Dispose());
             }
         }
         finally
         {
-            device.Ops.UseGemm(GpuGemm.Own);
+            owned.ForEach(buffer => buffer.Dispose());
         }
     }
 

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Reference;
@@ -24,27 +25,33 @@ public sealed class MatMulKernelTests(TestTarget target) : DeviceTestBase(target
 
     private static IEnumerable<TestCaseData> Cases()
     {
-        foreach (var algorithm in new[] { MatMulAlgorithm.Auto, MatMulAlgorithm.Rows, MatMulAlgorithm.Tiled })
+        foreach (var s in Shapes)
         {
-            foreach (var s in Shapes)
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
-                foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
-                {
-                    yield return new TestCaseData(algorithm, s[0], s[1], s[2], ta, tb, false, false);
-                }
-
-                yield return new TestCaseData(algorithm, s[0], s[1], s[2], false, false, true, false);
-                yield return new TestCaseData(algorithm, s[0], s[1], s[2], false, true, false, true);
-                yield return new TestCaseData(algorithm, s[0], s[1], s[2], true, false, true, true);
+                yield return new TestCaseData(s[0], s[1], s[2], ta, tb, false, false);
             }
+
+            yield return new TestCaseData(s[0], s[1], s[2], false, false, true, false);
+            yield return new TestCaseData(s[0], s[1], s[2], false, true, false, true);
+            yield return new TestCaseData(s[0], s[1], s[2], true, false, true, true);
         }
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void Product_matches_reference(MatMulAlgorithm algorithm, int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, bool withBias)
+    public void Product_matches_reference(int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, bool withBias)
     {
         var shape = new MatMulShape(m, n, k, transposeA, transposeB, accumulate, withBias);
-        MatMulCheck.AgainstReference(Upload, shape, algorithm.ToString(), (a, b, bias, c) => Ops.MatMul(a.View, b.View, bias?.View, c.View, shape, algorithm));
+        MatMulCheck.AgainstReference(Upload, shape, "the device's choice", (a, b, bias, c) => Ops.MatMul(a.View, b.View, bias?.View, c.View, shape));
+
+        // The ILGPU kernels the choice passes over on this device, each on its own (the host kernels have one product).
+        if (Device.CpuKernels == CpuKernels.Ilgpu)
+        {
+            foreach (var algorithm in new[] { MatMulAlgorithm.Rows, MatMulAlgorithm.Tiled })
+            {
+                MatMulCheck.AgainstReference(Upload, shape, algorithm.ToString(), (a, b, bias, c) => Ops.MatMul(a.View, b.View, bias?.View, c.View, shape, algorithm));
+            }
+        }
     }
 
     [TestCase(1, 1, false)]

@@ -1,5 +1,6 @@
 using ILGPU;
 using Seq2Seq.Gpu.Compute;
+using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Tests.Infrastructure;
@@ -38,7 +39,7 @@ public sealed class MatMulRegisterBlockedTests(TestTarget target) : DeviceTestBa
     [TestCaseSource(nameof(Cases))]
     public void Product_matches_reference(MatMulShape shape) =>
         MatMulCheck.AgainstReference(
-            Upload, shape, $"register-blocked {Ops.RegisterBlockedGroup}", (a, b, bias, c) => Ops.MatMul(a.View, b.View, bias?.View, c.View, shape, MatMulAlgorithm.RegisterBlocked));
+            Upload, shape, $"register-blocked {Ops.Ilgpu.RegisterBlockedGroup}", (a, b, bias, c) => Ops.MatMul(a.View, b.View, bias?.View, c.View, shape, MatMulAlgorithm.RegisterBlocked));
 
     [TestCaseSource(nameof(Groups))]
     public void Any_group_shape_gives_the_product(int x, int y)
@@ -51,15 +52,15 @@ public sealed class MatMulRegisterBlockedTests(TestTarget target) : DeviceTestBa
         foreach (var shape in new[] { new MatMulShape(37, 29, 21, transposeB: true, hasBias: true), new MatMulShape(9, 70, 18, transposeA: true, accumulate: true) })
         {
             MatMulCheck.AgainstReference(
-                Upload, shape, $"register-blocked {x}x{y}", (a, b, bias, c) => Ops.MatMulRegisterBlocked(a.View, b.View, bias?.View ?? c.View, c.View, shape, new Index2D(x, y)));
+                Upload, shape, $"register-blocked {x}x{y}", (a, b, bias, c) => Ops.Ilgpu.MatMulRegisterBlocked(a.View, b.View, bias?.View ?? c.View, c.View, shape, new Index2D(x, y)));
         }
     }
 
     [Test]
     public void Group_shape_comes_from_the_device()
     {
-        var group = Ops.RegisterBlockedGroup;
-        Assert.That(group, Is.EqualTo(DeviceOps.RegisterBlockedGroupFor(Device.Info.MaxThreadsPerGroup)));
+        var group = Ops.Ilgpu.RegisterBlockedGroup;
+        Assert.That(group, Is.EqualTo(IlgpuBackend.RegisterBlockedGroupFor(Device.Info.MaxThreadsPerGroup)));
         Assert.That(group.X * group.Y, Is.LessThanOrEqualTo(Device.Info.MaxThreadsPerGroup));
         if (Target != TestTarget.Cuda)
         {
@@ -81,23 +82,23 @@ public sealed class MatMulKernelChoiceTests
     [TestCase(16, 4, 4)]
     [TestCase(1, 1, 1)]
     public void Group_is_the_largest_that_fits(int maxThreads, int x, int y) =>
-        Assert.That(DeviceOps.RegisterBlockedGroupFor(maxThreads), Is.EqualTo(new Index2D(x, y)));
+        Assert.That(IlgpuBackend.RegisterBlockedGroupFor(maxThreads), Is.EqualTo(new Index2D(x, y)));
 
     [Test]
     public void Auto_takes_register_blocked_only_where_it_fills_the_multiprocessors()
     {
         // 64x1024 (the recurrent product at batch 64, H 256): 16 tiles of 64x64 for 132 SMs.
-        Assert.That(DeviceOps.ChooseKernel(new MatMulShape(64, 1024, 256), Gpu()), Is.EqualTo(MatMulAlgorithm.Tiled));
+        Assert.That(IlgpuBackend.ChooseKernel(new MatMulShape(64, 1024, 256), Gpu()), Is.EqualTo(MatMulAlgorithm.Tiled));
 
         // 3776x1024 (the input projection of every step): 59 x 16 = 944 tiles.
-        Assert.That(DeviceOps.ChooseKernel(new MatMulShape(3776, 1024, 256), Gpu()), Is.EqualTo(MatMulAlgorithm.RegisterBlocked));
+        Assert.That(IlgpuBackend.ChooseKernel(new MatMulShape(3776, 1024, 256), Gpu()), Is.EqualTo(MatMulAlgorithm.RegisterBlocked));
 
         // The same 16 tiles fill a 16-SM device; a device without the shared memory never gets the kernel.
-        Assert.That(DeviceOps.ChooseKernel(new MatMulShape(64, 1024, 256), Gpu(multiprocessors: 16)), Is.EqualTo(MatMulAlgorithm.RegisterBlocked));
-        Assert.That(DeviceOps.ChooseKernel(new MatMulShape(3776, 1024, 256), Gpu(sharedBytes: 4096)), Is.EqualTo(MatMulAlgorithm.Tiled));
+        Assert.That(IlgpuBackend.ChooseKernel(new MatMulShape(64, 1024, 256), Gpu(multiprocessors: 16)), Is.EqualTo(MatMulAlgorithm.RegisterBlocked));
+        Assert.That(IlgpuBackend.ChooseKernel(new MatMulShape(3776, 1024, 256), Gpu(sharedBytes: 4096)), Is.EqualTo(MatMulAlgorithm.Tiled));
 
         // The CPU accelerator keeps the barrier-free kernel.
         var cpu = Gpu() with { Kind = DeviceKind.Cpu };
-        Assert.That(DeviceOps.ChooseKernel(new MatMulShape(3776, 1024, 256), cpu), Is.EqualTo(MatMulAlgorithm.Rows));
+        Assert.That(IlgpuBackend.ChooseKernel(new MatMulShape(3776, 1024, 256), cpu), Is.EqualTo(MatMulAlgorithm.Rows));
     }
 }

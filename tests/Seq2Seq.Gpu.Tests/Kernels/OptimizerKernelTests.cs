@@ -69,13 +69,4 @@ public sealed class OptimizerKernelTests(TestTarget target) : DeviceTestBase(tar
         Assert.That(Ops.Sum(view), Is.EqualTo(sum).Within(1e-5 * count + 1e-6));
         Assert.That(Ops.Sum(view, squares: true), Is.EqualTo(squares).Within(1e-5 * squares + 1e-6));
     }
-
-    [Test]
-    public void Scale_multiplies_every_element()
-    {
-        var x = Tensors.Random(777, 71);
-        var buffer = Upload(x);
-        Ops.Scale(buffer.View, -0.5f);
-        Tensors.AssertClose(buffer.ToArray(), x.Select(v => -0.5 * v).ToArray(), "scaled", 0, 1e-7);
-    }
 }

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 
@@ -35,7 +36,14 @@ public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTes
         var maskBuffer = Upload(sequence.Mask);
         using (var prepared = Ops.PrepareRight(u.View, hidden, gates, transposed: false))
         {
-            Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden, persistent);
+            if (Chosen(persistent) is { } p)
+            {
+                Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden, p);
+            }
+            else
+            {
+                Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden);
+            }
         }
 
         var dGates = Zeros<float>(steps * batch * gates);
@@ -43,10 +51,21 @@ public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTes
         var dc = Upload(sequence.DcFinal);
         using (var transposed = Ops.PrepareRight(u.View, gates, hidden, transposed: true))
         {
-            Ops.LstmBackwardSequence(z.View, transposed, c.View, Upload(sequence.DhOut).View, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden, persistent);
+            var dhOut = Upload(sequence.DhOut).View;
+            if (Chosen(persistent) is { } p)
+            {
+                Ops.LstmBackwardSequence(z.View, transposed, c.View, dhOut, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden, p);
+            }
+            else
+            {
+                Ops.LstmBackwardSequence(z.View, transposed, c.View, dhOut, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden);
+            }
             Ops.MatMul(dGates.Slice(0, batch * gates), transposed, null, dh.View, new MatMulShape(batch, hidden, gates, transposeB: true, accumulate: true));
         }
 
         sequence.AssertMatches(h.ToArray(), c.ToArray(), dGates.ToArray(), dh.ToArray(), dc.ToArray());
     }
+
+    /// <summary>An explicit path where the ILGPU kernels run; the device's own (null) on the host kernels, which have one path.</summary>
+    private bool? Chosen(bool? persistent) => Device.CpuKernels == CpuKernels.Ilgpu ? persistent : null;
 }

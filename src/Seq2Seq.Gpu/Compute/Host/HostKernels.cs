@@ -428,12 +428,15 @@ public sealed unsafe class HostKernels
     /// Σ x (or Σ x² when <paramref name="squares"/>), accumulated in double over fixed chunks whose partial sums are added
     /// in order, so the result does not depend on the number of threads.
     /// </summary>
-    public float Sum(ReadOnlySpan<float> input, bool squares = false)
+    public float Sum(ReadOnlySpan<float> input, bool squares = false) => (float)SumInDouble(input, squares);
+
+    /// <summary><see cref="Sum"/> before its rounding to float.</summary>
+    public double SumInDouble(ReadOnlySpan<float> input, bool squares = false)
     {
         int count = input.Length;
         if (count == 0)
         {
-            return 0f;
+            return 0;
         }
 
         int chunks = (count + ElementGrain - 1) / ElementGrain;
@@ -454,7 +457,7 @@ public sealed unsafe class HostKernels
             total += partial;
         }
 
-        return (float)total;
+        return total;
     }
 
     private static int Grain(int width, int elements) => Math.Max(1, elements / Math.Max(1, width));

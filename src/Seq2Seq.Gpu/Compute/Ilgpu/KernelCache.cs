@@ -2,7 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Seq2Seq.Gpu.Kernels;
 
-namespace Seq2Seq.Gpu.Compute;
+namespace Seq2Seq.Gpu.Compute.Ilgpu;
 
 /// <summary>
 /// Every kernel of <c>Seq2Seq.Gpu.Kernels</c>, compiled and loaded at most once per accelerator, on first use.
@@ -60,8 +60,10 @@ internal sealed class KernelCache
             a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, LstmSequenceShape>(PersistentSequenceKernels.Backward));
         GreedyDecode = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>>(
             a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>(PersistentDecodeKernels.GreedyDecode));
-        PartialSums = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
-            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ReductionKernels.PartialSums));
+        PartialSums = Implicit<Action<Index1D, ArrayView<float>, ArrayView<double>, int, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int, int, int>(ReductionKernels.PartialSums));
+        SumPartials = Implicit<Action<Index1D, ArrayView<double>, ArrayView<double>, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, int>(ReductionKernels.SumPartials));
     }
 
     /// <summary>How many kernels have been compiled and loaded so far.</summary>
@@ -109,7 +111,9 @@ internal sealed class KernelCache
 
     public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>> GreedyDecode { get; }
 
-    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> PartialSums { get; }
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<double>, int, int, int>> PartialSums { get; }
+
+    public Lazy<Action<Index1D, ArrayView<double>, ArrayView<double>, int>> SumPartials { get; }
 
     public Lazy<Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>> RecordStep { get; }
 

@@ -4,7 +4,7 @@ using ILGPU.Runtime.Cuda;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 
-namespace Seq2Seq.Gpu.Compute;
+namespace Seq2Seq.Gpu.Compute.Ilgpu;
 
 /// <summary>
 /// One cuBLAS <c>Sgemm</c> call, in cuBLAS's column-major terms: <c>C' = 1·op'(A')·op'(B') + Beta·C'</c>, C' of

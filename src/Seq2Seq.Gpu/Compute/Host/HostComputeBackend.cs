@@ -1,0 +1,144 @@
+using ILGPU;
+using Seq2Seq.Gpu.Kernels;
+
+namespace Seq2Seq.Gpu.Compute.Host;
+
+/// <summary>
+/// The operations as host SIMD kernels (<see cref="HostKernels"/>) run directly on the buffers of ILGPU's CPU
+/// accelerator, which are host memory: same buffers, same meaning, one to two orders of magnitude faster than the
+/// ILGPU kernels there. It has no fused or persistent paths (a recurrent step is a packed product and a cell loop).
+/// </summary>
+internal sealed class HostComputeBackend : IComputeBackend
+{
+    private readonly HostKernels host;
+
+    public HostComputeBackend(HostKernels host)
+    {
+        this.host = host;
+    }
+
+    public string Description => $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)";
+
+    public string GemmDescription => $"host {host.InstructionSet} kernels";
+
+    public int LoadedKernelCount => 0;
+
+    public bool OffersPersistentDecode => false;
+
+    public void Gather(ArrayView<int> ids, ArrayView<float> table, ArrayView<float>? bias, ArrayView<float> output, int rows, int width) =>
+        host.Gather(S(ids), S(table), Optional(bias), S(output), rows, width);
+
+    public void ScatterAdd(ArrayView<int> ids, ArrayView<float> gradOutput, ArrayView<float> gradTable, int rows, int width) =>
+        host.ScatterAdd(S(ids), S(gradOutput), S(gradTable), rows, width);
+
+    public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape) =>
+        host.MatMul(S(a), S(b), Optional(bias), S(c), shape);
+
+    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed) =>
+        new(b, k, n, transposed, host.PackRight(S(b), k, n, transposed));
+
+    public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
+    {
+        if (b.Packed is null)
+        {
+            MatMul(a, b.View, bias, c, shape);
+            return;
+        }
+
+        host.MatMul(S(a), S(b.View), b.Packed, Optional(bias), S(c), shape);
+    }
+
+    public void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate) =>
+        host.ColumnSum(S(input), S(output), rows, cols, accumulate);
+
+    public void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) =>
+        host.LstmForward(S(gates), S(cPrev), S(hPrev), S(cNext), S(hNext), Optional(mask), batch, hidden);
+
+    public void LstmBackward(
+        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden) =>
+        host.LstmBackward(S(activations), S(cPrev), S(cNext), Optional(dhExternal), S(dhCarry), S(dcCarry), S(dGates), Optional(mask), batch, hidden);
+
+    public bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) => false;
+
+    public bool TryLstmBackwardStep(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cPrev,
+        ArrayView<float> cNext,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float>? dGatesNext,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden) => false;
+
+    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units) => false;
+
+    public bool TryLstmBackwardSequence(
+        ArrayView<float> activations,
+        PreparedRightOperand recurrentTransposed,
+        ArrayView<float> cells,
+        ArrayView<float>? dExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        ArrayView<float> dGates,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        int hidden) => false;
+
+    public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale) =>
+        host.CrossEntropy(S(logits), S(targets), S(rowLoss), S(rowCorrect), rows, vocab, scale);
+
+    public void Argmax(ArrayView<float> logits, ArrayView<int> ids, int rows, int vocab) => host.Argmax(S(logits), S(ids), rows, vocab);
+
+    public void RecordStep(ArrayView<int> chosen, ArrayView<int> current, ArrayView<int> outputs, ArrayView<int> finished, int step, int batch, int endId)
+    {
+        // Few rows and no arithmetic: a plain loop, with the same rule as DecodeKernels.RecordStep.
+        var chosenIds = S(chosen);
+        var currentIds = S(current);
+        var outputIds = S(outputs);
+        var done = S(finished);
+        for (int b = 0; b < batch; b++)
+        {
+            int token = done[b] != 0 ? endId : chosenIds[b];
+            outputIds[(step * batch) + b] = token;
+            currentIds[b] = token;
+            if (token == endId)
+            {
+                done[b] = 1;
+            }
+        }
+    }
+
+    public void RmsProp(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> meanSquare, float learningRate, float rho, float epsilon, float gradScale) =>
+        host.RmsProp(S(weights), S(gradients), S(meanSquare), learningRate, rho, epsilon, gradScale);
+
+    public void Adam(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> firstMoment, ArrayView<float> secondMoment, AdamStep step) =>
+        host.Adam(S(weights), S(gradients), S(firstMoment), S(secondMoment), step);
+
+    public double Sum(ArrayView<float> input, bool squares) => host.SumInDouble(S(input), squares);
+
+    public int? TryGreedyDecode(
+        ArrayView<float> parameters,
+        ArrayView<long> layerTable,
+        ArrayView<float> hidden,
+        ArrayView<float> cells,
+        ArrayView<float> logits,
+        ArrayView<int> current,
+        ArrayView<int> finished,
+        ArrayView<int> outputs,
+        GreedyDecodeShape shape) => null;
+
+    public void Dispose()
+    {
+    }
+
+    private static Span<T> S<T>(ArrayView<T> view)
+        where T : unmanaged => HostViews.AsSpan(view);
+
+    private static Span<T> Optional<T>(ArrayView<T>? view)
+        where T : unmanaged => view is { } v ? HostViews.AsSpan(v) : default;
+}
