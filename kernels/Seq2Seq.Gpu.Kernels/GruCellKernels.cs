@@ -69,12 +69,7 @@ public static class GruCellKernels
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
         {
             int b = e / hidden;
-            float dh = dhCarry[e];
-            if (hasExternal != 0)
-            {
-                dh += dhExternal[e];
-            }
-
+            float dh = hasExternal != 0 ? dhCarry[e] + dhExternal[e] : dhCarry[e];
             BackwardUnit(activations, recurrentGates, hPrev, dhCarry, dInputGates, dRecurrentGates, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0, dh);
         }
     }

@@ -320,17 +320,8 @@ public sealed unsafe class HostKernels
     public void GruForward(
         Span<float> inputGates, ReadOnlySpan<float> recurrentGates, ReadOnlySpan<float> hPrev, Span<float> hNext, ReadOnlySpan<int> mask, int batch, int hidden)
     {
-        RequireNonNegative(batch, hidden, "GRU");
-        long state = (long)batch * hidden;
-        Require(inputGates.Length, state * GruGates.Count, "GRU input gates");
-        Require(recurrentGates.Length, state * GruGates.Count, "GRU recurrent gates");
-        Require(hPrev.Length, state, "GRU h_prev");
+        long state = RequireGruStep(inputGates.Length, recurrentGates.Length, hPrev.Length, mask, batch, hidden, "GRU input gates");
         Require(hNext.Length, state, "GRU h_next");
-        if (!mask.IsEmpty)
-        {
-            Require(mask.Length, batch, "GRU mask");
-        }
-
         if (state == 0)
         {
             return;
@@ -362,22 +353,13 @@ public sealed unsafe class HostKernels
         int batch,
         int hidden)
     {
-        RequireNonNegative(batch, hidden, "GRU");
-        long state = (long)batch * hidden;
-        Require(activations.Length, state * GruGates.Count, "GRU activations");
-        Require(recurrentGates.Length, state * GruGates.Count, "GRU recurrent gates");
-        Require(hPrev.Length, state, "GRU h_prev");
+        long state = RequireGruStep(activations.Length, recurrentGates.Length, hPrev.Length, mask, batch, hidden, "GRU activations");
         Require(dhCarry.Length, state, "GRU dh carry");
         Require(dInputGates.Length, state * GruGates.Count, "GRU input gate gradients");
         Require(dRecurrentGates.Length, state * GruGates.Count, "GRU recurrent gate gradients");
         if (!dhExternal.IsEmpty)
         {
             Require(dhExternal.Length, state, "GRU external dh");
-        }
-
-        if (!mask.IsEmpty)
-        {
-            Require(mask.Length, batch, "GRU mask");
         }
 
         if (state == 0)
@@ -562,6 +544,25 @@ public sealed unsafe class HostKernels
         {
             throw new ShapeException($"{what}: the span holds {length} elements but the shape needs {needed}");
         }
+    }
+
+    /// <summary>
+    /// The lengths both GRU steps share (gates or activations and gh [B, 3H], h_prev [B, H], the mask [B] when given);
+    /// returns B·H.
+    /// </summary>
+    private static long RequireGruStep(int gatesLength, int recurrentLength, int hPrevLength, ReadOnlySpan<int> mask, int batch, int hidden, string gatesName)
+    {
+        RequireNonNegative(batch, hidden, "GRU");
+        long state = (long)batch * hidden;
+        Require(gatesLength, state * GruGates.Count, gatesName);
+        Require(recurrentLength, state * GruGates.Count, "GRU recurrent gates");
+        Require(hPrevLength, state, "GRU h_prev");
+        if (!mask.IsEmpty)
+        {
+            Require(mask.Length, batch, "GRU mask");
+        }
+
+        return state;
     }
 
     private static void RequireNonNegative(int first, int second, string what)
