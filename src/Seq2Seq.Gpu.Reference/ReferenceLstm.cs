@@ -23,7 +23,7 @@ public static class ReferenceLstm
             var z = new double[batch * gates];
             Array.Copy(xProj, t * batch * gates, z, 0, batch * gates);
             ReferenceOps.MatMul(h[t], recurrent, null, z, batch, gates, hidden, accumulate: true);
-            var step = ReferenceOps.LstmCellForward(z, c[t], h[t], StepMask(mask, t, batch), batch, hidden);
+            var step = ReferenceOps.LstmCellForward(z, c[t], h[t], ReferenceSteps.Mask(mask, t, batch), batch, hidden);
             activations[t] = step.Activations;
             c[t + 1] = step.C;
             h[t + 1] = step.H;
@@ -49,17 +49,10 @@ public static class ReferenceLstm
         double[] dc = dcFinal is null ? new double[batch * hidden] : (double[])dcFinal.Clone();
         for (int t = steps - 1; t >= 0; t--)
         {
-            var dhTotal = (double[])dh.Clone();
-            if (dhExternal is not null)
-            {
-                for (int e = 0; e < dhTotal.Length; e++)
-                {
-                    dhTotal[e] += dhExternal[(t * batch * hidden) + e];
-                }
-            }
+            var dhTotal = ReferenceSteps.TotalDh(dh, dhExternal, t);
 
             var step = ReferenceOps.LstmCellBackward(
-                sequence.Activations[t], sequence.C[t], sequence.C[t + 1], dhTotal, dc, StepMask(mask, t, batch), batch, hidden);
+                sequence.Activations[t], sequence.C[t], sequence.C[t + 1], dhTotal, dc, ReferenceSteps.Mask(mask, t, batch), batch, hidden);
             Array.Copy(step.DGates, 0, dGates, t * batch * gates, batch * gates);
             ReferenceOps.MatMul(sequence.H[t], step.DGates, null, dRecurrent, hidden, gates, batch, transposeA: true, accumulate: true);
             dh = step.DhBypass;
@@ -69,6 +62,4 @@ public static class ReferenceLstm
 
         return new LstmSequenceGradients(dGates, dRecurrent, dh, dc);
     }
-
-    private static int[]? StepMask(int[]? mask, int t, int batch) => mask?[(t * batch)..((t + 1) * batch)];
 }

@@ -335,6 +335,56 @@ public sealed class DeviceOps : IDisposable
     }
 
     /// <summary>
+    /// One GRU cell step (see <see cref="GruCellKernels.Forward"/>): inputGates [B, 3H] in: x·W + b_input, out: the
+    /// activations r, z, n; recurrentGates [B, 3H] (h_prev·U + b_recurrent, kept for the backward pass) and hPrev [B, H]
+    /// read; hNext [B, H] assigned; <paramref name="mask"/> [B] or null.
+    /// </summary>
+    public void GruForward(
+        ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+    {
+        RequireGruStep(inputGates, recurrentGates, hPrev, mask, batch, hidden, "GRU input gates");
+        Require(hNext, (long)batch * hidden, "GRU h_next");
+        if ((long)batch * hidden > 0)
+        {
+            backend.GruForward(inputGates, recurrentGates, hPrev, hNext, mask, batch, hidden);
+        }
+    }
+
+    /// <summary>
+    /// One GRU backward cell step (see <see cref="GruCellKernels.Backward"/>): activations (r, z, n) and recurrentGates
+    /// [B, 3H], hPrev [B, H] read; <paramref name="dhExternal"/> [B, H] or null; dhCarry [B, H] in: the gradient into h'
+    /// from step t+1, out: the part of dh_prev that bypasses U (the caller adds dRecurrentGates·Uᵀ); dInputGates and
+    /// dRecurrentGates [B, 3H] assigned; <paramref name="mask"/> [B] or null.
+    /// </summary>
+    public void GruBackward(
+        ArrayView<float> activations,
+        ArrayView<float> recurrentGates,
+        ArrayView<float> hPrev,
+        ArrayView<float>? dhExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dInputGates,
+        ArrayView<float> dRecurrentGates,
+        ArrayView<int>? mask,
+        int batch,
+        int hidden)
+    {
+        RequireGruStep(activations, recurrentGates, hPrev, mask, batch, hidden, "GRU activations");
+        long state = (long)batch * hidden;
+        Require(dhCarry, state, "GRU dh carry");
+        Require(dInputGates, state * GruGates.Count, "GRU input gate gradients");
+        Require(dRecurrentGates, state * GruGates.Count, "GRU recurrent gate gradients");
+        if (dhExternal is { } dx)
+        {
+            Require(dx, state, "GRU external dh");
+        }
+
+        if (state > 0)
+        {
+            backend.GruBackward(activations, recurrentGates, hPrev, dhExternal, dhCarry, dInputGates, dRecurrentGates, mask, batch, hidden);
+        }
+    }
+
+    /// <summary>
     /// Fused softmax cross-entropy: per-row loss and correctness, logits overwritten by the scaled gradient
     /// (see <see cref="SoftmaxKernels"/>). Targets must be in the vocabulary or <c>-1</c> (ignored).
     /// </summary>
@@ -722,6 +772,28 @@ public sealed class DeviceOps : IDisposable
         if (first < 0 || second < 0)
         {
             throw new ShapeException($"{what}: negative size ({first}, {second})");
+        }
+    }
+
+    /// <summary>
+    /// The views both GRU step operations share: gates or activations and gh [B, 3H], h_prev [B, H], the mask [B]; the
+    /// sizes must be non-negative and B·H must fit the kernels' int work-item index.
+    /// </summary>
+    private static void RequireGruStep(
+        ArrayView<float> gates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<int>? mask, int batch, int hidden, string gatesName)
+    {
+        long state = (long)batch * hidden;
+        if (batch < 0 || hidden < 0 || state > int.MaxValue)
+        {
+            throw new ShapeException($"a GRU step of batch {batch} and hidden size {hidden}");
+        }
+
+        Require(gates, state * GruGates.Count, gatesName);
+        Require(recurrentGates, state * GruGates.Count, "GRU recurrent gates");
+        Require(hPrev, state, "GRU h_prev");
+        if (mask is { } m)
+        {
+            Require(m, batch, "GRU mask");
         }
     }
 

@@ -92,6 +92,13 @@ internal interface IComputeBackend : IDisposable
         int batch,
         int hidden);
 
+    /// <summary>The GRU cell of one step (see <see cref="GruCellKernels.Forward"/>).</summary>
+    void GruForward(ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden);
+
+    /// <summary>The GRU cell's backward step (see <see cref="GruCellKernels.Backward"/>).</summary>
+    void GruBackward(
+        ArrayView<float> activations, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dInputGates, ArrayView<float> dRecurrentGates, ArrayView<int>? mask, int batch, int hidden);
+
     /// <summary>Fused softmax cross-entropy (see <see cref="SoftmaxKernels"/>); rows is positive.</summary>
     void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale);
 

@@ -30,7 +30,7 @@ public sealed class PtxCompilationTests
         Assert.That(names, Is.SupersetOf(new[]
         {
             "EmbeddingKernels.GatherRows", "EmbeddingKernels.ScatterAddRows", "MatMulKernels.MatMulRows", "MatMulKernels.MatMulTiled",
-            "MatMulKernels.MatMulRegisterBlocked", "MatMulKernels.AddBias", "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward", "SoftmaxKernels.CrossEntropyWarpPerRow",
+            "MatMulKernels.MatMulRegisterBlocked", "MatMulKernels.AddBias", "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "GruCellKernels.Forward", "GruCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward", "SoftmaxKernels.CrossEntropyWarpPerRow",
             "SoftmaxKernels.LogSoftmax", "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam",
             "OptimizerKernels.Scale", "ReductionKernels.PartialSums", "DecodeKernels.RecordStep",
             "LstmStepKernels.FusedForward", "LstmStepKernels.FusedBackward", "PersistentDecodeKernels.GreedyDecode", "PersistentSequenceKernels.Forward", "PersistentSequenceKernels.Backward",

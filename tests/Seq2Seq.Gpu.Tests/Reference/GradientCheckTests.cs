@@ -1,6 +1,6 @@
-using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Reference;
 using Seq2Seq.Gpu.Tests.Infrastructure;
+using static Seq2Seq.Gpu.Tests.Infrastructure.FiniteDifferences;
 
 namespace Seq2Seq.Gpu.Tests.Reference;
 
@@ -10,21 +10,19 @@ namespace Seq2Seq.Gpu.Tests.Reference;
 /// </summary>
 public sealed class GradientCheckTests
 {
-    private const double Step = 1e-6;
-
     [Test]
     public void Embedding_gather_gradient_matches_finite_differences()
     {
         const int vocab = 5, width = 3;
         int[] ids = [4, 1, 4, 0, 4];
-        var table = Random(vocab * width, 1);
-        var weights = Random(ids.Length * width, 2);
+        var table = Uniform(vocab * width, 1);
+        var weights = Uniform(ids.Length * width, 2);
         double Loss(double[] t) => Dot(ReferenceOps.Gather(ids, t, null, width), weights);
 
         var analytic = new double[vocab * width];
         ReferenceOps.ScatterAdd(ids, weights, analytic, width);
 
-        Tensors.AssertClose(analytic, Numeric(Loss, table), "d table", 1e-7, 1e-6);
+        Tensors.AssertClose(analytic, Gradient(Loss, table), "d table", 1e-7, 1e-6);
     }
 
     [TestCase(1, 1, 1)]
@@ -33,24 +31,16 @@ public sealed class GradientCheckTests
     public void Lstm_sequence_with_padding_gradients_match_finite_differences(int steps, int batch, int hidden)
     {
         int gates = 4 * hidden;
-        var xProj = Random(steps * batch * gates, 3);
-        var recurrent = Random(hidden * gates, 4);
-        var h0 = Random(batch * hidden, 5);
-        var c0 = Random(batch * hidden, 6);
+        var xProj = Uniform(steps * batch * gates, 3);
+        var recurrent = Uniform(hidden * gates, 4);
+        var h0 = Uniform(batch * hidden, 5);
+        var c0 = Uniform(batch * hidden, 6);
 
-        // Row b is real for its first (steps - b) steps, then padding: lengths differ and some rows end early.
-        var mask = new int[steps * batch];
-        for (int t = 0; t < steps; t++)
-        {
-            for (int b = 0; b < batch; b++)
-            {
-                mask[(t * batch) + b] = t < Math.Max(1, steps - b) ? 1 : 0;
-            }
-        }
+        var mask = RaggedMask(steps, batch);
 
-        var rOut = Random(steps * batch * hidden, 7);
-        var rH = Random(batch * hidden, 8);
-        var rC = Random(batch * hidden, 9);
+        var rOut = Uniform(steps * batch * hidden, 7);
+        var rH = Uniform(batch * hidden, 8);
+        var rC = Uniform(batch * hidden, 9);
 
         double Loss(double[] x, double[] u, double[] h, double[] c)
         {
@@ -67,55 +57,23 @@ public sealed class GradientCheckTests
         var sequence = ReferenceLstm.Forward(xProj, recurrent, h0, c0, mask, steps, batch, hidden);
         var grads = ReferenceLstm.Backward(sequence, recurrent, rOut, rH, rC, mask, batch, hidden);
 
-        Tensors.AssertClose(grads.DGates, Numeric(x => Loss(x, recurrent, h0, c0), xProj), "d xProj", 1e-7, 1e-5);
-        Tensors.AssertClose(grads.DRecurrent, Numeric(u => Loss(xProj, u, h0, c0), recurrent), "d U", 1e-7, 1e-5);
-        Tensors.AssertClose(grads.DhInitial, Numeric(h => Loss(xProj, recurrent, h, c0), h0), "d h0", 1e-7, 1e-5);
-        Tensors.AssertClose(grads.DcInitial, Numeric(c => Loss(xProj, recurrent, h0, c), c0), "d c0", 1e-7, 1e-5);
+        Tensors.AssertClose(grads.DGates, Gradient(x => Loss(x, recurrent, h0, c0), xProj), "d xProj", 1e-7, 1e-5);
+        Tensors.AssertClose(grads.DRecurrent, Gradient(u => Loss(xProj, u, h0, c0), recurrent), "d U", 1e-7, 1e-5);
+        Tensors.AssertClose(grads.DhInitial, Gradient(h => Loss(xProj, recurrent, h, c0), h0), "d h0", 1e-7, 1e-5);
+        Tensors.AssertClose(grads.DcInitial, Gradient(c => Loss(xProj, recurrent, h0, c), c0), "d c0", 1e-7, 1e-5);
     }
 
     [TestCase(1, 1)]
     [TestCase(6, 7)]
     public void Softmax_cross_entropy_gradient_matches_finite_differences(int rows, int vocab)
     {
-        var logits = Random(rows * vocab, 10);
+        var logits = Uniform(rows * vocab, 10);
         var targets = Enumerable.Range(0, rows).Select(n => n % 3 == 1 ? -1 : n % vocab).ToArray();
         int counted = Math.Max(1, targets.Count(t => t >= 0));
         double Loss(double[] x) => ReferenceOps.SoftmaxCrossEntropy(x, targets, rows, vocab, 1.0).RowLoss.Sum() / counted;
 
         var analytic = ReferenceOps.SoftmaxCrossEntropy(logits, targets, rows, vocab, 1.0 / counted).Gradient;
 
-        Tensors.AssertClose(analytic, Numeric(Loss, logits), "d logits", 1e-7, 1e-5);
-    }
-
-    private static double[] Numeric(Func<double[], double> loss, double[] at)
-    {
-        var grad = new double[at.Length];
-        for (int i = 0; i < at.Length; i++)
-        {
-            var plus = (double[])at.Clone();
-            var minus = (double[])at.Clone();
-            plus[i] += Step;
-            minus[i] -= Step;
-            grad[i] = (loss(plus) - loss(minus)) / (2 * Step);
-        }
-
-        return grad;
-    }
-
-    private static double Dot(double[] a, double[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            sum += a[i] * b[i];
-        }
-
-        return sum;
-    }
-
-    private static double[] Random(int count, ulong seed)
-    {
-        var random = new DeterministicRandom(seed);
-        return Enumerable.Range(0, count).Select(_ => random.NextUniform(-1, 1)).ToArray();
+        Tensors.AssertClose(analytic, Gradient(Loss, logits), "d logits", 1e-7, 1e-5);
     }
 }

@@ -37,6 +37,13 @@ internal abstract unsafe class HostBackend
     public abstract void LstmBackward(
         float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden);
 
+    /// <summary>Batch rows [b0, b1) of the GRU forward step.</summary>
+    public abstract void GruForward(float* inputGates, float* recurrentGates, float* hPrev, float* hNext, int* mask, int b0, int b1, int hidden);
+
+    /// <summary>Batch rows [b0, b1) of the GRU backward step.</summary>
+    public abstract void GruBackward(
+        float* activations, float* recurrentGates, float* hPrev, float* dhExternal, float* dhCarry, float* dInputGates, float* dRecurrentGates, int* mask, int b0, int b1, int hidden);
+
     /// <summary>Rows [row0, row1) of the fused cross-entropy (targets already checked).</summary>
     public abstract void CrossEntropy(float* logits, int* targets, float* rowLoss, float* rowCorrect, int row0, int row1, int vocab, float scale);
 

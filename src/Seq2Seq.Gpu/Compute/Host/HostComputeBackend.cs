@@ -89,6 +89,13 @@ internal sealed class HostComputeBackend : IComputeBackend
         int batch,
         int hidden) => false;
 
+    public void GruForward(ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) =>
+        host.GruForward(S(inputGates), S(recurrentGates), S(hPrev), S(hNext), Optional(mask), batch, hidden);
+
+    public void GruBackward(
+        ArrayView<float> activations, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dInputGates, ArrayView<float> dRecurrentGates, ArrayView<int>? mask, int batch, int hidden) =>
+        host.GruBackward(S(activations), S(recurrentGates), S(hPrev), Optional(dhExternal), S(dhCarry), S(dInputGates), S(dRecurrentGates), Optional(mask), batch, hidden);
+
     public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale) =>
         host.CrossEntropy(S(logits), S(targets), S(rowLoss), S(rowCorrect), rows, vocab, scale);
 

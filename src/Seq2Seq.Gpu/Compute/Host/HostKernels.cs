@@ -313,6 +313,70 @@ public sealed unsafe class HostKernels
     }
 
     /// <summary>
+    /// One fused GRU step, as <see cref="GruCellKernels.Forward"/>: inputGates [B, 3H] in: x·W + b_input, out: r, z, n;
+    /// recurrentGates [B, 3H] (h_prev·U + b_recurrent) and hPrev [B, H] read; hNext [B, H] assigned; mask [B] or empty (a
+    /// row with mask 0 keeps its state).
+    /// </summary>
+    public void GruForward(
+        Span<float> inputGates, ReadOnlySpan<float> recurrentGates, ReadOnlySpan<float> hPrev, Span<float> hNext, ReadOnlySpan<int> mask, int batch, int hidden)
+    {
+        long state = RequireGruStep(inputGates.Length, recurrentGates.Length, hPrev.Length, mask, batch, hidden, "GRU input gates");
+        Require(hNext.Length, state, "GRU h_next");
+        if (state == 0)
+        {
+            return;
+        }
+
+        fixed (float* pgx = inputGates, pgh = recurrentGates, php = hPrev, phn = hNext)
+        fixed (int* pm = mask)
+        {
+            float* gx = pgx, gh = pgh, hp = php, hn = phn;
+            int* m = pm;
+            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.GruForward(gx, gh, hp, hn, m, b0, b1, hidden));
+        }
+    }
+
+    /// <summary>
+    /// One fused GRU backward step, as <see cref="GruCellKernels.Backward"/>: activations (r, z, n) and recurrentGates
+    /// [B, 3H], hPrev [B, H] read; dhExternal [B, H] or empty; dhCarry [B, H] updated in place (in: the gradient into h';
+    /// out: the part of dh_prev that bypasses U); dInputGates, dRecurrentGates [B, 3H] assigned; mask [B] or empty.
+    /// </summary>
+    public void GruBackward(
+        ReadOnlySpan<float> activations,
+        ReadOnlySpan<float> recurrentGates,
+        ReadOnlySpan<float> hPrev,
+        ReadOnlySpan<float> dhExternal,
+        Span<float> dhCarry,
+        Span<float> dInputGates,
+        Span<float> dRecurrentGates,
+        ReadOnlySpan<int> mask,
+        int batch,
+        int hidden)
+    {
+        long state = RequireGruStep(activations.Length, recurrentGates.Length, hPrev.Length, mask, batch, hidden, "GRU activations");
+        Require(dhCarry.Length, state, "GRU dh carry");
+        Require(dInputGates.Length, state * GruGates.Count, "GRU input gate gradients");
+        Require(dRecurrentGates.Length, state * GruGates.Count, "GRU recurrent gate gradients");
+        if (!dhExternal.IsEmpty)
+        {
+            Require(dhExternal.Length, state, "GRU external dh");
+        }
+
+        if (state == 0)
+        {
+            return;
+        }
+
+        fixed (float* pa = activations, pgh = recurrentGates, php = hPrev, pdx = dhExternal, pdh = dhCarry, pdgx = dInputGates, pdgh = dRecurrentGates)
+        fixed (int* pm = mask)
+        {
+            float* act = pa, gh = pgh, hp = php, dx = pdx, dh = pdh, dgx = pdgx, dgh = pdgh;
+            int* m = pm;
+            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.GruBackward(act, gh, hp, dx, dh, dgx, dgh, m, b0, b1, hidden));
+        }
+    }
+
+    /// <summary>
     /// Fused softmax cross-entropy, as <see cref="SoftmaxKernels.CrossEntropyForwardBackward"/>: per-row loss and
     /// correctness (argmax == target) assigned, logits [N, V] overwritten by <c>(softmax - onehot)·scale</c>; a row with
     /// target &lt; 0 gets loss 0, correct 0 and a zero gradient.
@@ -483,6 +547,25 @@ public sealed unsafe class HostKernels
         {
             throw new ShapeException($"{what}: the span holds {length} elements but the shape needs {needed}");
         }
+    }
+
+    /// <summary>
+    /// The lengths both GRU steps share (gates or activations and gh [B, 3H], h_prev [B, H], the mask [B] when given);
+    /// returns B·H.
+    /// </summary>
+    private static long RequireGruStep(int gatesLength, int recurrentLength, int hPrevLength, ReadOnlySpan<int> mask, int batch, int hidden, string gatesName)
+    {
+        RequireNonNegative(batch, hidden, "GRU");
+        long state = (long)batch * hidden;
+        Require(gatesLength, state * GruGates.Count, gatesName);
+        Require(recurrentLength, state * GruGates.Count, "GRU recurrent gates");
+        Require(hPrevLength, state, "GRU h_prev");
+        if (!mask.IsEmpty)
+        {
+            Require(mask.Length, batch, "GRU mask");
+        }
+
+        return state;
     }
 
     private static void RequireNonNegative(int first, int second, string what)

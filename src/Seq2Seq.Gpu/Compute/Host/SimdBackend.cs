@@ -218,6 +218,95 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    public override void GruForward(float* inputGates, float* recurrentGates, float* hPrev, float* hNext, int* mask, int b0, int b1, int hidden)
+    {
+        int w = TS.Width;
+
+        // The tail's padded copies: gx and gh (three vectors each), h_prev, h_next; a vector is at most 16 floats.
+        float* buffer = stackalloc float[8 * 16];
+        for (int b = b0; b < b1; b++)
+        {
+            nint row = (nint)b * GruGates.Count * hidden;
+            nint s = (nint)b * hidden;
+            bool keep = mask != null && mask[b] == 0;
+            int j = 0;
+            for (; j <= hidden - w; j += w)
+            {
+                GruForwardVector(inputGates + row + j, recurrentGates + row + j, hidden, hPrev + s + j, hNext + s + j, keep);
+            }
+
+            int rest = hidden - j;
+            if (rest > 0)
+            {
+                // The tail goes through the same vector code on a zero-padded copy.
+                new Span<float>(buffer, 8 * w).Clear();
+                float* tgx = buffer;
+                float* tgh = buffer + (3 * w);
+                float* thp = buffer + (6 * w);
+                float* thn = buffer + (7 * w);
+                CopyGates(inputGates + row + j, hidden, tgx, w, GruGates.Count, rest);
+                CopyGates(recurrentGates + row + j, hidden, tgh, w, GruGates.Count, rest);
+                Copy(hPrev + s + j, thp, rest);
+                GruForwardVector(tgx, tgh, w, thp, thn, keep);
+                CopyGates(tgx, w, inputGates + row + j, hidden, GruGates.Count, rest);
+                Copy(thn, hNext + s + j, rest);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit]
+    public override void GruBackward(
+        float* activations, float* recurrentGates, float* hPrev, float* dhExternal, float* dhCarry, float* dInputGates, float* dRecurrentGates, int* mask, int b0, int b1, int hidden)
+    {
+        int w = TS.Width;
+
+        // The tail's padded copies: activations, gh, dInputGates, dRecurrentGates (three vectors each), h_prev, dh
+        // external, dh carry.
+        float* buffer = stackalloc float[15 * 16];
+        for (int b = b0; b < b1; b++)
+        {
+            nint row = (nint)b * GruGates.Count * hidden;
+            nint s = (nint)b * hidden;
+            bool keep = mask != null && mask[b] == 0;
+            float* dhx = dhExternal == null ? null : dhExternal + s;
+            int j = 0;
+            for (; j <= hidden - w; j += w)
+            {
+                GruBackwardVector(
+                    activations + row + j, recurrentGates + row + j, hidden, hPrev + s + j, dhx == null ? null : dhx + j, dhCarry + s + j, dInputGates + row + j, dRecurrentGates + row + j, keep);
+            }
+
+            int rest = hidden - j;
+            if (rest > 0)
+            {
+                new Span<float>(buffer, 15 * w).Clear();
+                float* tact = buffer;
+                float* tgh = buffer + (3 * w);
+                float* tdgx = buffer + (6 * w);
+                float* tdgh = buffer + (9 * w);
+                float* thp = buffer + (12 * w);
+                float* tdhx = buffer + (13 * w);
+                float* tdhc = buffer + (14 * w);
+                CopyGates(activations + row + j, hidden, tact, w, GruGates.Count, rest);
+                CopyGates(recurrentGates + row + j, hidden, tgh, w, GruGates.Count, rest);
+                Copy(hPrev + s + j, thp, rest);
+                if (dhx != null)
+                {
+                    Copy(dhx + j, tdhx, rest);
+                }
+
+                Copy(dhCarry + s + j, tdhc, rest);
+                GruBackwardVector(tact, tgh, w, thp, dhx == null ? null : tdhx, tdhc, tdgx, tdgh, keep);
+                CopyGates(tdgx, w, dInputGates + row + j, hidden, GruGates.Count, rest);
+                CopyGates(tdgh, w, dRecurrentGates + row + j, hidden, GruGates.Count, rest);
+                Copy(tdhc, dhCarry + s + j, rest);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void CrossEntropy(float* logits, int* targets, float* rowLoss, float* rowCorrect, int row0, int row1, int vocab, float scale)
     {
         for (int n = row0; n < row1; n++)
@@ -449,6 +538,62 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         TS.Store(dhc, TS.Zero);
     }
 
+    /// <summary>
+    /// One vector of GRU units: r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r·gh_n) replace gx;
+    /// h' = z·h + (1 - z)·n, or h for a kept row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruForwardVector(float* gx, float* gh, nint gateStride, float* hp, float* hn, bool keep)
+    {
+        TV r = VectorMath<TS, TV>.Sigmoid(TS.Add(TS.Load(gx), TS.Load(gh)));
+        TV z = VectorMath<TS, TV>.Sigmoid(TS.Add(TS.Load(gx + gateStride), TS.Load(gh + gateStride)));
+        TV n = VectorMath<TS, TV>.Tanh(TS.Add(TS.Load(gx + (2 * gateStride)), TS.Multiply(r, TS.Load(gh + (2 * gateStride)))));
+        TV h = TS.Load(hp);
+        TS.Store(gx, r);
+        TS.Store(gx + gateStride, z);
+        TS.Store(gx + (2 * gateStride), n);
+        TS.Store(hn, keep ? h : TS.Add(TS.Multiply(z, h), TS.Multiply(TS.Subtract(TS.Splat(1f), z), n)));
+    }
+
+    /// <summary>One vector of GRU units backward (see <see cref="GruCellKernels.Backward"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GruBackwardVector(float* act, float* gh, nint gateStride, float* hp, float* dhx, float* dhc, float* dgx, float* dgh, bool keep)
+    {
+        TV dh = TS.Load(dhc);
+        if (dhx != null)
+        {
+            dh = TS.Add(dh, TS.Load(dhx));
+        }
+
+        if (keep)
+        {
+            // The state passed through unchanged: so does its gradient, and no gate saw it.
+            for (int gate = 0; gate < GruGates.Count; gate++)
+            {
+                TS.Store(dgx + (gate * gateStride), TS.Zero);
+                TS.Store(dgh + (gate * gateStride), TS.Zero);
+            }
+
+            TS.Store(dhc, dh);
+            return;
+        }
+
+        TV one = TS.Splat(1f);
+        TV r = TS.Load(act);
+        TV z = TS.Load(act + gateStride);
+        TV n = TS.Load(act + (2 * gateStride));
+        TV dnPre = TS.Multiply(TS.Multiply(dh, TS.Subtract(one, z)), TS.Subtract(one, TS.Multiply(n, n)));
+        TV drPre = TS.Multiply(TS.Multiply(TS.Multiply(dnPre, TS.Load(gh + (2 * gateStride))), r), TS.Subtract(one, r));
+        TV dzPre = TS.Multiply(TS.Multiply(TS.Multiply(dh, TS.Subtract(TS.Load(hp), n)), z), TS.Subtract(one, z));
+        TS.Store(dgx, drPre);
+        TS.Store(dgx + gateStride, dzPre);
+        TS.Store(dgx + (2 * gateStride), dnPre);
+        TS.Store(dgh, drPre);
+        TS.Store(dgh + gateStride, dzPre);
+        TS.Store(dgh + (2 * gateStride), TS.Multiply(dnPre, r));
+        TS.Store(dhc, TS.Multiply(dh, z));
+    }
+
     /// <summary>Largest element of a row (vectorised; NaN handling as the hardware's max).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float MaxRow(float* x, int vocab)
@@ -596,6 +741,16 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         for (int j = count; j < w; j++)
         {
             buffer[j] = padding;
+        }
+    }
+
+    /// <summary>Copies the first <paramref name="count"/> units of each of <paramref name="gates"/> gate rows between strides.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyGates(float* source, nint sourceStride, float* destination, nint destinationStride, int gates, int count)
+    {
+        for (int gate = 0; gate < gates; gate++)
+        {
+            Copy(source + (gate * sourceStride), destination + (gate * destinationStride), count);
         }
     }
 

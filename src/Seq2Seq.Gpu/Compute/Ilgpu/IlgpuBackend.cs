@@ -290,6 +290,23 @@ internal sealed class IlgpuBackend : IComputeBackend
         return true;
     }
 
+    public void GruForward(ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+    {
+        int count = batch * hidden;
+        int chunk = ChunkFor(count);
+        kernels.GruForward.Value(LaunchChunk.Threads(count, chunk), inputGates, recurrentGates, hPrev, hNext, mask ?? noInts.View, batch, hidden, mask is null ? 0 : 1, chunk);
+    }
+
+    public void GruBackward(
+        ArrayView<float> activations, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dInputGates, ArrayView<float> dRecurrentGates, ArrayView<int>? mask, int batch, int hidden)
+    {
+        int count = batch * hidden;
+        int chunk = ChunkFor(count);
+        kernels.GruBackward.Value(
+            LaunchChunk.Threads(count, chunk), activations, recurrentGates, hPrev, dhExternal ?? noFloats.View, dhCarry, dInputGates, dRecurrentGates, mask ?? noInts.View,
+            batch, hidden, dhExternal is null ? 0 : 1, mask is null ? 0 : 1, chunk);
+    }
+
     public void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale) =>
         CrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab, scale, warpPerRow: !device.IsCpu);
 
