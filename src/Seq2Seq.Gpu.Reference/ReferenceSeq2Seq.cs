@@ -2,14 +2,17 @@ namespace Seq2Seq.Gpu.Reference;
 
 /// <summary>
 /// The whole encoder-decoder in plain C# and double precision: teacher-forced loss and every parameter's gradient,
-/// the decoder's per-step logits, and greedy decoding. Parameters are held by name, with the names and shapes of
-/// the engine's checkpoints (<c>encoder.lstm.0.kernel</c>, <c>decoder.embedding</c>, <c>output.kernel</c>, ...).
+/// the decoder's per-step logits, and greedy decoding. The recurrent cell (LSTM or GRU) and every parameter's name
+/// come from a <see cref="ReferenceArchitecture"/>; <see cref="ReferenceArchitecture.Default"/> gives the names and
+/// shapes of the engine's checkpoints (<c>encoder.lstm.0.kernel</c>, <c>decoder.embedding</c>, <c>output.kernel</c>, ...).
+/// A state per layer is (H, C) [B, H] each for an LSTM, and (H, []) for a GRU, which has no cell state.
 /// </summary>
 public sealed class ReferenceSeq2Seq
 {
     private readonly Dictionary<string, double[]> parameters;
+    private readonly IReferenceCell cell;
 
-    /// <summary>Creates the model over a set of named parameters (not copied: the caller may perturb them).</summary>
+    /// <summary>Creates an LSTM model with the engine's parameter names over a set of named parameters (not copied: the caller may perturb them).</summary>
     /// <param name="sourceVocab">Source vocabulary size.</param>
     /// <param name="targetVocab">Target vocabulary size.</param>
     /// <param name="embedding">Embedding width, 0 for one-hot inputs.</param>
@@ -17,14 +20,55 @@ public sealed class ReferenceSeq2Seq
     /// <param name="layers">Stacked LSTM layers per side.</param>
     /// <param name="parameters">Every parameter by name.</param>
     public ReferenceSeq2Seq(int sourceVocab, int targetVocab, int embedding, int hidden, int layers, Dictionary<string, double[]> parameters)
+        : this(ReferenceArchitecture.Default(ReferenceArchitecture.Lstm, layers, oneHot: embedding == 0), sourceVocab, targetVocab, embedding, hidden, parameters)
     {
+    }
+
+    /// <summary>Creates a model of the given architecture over a set of named parameters (not copied: the caller may perturb them).</summary>
+    /// <param name="architecture">The cell and the parameter names; both sides must have the same number of layers.</param>
+    /// <param name="sourceVocab">Source vocabulary size.</param>
+    /// <param name="targetVocab">Target vocabulary size.</param>
+    /// <param name="embedding">Embedding width, 0 for one-hot inputs (then neither side may name an embedding; otherwise both must).</param>
+    /// <param name="hidden">Recurrent units.</param>
+    /// <param name="parameters">Every parameter by name; each name of <paramref name="architecture"/> must be present.</param>
+    public ReferenceSeq2Seq(ReferenceArchitecture architecture, int sourceVocab, int targetVocab, int embedding, int hidden, Dictionary<string, double[]> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(parameters);
+        cell = architecture.Cell switch
+        {
+            ReferenceArchitecture.Lstm => new LstmReferenceCell(hidden),
+            ReferenceArchitecture.Gru => new GruReferenceCell(hidden),
+            _ => throw new ArgumentException($"Unknown cell '{architecture.Cell}'.", nameof(architecture)),
+        };
+        int layers = architecture.Encoder.Layers.Count;
+        if (layers == 0 || architecture.Decoder.Layers.Count != layers)
+        {
+            throw new ArgumentException("Both sides need the same number of layers, at least one.", nameof(architecture));
+        }
+
+        if ((architecture.Encoder.Embedding is null) != (embedding == 0) || (architecture.Decoder.Embedding is null) != (embedding == 0))
+        {
+            throw new ArgumentException("A side names an embedding exactly when the embedding width is above 0.", nameof(architecture));
+        }
+
+        var missing = Names(architecture).Where(n => !parameters.ContainsKey(n)).ToArray();
+        if (missing.Length > 0)
+        {
+            throw new ArgumentException($"Missing parameters: {string.Join(", ", missing)}.", nameof(parameters));
+        }
+
+        Architecture = architecture;
         SourceVocab = sourceVocab;
         TargetVocab = targetVocab;
         Embedding = embedding;
         Hidden = hidden;
         Layers = layers;
-        this.parameters = parameters ?? throw new ArgumentNullException(nameof(parameters));
+        this.parameters = parameters;
     }
+
+    /// <summary>The cell and parameter names.</summary>
+    public ReferenceArchitecture Architecture { get; }
 
     /// <summary>Source vocabulary size.</summary>
     public int SourceVocab { get; }
@@ -35,7 +79,7 @@ public sealed class ReferenceSeq2Seq
     /// <summary>Embedding width (0 = one-hot).</summary>
     public int Embedding { get; }
 
-    /// <summary>LSTM units.</summary>
+    /// <summary>Recurrent units.</summary>
     public int Hidden { get; }
 
     /// <summary>Stacked layers per side.</summary>
@@ -58,31 +102,27 @@ public sealed class ReferenceSeq2Seq
 
         var grads = parameters.ToDictionary(p => p.Key, p => new double[p.Value.Length]);
         int h = Hidden;
-        int b = batch.BatchSize;
+        string outputKernel = Architecture.OutputKernel;
 
         // Output projection: logits = Y·Wout + bout, Y = top decoder states 1..Tt.
         var y = Concat(pass.Decoder[Layers - 1].H, 1, batch.TargetSteps);
-        ReferenceOps.MatMul(y, ce.Gradient, null, grads["output.kernel"], h, TargetVocab, rows, transposeA: true, accumulate: true);
-        ReferenceOps.ColumnSum(ce.Gradient, grads["output.bias"], rows, TargetVocab, accumulate: true);
+        ReferenceOps.MatMul(y, ce.Gradient, null, grads[outputKernel], h, TargetVocab, rows, transposeA: true, accumulate: true);
+        ReferenceOps.ColumnSum(ce.Gradient, grads[Architecture.OutputBias], rows, TargetVocab, accumulate: true);
         var dTop = new double[rows * h];
-        ReferenceOps.MatMul(ce.Gradient, parameters["output.kernel"], null, dTop, rows, h, TargetVocab, transposeB: true);
+        ReferenceOps.MatMul(ce.Gradient, parameters[outputKernel], null, dTop, rows, h, TargetVocab, transposeB: true);
 
-        var carryH = new double[Layers][];
-        var carryC = new double[Layers][];
+        // The decoder's initial state is the encoder's final one, so the decoder's dh0 (and dc0) carry into the encoder.
+        var carry = new ReferenceCellGradients[Layers];
         double[]? dExternal = dTop;
         for (int l = Layers - 1; l >= 0; l--)
         {
-            var g = BackwardLayer("decoder", l, pass.Decoder, pass.DecoderInputs, batch.DecoderInputs, dExternal, null, null, batch.TargetMask, batch.TargetSteps, b, grads);
-            carryH[l] = g.DhInitial;
-            carryC[l] = g.DcInitial;
-            dExternal = g.DInput;
+            (carry[l], dExternal) = BackwardLayer(Architecture.Decoder, l, pass.Decoder, pass.DecoderInputs, batch.DecoderInputs, dExternal, null, null, grads);
         }
 
         dExternal = null;
         for (int l = Layers - 1; l >= 0; l--)
         {
-            var g = BackwardLayer("encoder", l, pass.Encoder, pass.EncoderInputs, batch.SourceIds, dExternal, carryH[l], carryC[l], batch.SourceMask, batch.SourceSteps, b, grads);
-            dExternal = g.DInput;
+            (_, dExternal) = BackwardLayer(Architecture.Encoder, l, pass.Encoder, pass.EncoderInputs, batch.SourceIds, dExternal, carry[l].DhInitial, carry[l].DcInitial, grads);
         }
 
         return new ReferenceTrainingResult(loss, correct, counted, grads);
@@ -118,120 +158,138 @@ public sealed class ReferenceSeq2Seq
         return output;
     }
 
-    /// <summary>The encoder's final (h, c) per layer for a batch (the decoder's initial state).</summary>
+    /// <summary>The encoder's final state per layer for a batch (the decoder's initial state); C is empty for a GRU.</summary>
     public (double[] H, double[] C)[] EncoderFinalStates(ReferenceBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var encoder = RunSide("encoder", batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out _);
-        return encoder.Select(s => (s.H[^1], s.C[^1])).ToArray();
+        var encoder = RunSide(Architecture.Encoder, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out _);
+        return encoder.Select(s => s.Final).ToArray();
     }
 
     /// <summary>One decoder step for a batch of one: advances <paramref name="states"/> in place and returns the logits [V].</summary>
     public double[] DecoderStep(int token, (double[] H, double[] C)[] states)
     {
         ArgumentNullException.ThrowIfNull(states);
-        var input = InputProjection("decoder", [token], 1);
+        var side = Architecture.Decoder;
+        var input = InputProjection(side, [token], 1);
         double[] top = [];
         for (int l = 0; l < Layers; l++)
         {
-            var x = l == 0 ? input : Project("decoder", l, top, 1);
-            var seq = ReferenceLstm.Forward(x, parameters[$"decoder.lstm.{l}.recurrent_kernel"], states[l].H, states[l].C, null, 1, 1, Hidden);
-            states[l] = (seq.H[1], seq.C[1]);
-            top = seq.H[1];
+            var names = side.Layers[l];
+            var x = l == 0 ? input : Project(names, top, 1);
+            var run = cell.Forward(x, parameters[names.RecurrentKernel], parameters[names.Bias], states[l], null, 1, 1);
+            states[l] = run.Final;
+            top = run.H[1];
         }
 
         var logits = new double[TargetVocab];
-        ReferenceOps.MatMul(top, parameters["output.kernel"], parameters["output.bias"], logits, 1, TargetVocab, Hidden);
+        ReferenceOps.MatMul(top, parameters[Architecture.OutputKernel], parameters[Architecture.OutputBias], logits, 1, TargetVocab, Hidden);
         return logits;
     }
 
+    private static IEnumerable<string> Names(ReferenceArchitecture architecture) =>
+        new[] { architecture.Encoder, architecture.Decoder }
+            .SelectMany(s => s.Layers.SelectMany(l => new[] { l.Kernel, l.RecurrentKernel, l.Bias }).Prepend(s.Embedding))
+            .Append(architecture.OutputKernel)
+            .Append(architecture.OutputBias)
+            .OfType<string>();
+
     private ForwardPass Forward(ReferenceBatch batch)
     {
-        var encoder = RunSide("encoder", batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out var encoderInputs);
-        var initial = encoder.Select(s => (s.H[^1], s.C[^1])).ToArray();
-        var decoder = RunSide("decoder", batch.DecoderInputs, batch.TargetMask, batch.TargetSteps, batch.BatchSize, initial, out var decoderInputs);
+        var encoder = RunSide(Architecture.Encoder, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out var encoderInputs);
+        var initial = encoder.Select(s => s.Final).ToArray();
+        var decoder = RunSide(Architecture.Decoder, batch.DecoderInputs, batch.TargetMask, batch.TargetSteps, batch.BatchSize, initial, out var decoderInputs);
         int rows = batch.TargetSteps * batch.BatchSize;
         var logits = new double[rows * TargetVocab];
-        ReferenceOps.MatMul(Concat(decoder[Layers - 1].H, 1, batch.TargetSteps), parameters["output.kernel"], parameters["output.bias"], logits, rows, TargetVocab, Hidden);
+        var y = Concat(decoder[Layers - 1].H, 1, batch.TargetSteps);
+        ReferenceOps.MatMul(y, parameters[Architecture.OutputKernel], parameters[Architecture.OutputBias], logits, rows, TargetVocab, Hidden);
         return new ForwardPass(encoder, encoderInputs, decoder, decoderInputs, logits);
     }
 
-    private LstmSequence[] RunSide(string side, int[] ids, int[]? mask, int steps, int batch, (double[] H, double[] C)[]? initial, out double[][] layerInputs)
+    private IReferenceCellRun[] RunSide(
+        ReferenceSideNames side, int[] ids, int[]? mask, int steps, int batch, (double[] H, double[] C)[]? initial, out double[][] layerInputs)
     {
-        var sequences = new LstmSequence[Layers];
+        var runs = new IReferenceCellRun[Layers];
         layerInputs = new double[Layers][];
         for (int l = 0; l < Layers; l++)
         {
+            var names = side.Layers[l];
             double[] xProj;
             if (l == 0)
             {
                 xProj = InputProjection(side, ids, batch * steps);
-                layerInputs[l] = Embedding > 0 ? ReferenceOps.Gather(ids, parameters[$"{side}.embedding"], null, Embedding) : [];
+                layerInputs[l] = side.Embedding is null ? [] : ReferenceOps.Gather(ids, parameters[side.Embedding], null, Embedding);
             }
             else
             {
-                layerInputs[l] = Concat(sequences[l - 1].H, 1, steps);
-                xProj = Project(side, l, layerInputs[l], steps * batch);
+                layerInputs[l] = Concat(runs[l - 1].H, 1, steps);
+                xProj = Project(names, layerInputs[l], steps * batch);
             }
 
-            var h0 = initial?[l].H ?? new double[batch * Hidden];
-            var c0 = initial?[l].C ?? new double[batch * Hidden];
-            sequences[l] = ReferenceLstm.Forward(xProj, parameters[$"{side}.lstm.{l}.recurrent_kernel"], h0, c0, mask, steps, batch, Hidden);
+            var state = initial?[l] ?? cell.InitialState(batch);
+            runs[l] = cell.Forward(xProj, parameters[names.RecurrentKernel], parameters[names.Bias], state, mask, steps, batch);
         }
 
-        return sequences;
+        return runs;
     }
 
-    private double[] InputProjection(string side, int[] ids, int rows)
+    /// <summary>Layer 0's projected inputs [rows, gates·H]: the kernel's rows themselves in one-hot mode, else embedding·W; plus the input bias.</summary>
+    private double[] InputProjection(ReferenceSideNames side, int[] ids, int rows)
     {
-        var bias = parameters[$"{side}.lstm.0.bias"];
-        if (Embedding == 0)
+        var names = side.Layers[0];
+        var bias = cell.InputBias(parameters[names.Bias]);
+        int gates = cell.Gates * Hidden;
+        if (side.Embedding is null)
         {
-            return ReferenceOps.Gather(ids, parameters[$"{side}.lstm.0.kernel"], bias, 4 * Hidden);
+            return ReferenceOps.Gather(ids, parameters[names.Kernel], bias, gates);
         }
 
-        var x = ReferenceOps.Gather(ids, parameters[$"{side}.embedding"], null, Embedding);
-        var z = new double[rows * 4 * Hidden];
-        ReferenceOps.MatMul(x, parameters[$"{side}.lstm.0.kernel"], bias, z, rows, 4 * Hidden, Embedding);
+        var x = ReferenceOps.Gather(ids, parameters[side.Embedding], null, Embedding);
+        var z = new double[rows * gates];
+        ReferenceOps.MatMul(x, parameters[names.Kernel], bias, z, rows, gates, Embedding);
         return z;
     }
 
-    private double[] Project(string side, int layer, double[] x, int rows)
+    /// <summary>A layer above 0's projected inputs [rows, gates·H] from the layer below's outputs x [rows, H].</summary>
+    private double[] Project(ReferenceLayerNames names, double[] x, int rows)
     {
-        var z = new double[rows * 4 * Hidden];
-        ReferenceOps.MatMul(x, parameters[$"{side}.lstm.{layer}.kernel"], parameters[$"{side}.lstm.{layer}.bias"], z, rows, 4 * Hidden, Hidden);
+        int gates = cell.Gates * Hidden;
+        var z = new double[rows * gates];
+        ReferenceOps.MatMul(x, parameters[names.Kernel], cell.InputBias(parameters[names.Bias]), z, rows, gates, Hidden);
         return z;
     }
 
-    private LayerGradients BackwardLayer(
-        string side, int l, LstmSequence[] sequences, double[][] layerInputs, int[] ids, double[]? dExternal,
-        double[]? dhFinal, double[]? dcFinal, int[]? mask, int steps, int batch, Dictionary<string, double[]> grads)
+    /// <summary>
+    /// Back-propagates layer l of a side, adding into <paramref name="grads"/>; returns the cell's gradients (for the
+    /// initial state) and the gradient into the layer's input [rows, H], or null at layer 0 (there it goes into the table).
+    /// </summary>
+    private (ReferenceCellGradients Cell, double[]? DInput) BackwardLayer(
+        ReferenceSideNames side, int l, IReferenceCellRun[] runs, double[][] layerInputs, int[] ids, double[]? dExternal,
+        double[]? dhFinal, double[]? dcFinal, Dictionary<string, double[]> grads)
     {
-        string prefix = $"{side}.lstm.{l}";
-        int gates = 4 * Hidden;
-        int rows = steps * batch;
-        var g = ReferenceLstm.Backward(sequences[l], parameters[$"{prefix}.recurrent_kernel"], dExternal, dhFinal, dcFinal, mask, batch, Hidden);
-        Add(grads[$"{prefix}.recurrent_kernel"], g.DRecurrent);
-        ReferenceOps.ColumnSum(g.DGates, grads[$"{prefix}.bias"], rows, gates, accumulate: true);
-        double[]? dInput = null;
-        if (l == 0 && Embedding == 0)
+        var names = side.Layers[l];
+        int gates = cell.Gates * Hidden;
+        var g = runs[l].Backward(dExternal, dhFinal, dcFinal);
+        int rows = g.DInputGates.Length / gates;
+        Add(grads[names.RecurrentKernel], g.DRecurrent);
+        Add(grads[names.Bias], g.DBias);
+        if (l == 0 && side.Embedding is null)
         {
-            ReferenceOps.ScatterAdd(ids, g.DGates, grads[$"{prefix}.kernel"], gates);
-        }
-        else
-        {
-            int width = l == 0 ? Embedding : Hidden;
-            ReferenceOps.MatMul(layerInputs[l], g.DGates, null, grads[$"{prefix}.kernel"], width, gates, rows, transposeA: true, accumulate: true);
-            dInput = new double[rows * width];
-            ReferenceOps.MatMul(g.DGates, parameters[$"{prefix}.kernel"], null, dInput, rows, width, gates, transposeB: true);
-            if (l == 0)
-            {
-                ReferenceOps.ScatterAdd(ids, dInput, grads[$"{side}.embedding"], Embedding);
-                dInput = null;
-            }
+            ReferenceOps.ScatterAdd(ids, g.DInputGates, grads[names.Kernel], gates);
+            return (g, null);
         }
 
-        return new LayerGradients(g.DhInitial, g.DcInitial, dInput);
+        int width = l == 0 ? Embedding : Hidden;
+        ReferenceOps.MatMul(layerInputs[l], g.DInputGates, null, grads[names.Kernel], width, gates, rows, transposeA: true, accumulate: true);
+        var dInput = new double[rows * width];
+        ReferenceOps.MatMul(g.DInputGates, parameters[names.Kernel], null, dInput, rows, width, gates, transposeB: true);
+        if (side.Embedding is not null && l == 0)
+        {
+            ReferenceOps.ScatterAdd(ids, dInput, grads[side.Embedding], Embedding);
+            return (g, null);
+        }
+
+        return (g, dInput);
     }
 
     private static double[] Concat(double[][] states, int from, int count) => states.Skip(from).Take(count).SelectMany(s => s).ToArray();
@@ -244,7 +302,5 @@ public sealed class ReferenceSeq2Seq
         }
     }
 
-    private sealed record ForwardPass(LstmSequence[] Encoder, double[][] EncoderInputs, LstmSequence[] Decoder, double[][] DecoderInputs, double[] Logits);
-
-    private sealed record LayerGradients(double[] DhInitial, double[] DcInitial, double[]? DInput);
+    private sealed record ForwardPass(IReferenceCellRun[] Encoder, double[][] EncoderInputs, IReferenceCellRun[] Decoder, double[][] DecoderInputs, double[] Logits);
 }

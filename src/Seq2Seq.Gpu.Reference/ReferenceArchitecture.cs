@@ -1,0 +1,41 @@
+namespace Seq2Seq.Gpu.Reference;
+
+/// <summary>
+/// Plain-data description of a reference model: which recurrent cell it uses and the name of every parameter, so
+/// that <see cref="ReferenceSeq2Seq"/> holds no naming convention of its own. <see cref="Default"/> gives the
+/// engine's checkpoint names (<c>encoder.lstm.0.kernel</c>, <c>decoder.gru.1.bias</c>, <c>output.kernel</c>, ...).
+/// </summary>
+/// <param name="Cell">The recurrent cell: <see cref="Lstm"/> or <see cref="Gru"/>.</param>
+/// <param name="Encoder">The encoder's parameter names.</param>
+/// <param name="Decoder">The decoder's parameter names (as many layers as the encoder: its initial state is the encoder's final one, layer by layer).</param>
+/// <param name="OutputKernel">Output kernel [H, V].</param>
+/// <param name="OutputBias">Output bias [V].</param>
+public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encoder, ReferenceSideNames Decoder, string OutputKernel, string OutputBias)
+{
+    /// <summary>Cell kind of an LSTM (gates i, f, g, o; state (h, c)).</summary>
+    public const string Lstm = "lstm";
+
+    /// <summary>Cell kind of a reset_after GRU (gates r, z, n; state h).</summary>
+    public const string Gru = "gru";
+
+    /// <summary>
+    /// The engine's names for a model of <paramref name="layers"/> layers per side: <c>{side}.embedding</c> (unless
+    /// <paramref name="oneHot"/>), <c>{side}.{cell}.{l}.kernel|recurrent_kernel|bias</c>, <c>output.kernel</c>, <c>output.bias</c>.
+    /// </summary>
+    public static ReferenceArchitecture Default(string cell, int layers, bool oneHot)
+    {
+        ArgumentNullException.ThrowIfNull(cell);
+        if (cell is not (Lstm or Gru))
+        {
+            throw new ArgumentException($"Unknown cell '{cell}': expected '{Lstm}' or '{Gru}'.", nameof(cell));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ReferenceSideNames Side(string side) => new(
+            oneHot ? null : $"{side}.embedding",
+            Enumerable.Range(0, layers)
+                .Select(l => new ReferenceLayerNames($"{side}.{cell}.{l}.kernel", $"{side}.{cell}.{l}.recurrent_kernel", $"{side}.{cell}.{l}.bias"))
+                .ToArray());
+        return new ReferenceArchitecture(cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias");
+    }
+}
