@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Seq2Seq.Cli.Output;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
@@ -49,8 +50,15 @@ internal sealed class TrainCommand
         HelpName = "N",
     };
 
-    private readonly Option<int> hidden = new("--hidden") { Description = "LSTM units.", DefaultValueFactory = _ => 256, HelpName = "H" };
-    private readonly Option<int> layers = new("--layers") { Description = $"Stacked LSTM layers in the encoder and in the decoder (1 to {Seq2SeqConfig.MaxLayers}).", DefaultValueFactory = _ => 1, HelpName = "L" };
+    private readonly Option<int> hidden = new("--hidden") { Description = "Units of every recurrent layer.", DefaultValueFactory = _ => 256, HelpName = "H" };
+    private readonly Option<int> layers = new("--layers") { Description = $"Stacked recurrent layers in the encoder and in the decoder (1 to {Seq2SeqConfig.MaxLayers}).", DefaultValueFactory = _ => 1, HelpName = "L" };
+
+    private readonly Option<string> cell = new("--cell")
+    {
+        Description = "The recurrent cell: lstm (the Keras example's, the default) or gru (Keras' reset_after=True GRU, as cuDNN and PyTorch compute it).",
+        DefaultValueFactory = _ => "lstm",
+        HelpName = "lstm|gru",
+    };
     private readonly Option<int> batch = CommonOptions.Batch();
     private readonly Option<int> epochs = new("--epochs") { Description = "Epochs to train, in total (a resumed run counts the checkpoint's epochs).", DefaultValueFactory = _ => 10, HelpName = "N" };
     private readonly Option<string> optimizer = new("--optimizer") { Description = "rmsprop (Keras defaults: rho 0.9, eps 1e-7) or adam.", DefaultValueFactory = _ => "rmsprop", HelpName = "rmsprop|adam" };
@@ -85,6 +93,7 @@ internal sealed class TrainCommand
         NumericOptions.Range(hidden, 1);
         NumericOptions.Range(maxLength, 1, CheckpointLimits.MaxSequenceLength - 2); // a longer model could not be saved
         NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
+        cell.AcceptOnlyFromAmong("lstm", "gru");
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(patience, 1);
         NumericOptions.Range(seed, 0);
@@ -94,7 +103,7 @@ internal sealed class TrainCommand
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
-            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, batch, epochs, optimizer, learningRate,
+            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, batch, epochs, optimizer, learningRate,
             clip, validationSplit, patience, seed, output, resume, noVerify,
         };
         foreach (var option in device.All)
@@ -269,7 +278,7 @@ internal sealed class TrainCommand
             return;
         }
 
-        Option[] shape = [level, kerasCompat, embedding, hidden, layers, seed];
+        Option[] shape = [level, kerasCompat, embedding, hidden, layers, cell, seed];
         Option? given = shape.FirstOrDefault(o => CommonOptions.IsGiven(parse, o));
         if (given is not null)
         {
@@ -289,7 +298,8 @@ internal sealed class TrainCommand
         IEnumerable<SentencePair> vocabularyPairs = keras ? pairs : pairs.Take(trainCount);
         TextEncoder text = TextEncoder.Build(vocabularyPairs, tokenLevel, scheme);
         int embeddingSize = parse.GetValue(embedding) ?? (keras ? 0 : DefaultEmbedding);
-        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers));
+        var cellKind = parse.GetValue(cell) == "gru" ? CellKind.Gru : CellKind.Lstm;
+        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers), cellKind);
         return Seq2SeqModel.Create(dev, text, config, (ulong)parse.GetValue(seed));
     }
 

@@ -76,9 +76,10 @@ public static class BenchmarkRunner
     {
         var device = model.Device;
         int b = config.Batch, t = config.SourceSteps, h = config.Hidden;
-        var stack = new LstmStack(model.Weights, model.Config, ModelLayout.Encoder);
-        using var buffers = new LstmStackBuffers(device, "encoder", 1, h, config.Embedding, t, b);
-        using var scratch = new BackwardScratch(device, (long)t * b, 4 * h, Math.Max(h, config.Embedding));
+        var encoder = Seq2SeqArchitecture.For(model.Config).Encoder;
+        var stack = new RecurrentStack(model.Weights, encoder, h);
+        using var buffers = new RecurrentStackBuffers(device, encoder, h, t, b);
+        using var scratch = new BackwardScratch(device, (long)t * b, stack.Cell.GateCount * h, Math.Max(h, config.Embedding), stack.Cell.KeepsRecurrentGates);
         var random = new DeterministicRandom(3);
         using var ids = device.Upload<int>(RandomIds(random, t * b, config.SourceVocab), "ids");
         using var dTop = device.Upload<float>(Enumerable.Range(0, t * b * h).Select(_ => (float)random.NextUniform(-1, 1)).ToArray(), "output gradient");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
@@ -51,7 +52,7 @@ public static class ModelCheckpoint
         var config = model.Config;
         var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
             text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
-            model.MaxSourceLength, model.MaxTargetLength);
+            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name);
 
         // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
         string where = $"cannot save '{path}'";
@@ -164,7 +165,13 @@ public static class ModelCheckpoint
             CheckpointVocabularies.CheckSpecials(source, level, scheme, isTarget: false, where);
             CheckpointVocabularies.CheckSpecials(target, level, scheme, isTarget: true, where);
             text = new TextEncoder(level, scheme, source, target);
-            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers);
+            var cell = config.Cell switch
+            {
+                null or "lstm" => CellKind.Lstm,
+                "gru" => CellKind.Gru,
+                _ => throw new CheckpointException($"{where}: unknown cell '{config.Cell}' in metadata 'config' (lstm or gru)"),
+            };
+            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell);
             layout = ModelLayout.Create(modelConfig);
         }
         catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
@@ -334,8 +341,9 @@ public static class ModelCheckpoint
 
     private static SpecialsJson Specials(SpecialTokens s, SpecialJson source) => new(s.Pad, s.Start, s.End, s.Unk, source);
 
+    /// <summary>The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs).</summary>
     private sealed record ConfigJson(
-        int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength);
+        int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength, string? Cell = null);
 
     private sealed record OptimizerJson(string Name, float LearningRate, long Steps);
 

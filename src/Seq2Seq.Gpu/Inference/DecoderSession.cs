@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
@@ -18,17 +19,15 @@ namespace Seq2Seq.Gpu.Inference;
 internal sealed class DecoderSession : IDisposable
 {
     private readonly Seq2SeqModel model;
-    private readonly LstmStack encoder;
-    private readonly LstmStack decoder;
+    private readonly Seq2SeqArchitecture architecture;
+    private readonly RecurrentStack encoder;
+    private readonly RecurrentStack decoder;
     private readonly List<IDisposable> owned = [];
     private readonly DeviceBuffer<float>[] h;
-    private readonly DeviceBuffer<float>[] c;
+    private readonly DeviceBuffer<float>?[] c;
     private readonly DeviceBuffer<float>[] nextH;
-    private readonly DeviceBuffer<float>[] nextC;
-    private readonly ArrayView<float>[] hViews;
-    private readonly ArrayView<float>[] cViews;
-    private readonly ArrayView<float>[] nextHViews;
-    private readonly ArrayView<float>[] nextCViews;
+    private readonly DeviceBuffer<float>?[] nextC;
+    private readonly DecoderState state;
     private DeviceBuffer<int>? outputs;
     private PreparedRightOperand[] recurrent = [];
     private PreparedRightOperand? outputKernel;
@@ -43,20 +42,24 @@ internal sealed class DecoderSession : IDisposable
         MaxSourceSteps = maxSourceSteps;
         var config = model.Config;
         var device = model.Device;
-        encoder = new LstmStack(model.Weights, config, ModelLayout.Encoder);
-        decoder = new LstmStack(model.Weights, config, ModelLayout.Decoder);
+        architecture = Seq2SeqArchitecture.For(config);
+        encoder = new RecurrentStack(model.Weights, architecture.Encoder, config.HiddenSize);
+        decoder = new RecurrentStack(model.Weights, architecture.Decoder, config.HiddenSize);
         int layers = config.Layers;
-        long state = (long)maxRows * config.HiddenSize;
+        long rowsState = (long)maxRows * config.HiddenSize;
+        bool cells = Cell.HasCellState;
+        state = new DecoderState(layers);
         try
         {
-            EncoderBuffers = Own(new LstmStackBuffers(device, "encoder", layers, config.HiddenSize, config.EmbeddingSize, maxSourceSteps, maxRows));
+            EncoderBuffers = Own(new RecurrentStackBuffers(device, architecture.Encoder, config.HiddenSize, maxSourceSteps, maxRows));
             SourceIds = Own(device.Allocate<int>((long)maxSourceSteps * maxRows, "source ids"));
             SourceMask = Own(device.Allocate<int>((long)maxSourceSteps * maxRows, "source mask"));
-            h = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(state, $"decoder h {l}"))).ToArray();
-            c = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(state, $"decoder c {l}"))).ToArray();
-            nextH = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(state, $"decoder next h {l}"))).ToArray();
-            nextC = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(state, $"decoder next c {l}"))).ToArray();
-            Gates = Own(device.Allocate<float>(state * LstmGates.Count, "decoder gates"));
+            h = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(rowsState, $"decoder h {l}"))).ToArray();
+            c = Enumerable.Range(0, layers).Select(l => cells ? Own(device.Allocate<float>(rowsState, $"decoder c {l}")) : null).ToArray();
+            nextH = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(rowsState, $"decoder next h {l}"))).ToArray();
+            nextC = Enumerable.Range(0, layers).Select(l => cells ? Own(device.Allocate<float>(rowsState, $"decoder next c {l}")) : null).ToArray();
+            Gates = Own(device.Allocate<float>(rowsState * Cell.GateCount, "decoder gates"));
+            RecurrentGates = Cell.KeepsRecurrentGates ? Own(device.Allocate<float>(rowsState * Cell.GateCount, "decoder recurrent gates")) : null;
             Embedded = Own(device.Allocate<float>((long)maxRows * Math.Max(config.EmbeddingSize, 1), "decoder embedded input"));
             Logits = Own(device.Allocate<float>((long)maxRows * config.TargetVocabSize, "decoder logits"));
             Current = Own(device.Allocate<int>(maxRows, "decoder input ids"));
@@ -69,11 +72,6 @@ internal sealed class DecoderSession : IDisposable
             Dispose();
             throw;
         }
-
-        hViews = new ArrayView<float>[layers];
-        cViews = new ArrayView<float>[layers];
-        nextHViews = new ArrayView<float>[layers];
-        nextCViews = new ArrayView<float>[layers];
     }
 
     public int MaxRows { get; }
@@ -82,13 +80,15 @@ internal sealed class DecoderSession : IDisposable
 
     public int Rows { get; private set; }
 
-    private LstmStackBuffers EncoderBuffers { get; } = null!;
+    private RecurrentStackBuffers EncoderBuffers { get; } = null!;
 
     private DeviceBuffer<int> SourceIds { get; } = null!;
 
     private DeviceBuffer<int> SourceMask { get; } = null!;
 
     private DeviceBuffer<float> Gates { get; } = null!;
+
+    private DeviceBuffer<float>? RecurrentGates { get; }
 
     private DeviceBuffer<float> Embedded { get; } = null!;
 
@@ -106,6 +106,10 @@ internal sealed class DecoderSession : IDisposable
 
     private Compute.DeviceOps Ops => model.Device.Ops;
 
+    private IRecurrentCell Cell => decoder.Cell;
+
+    private long StateLength => (long)Rows * Config.HiddenSize;
+
     public bool Fits(int rows, int sourceSteps) => rows <= MaxRows && sourceSteps <= MaxSourceSteps;
 
     /// <summary>Encodes a batch of sources and starts <paramref name="rowsPerSource"/> decoder rows from each one's final state, all fed START.</summary>
@@ -119,7 +123,10 @@ internal sealed class DecoderSession : IDisposable
         for (int l = 0; l < Config.Layers; l++)
         {
             EncoderBuffers.HAt(l, 0, b).MemSetToZero();
-            EncoderBuffers.CAt(l, 0, b).MemSetToZero();
+            if (Cell.HasCellState)
+            {
+                EncoderBuffers.CAt(l, 0, b).MemSetToZero();
+            }
         }
 
         ArrayView<int>? mask = sources.Scheme == VocabularyScheme.KerasCompatible ? null : SourceMask.Slice(0, (long)ts * b);
@@ -130,12 +137,15 @@ internal sealed class DecoderSession : IDisposable
         Parents.CopyFrom(replicate);
         for (int l = 0; l < Config.Layers; l++)
         {
-            hViews[l] = h[l].Slice(0, (long)Rows * Config.HiddenSize);
-            cViews[l] = c[l].Slice(0, (long)Rows * Config.HiddenSize);
-            nextHViews[l] = nextH[l].Slice(0, (long)Rows * Config.HiddenSize);
-            nextCViews[l] = nextC[l].Slice(0, (long)Rows * Config.HiddenSize);
-            Ops.Gather(Parents.Slice(0, Rows), EncoderBuffers.HAt(l, ts, b), null, hViews[l], Rows, Config.HiddenSize, b);
-            Ops.Gather(Parents.Slice(0, Rows), EncoderBuffers.CAt(l, ts, b), null, cViews[l], Rows, Config.HiddenSize, b);
+            state.Hidden[l] = h[l].Slice(0, StateLength);
+            state.NextHidden[l] = nextH[l].Slice(0, StateLength);
+            state.Cells[l] = c[l]?.Slice(0, StateLength) ?? default;
+            state.NextCells[l] = nextC[l]?.Slice(0, StateLength) ?? default;
+            Ops.Gather(Parents.Slice(0, Rows), EncoderBuffers.HAt(l, ts, b), null, state.Hidden[l], Rows, Config.HiddenSize, b);
+            if (Cell.HasCellState)
+            {
+                Ops.Gather(Parents.Slice(0, Rows), EncoderBuffers.CAt(l, ts, b), null, state.Cells[l], Rows, Config.HiddenSize, b);
+            }
         }
 
         Current.CopyFrom(Enumerable.Repeat(model.Text.TargetVocabulary.StartId, Rows).ToArray());
@@ -145,7 +155,7 @@ internal sealed class DecoderSession : IDisposable
         // output kernel are prepared once per decode (packed once on the host kernels).
         DisposeRecurrent();
         recurrent = Enumerable.Range(0, Config.Layers).Select(decoder.PrepareRecurrent).ToArray();
-        outputKernel = Ops.PrepareRight(model.Weights.Weight(ModelLayout.OutputKernel), Config.HiddenSize, Config.TargetVocabSize, transposed: false);
+        outputKernel = Ops.PrepareRight(model.Weights.Weight(Seq2SeqArchitecture.OutputKernel), Config.HiddenSize, Config.TargetVocabSize, transposed: false);
     }
 
     /// <summary>Sets the next inputs from the host (teacher forcing, beam search).</summary>
@@ -157,19 +167,24 @@ internal sealed class DecoderSession : IDisposable
         Parents.CopyFrom(parents);
         for (int l = 0; l < Config.Layers; l++)
         {
-            Ops.Gather(Parents.Slice(0, Rows), hViews[l], null, nextHViews[l], Rows, Config.HiddenSize, Rows);
-            Ops.Gather(Parents.Slice(0, Rows), cViews[l], null, nextCViews[l], Rows, Config.HiddenSize, Rows);
-            (hViews[l], nextHViews[l]) = (nextHViews[l], hViews[l]);
-            (cViews[l], nextCViews[l]) = (nextCViews[l], cViews[l]);
+            Ops.Gather(Parents.Slice(0, Rows), state.Hidden[l], null, state.NextHidden[l], Rows, Config.HiddenSize, Rows);
+            if (Cell.HasCellState)
+            {
+                Ops.Gather(Parents.Slice(0, Rows), state.Cells[l], null, state.NextCells[l], Rows, Config.HiddenSize, Rows);
+            }
+
+            state.Advance(l);
         }
     }
 
     /// <summary>One decoder step from the current inputs: new states, and the logits [rows, V] on the device.</summary>
     public ArrayView<float> Step()
     {
-        var top = decoder.Step(Current.Slice(0, Rows), hViews, cViews, nextHViews, nextCViews, recurrent, Gates.Slice(0, (long)Rows * LstmGates.Count * Config.HiddenSize), Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
+        long gates = StateLength * Cell.GateCount;
+        var top = decoder.Step(
+            Current.Slice(0, Rows), state, recurrent, Gates.Slice(0, gates), RecurrentGates?.Slice(0, gates) ?? default, Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
         var logits = Logits.Slice(0, (long)Rows * Config.TargetVocabSize);
-        Ops.MatMul(top, outputKernel!, model.Weights.Weight(ModelLayout.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
+        Ops.MatMul(top, outputKernel!, model.Weights.Weight(Seq2SeqArchitecture.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
         return logits;
     }
 
@@ -186,7 +201,7 @@ internal sealed class DecoderSession : IDisposable
             outputs = model.Device.Allocate<int>((long)steps * MaxRows, "decoder outputs");
         }
 
-        if (Ops.OffersPersistentDecode && GreedyPersistent(steps, endId) is { } decoded)
+        if (Ops.OffersPersistentDecode && Cell.HasPersistentDecoder && GreedyPersistent(steps, endId) is { } decoded)
         {
             return decoded;
         }
@@ -224,7 +239,7 @@ internal sealed class DecoderSession : IDisposable
     {
         int layers = Config.Layers;
         int hidden = Config.HiddenSize;
-        long state = (long)Rows * hidden;
+        long rowsState = StateLength;
         persistentHidden ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder h"));
         persistentCells ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder c"));
         var layout = model.Weights.Layout;
@@ -232,11 +247,11 @@ internal sealed class DecoderSession : IDisposable
         {
             // Offsets of the decoder's weights in the parameter buffer: fixed by the layout, so uploaded once.
             var offsets = new long[3 * layers];
-            for (int l = 0; l < layers; l++)
+            foreach (var layer in architecture.Decoder.Layers)
             {
-                offsets[3 * l] = layout[ModelLayout.Kernel(ModelLayout.Decoder, l)].Offset;
-                offsets[(3 * l) + 1] = layout[ModelLayout.RecurrentKernel(ModelLayout.Decoder, l)].Offset;
-                offsets[(3 * l) + 2] = layout[ModelLayout.Bias(ModelLayout.Decoder, l)].Offset;
+                offsets[3 * layer.Index] = layout[layer.Kernel].Offset;
+                offsets[(3 * layer.Index) + 1] = layout[layer.RecurrentKernel].Offset;
+                offsets[(3 * layer.Index) + 2] = layout[layer.Bias].Offset;
             }
 
             layerTable = Own(model.Device.Upload<long>(offsets, "persistent decoder layer table"));
@@ -244,14 +259,14 @@ internal sealed class DecoderSession : IDisposable
 
         for (int l = 0; l < layers; l++)
         {
-            hViews[l].CopyTo(persistentHidden.Slice(l * state, state));
-            cViews[l].CopyTo(persistentCells.Slice(l * state, state));
+            state.Hidden[l].CopyTo(persistentHidden.Slice(l * rowsState, rowsState));
+            state.Cells[l].CopyTo(persistentCells.Slice(l * rowsState, rowsState));
         }
 
-        long embedding = Config.OneHot ? 0 : layout[ModelLayout.Embedding(ModelLayout.Decoder)].Offset;
+        long embedding = architecture.Decoder.Embedding is { } table ? layout[table].Offset : 0;
         var shape = new GreedyDecodeShape(
             Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,
-            layout[ModelLayout.OutputKernel].Offset, layout[ModelLayout.OutputBias].Offset, steps, endId);
+            layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, steps, endId);
         int? run = Ops.GreedyDecode(
             model.Weights.Weights.View, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
             Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), shape);

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Errors;
 
 namespace Seq2Seq.Gpu.Models;
@@ -9,18 +10,19 @@ namespace Seq2Seq.Gpu.Models;
 /// <param name="SourceVocabSize">Source tokens, specials included.</param>
 /// <param name="TargetVocabSize">Target tokens, specials included.</param>
 /// <param name="EmbeddingSize">Embedding width E, or 0 for one-hot inputs.</param>
-/// <param name="HiddenSize">LSTM units H.</param>
-/// <param name="Layers">Stacked LSTM layers in the encoder and in the decoder (1 to 4).</param>
-public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1)
+/// <param name="HiddenSize">Units H of every recurrent layer.</param>
+/// <param name="Layers">Stacked recurrent layers in the encoder and in the decoder (1 to 4).</param>
+/// <param name="Cell">The recurrent cell of every layer.</param>
+public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm)
 {
     /// <summary>Most stacked layers supported.</summary>
     public const int MaxLayers = 4;
 
     /// <summary>A config whose vocabulary sizes are those of <paramref name="text"/>.</summary>
-    public static Seq2SeqConfig ForText(Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1)
+    public static Seq2SeqConfig ForText(Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1, CellKind cell = CellKind.Lstm)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers);
+        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell);
     }
 
     /// <summary>Whether inputs are one-hot (no embedding tables).</summary>
@@ -47,6 +49,11 @@ public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int
         if (Layers < 1 || Layers > MaxLayers)
         {
             throw new ShapeException($"model config: {Layers} layers; 1 to {MaxLayers} are supported");
+        }
+
+        if (!Enum.IsDefined(Cell))
+        {
+            throw new ShapeException($"model config: unknown cell {(int)Cell}");
         }
     }
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
@@ -20,17 +21,21 @@ internal sealed class TrainingPass : IDisposable
 {
     private readonly WeightStore store;
     private readonly Seq2SeqConfig config;
-    private readonly LstmStack encoder;
-    private readonly LstmStack decoder;
+    private readonly Seq2SeqArchitecture architecture;
+    private readonly RecurrentStack encoder;
+    private readonly RecurrentStack decoder;
     private Workspace? workspace;
 
     public TrainingPass(WeightStore store, Seq2SeqConfig config)
     {
         this.store = store;
         this.config = config;
-        encoder = new LstmStack(store, config, ModelLayout.Encoder);
-        decoder = new LstmStack(store, config, ModelLayout.Decoder);
+        architecture = Seq2SeqArchitecture.For(config);
+        encoder = new RecurrentStack(store, architecture.Encoder, config.HiddenSize);
+        decoder = new RecurrentStack(store, architecture.Decoder, config.HiddenSize);
     }
+
+    private IRecurrentCell Cell => encoder.Cell;
 
     private ComputeDevice Device => store.Device;
 
@@ -41,20 +46,23 @@ internal sealed class TrainingPass : IDisposable
     public static IEnumerable<MemoryItem> Plan(Seq2SeqConfig config, int maxBatch, int maxSource, int maxTarget)
     {
         ArgumentNullException.ThrowIfNull(config);
+        var architecture = Seq2SeqArchitecture.For(config);
+        var cell = RecurrentCells.For(config.Cell);
         int h = config.HiddenSize;
         long maxRows = (long)Math.Max(maxSource, maxTarget) * maxBatch;
         long[] sourceRows = [maxSource, maxBatch];
         long[] targetRows = [maxTarget, maxBatch];
         var items = new List<MemoryItem>();
-        items.AddRange(LstmStackBuffers.Plan("encoder", config.Layers, h, config.EmbeddingSize, maxSource, maxBatch));
-        items.AddRange(LstmStackBuffers.Plan("decoder", config.Layers, h, config.EmbeddingSize, maxTarget, maxBatch));
-        items.AddRange(BackwardScratch.Plan(maxRows, LstmGates.Count * h, Math.Max(h, config.EmbeddingSize)));
+        items.AddRange(RecurrentStackBuffers.Plan(architecture.Encoder, h, maxSource, maxBatch));
+        items.AddRange(RecurrentStackBuffers.Plan(architecture.Decoder, h, maxTarget, maxBatch));
+        items.AddRange(BackwardScratch.Plan(maxRows, cell.GateCount * h, Math.Max(h, config.EmbeddingSize), cell.KeepsRecurrentGates));
         items.Add(MemoryItem.Of("source ids and mask (2)", "[2 x Ts x B]", [2, .. sourceRows], sizeof(int)));
         items.Add(MemoryItem.Of("decoder inputs, targets, target mask (3)", "[3 x T x B]", [3, .. targetRows], sizeof(int)));
         items.Add(MemoryItem.Of("logits", "[T x B x V]", [.. targetRows, config.TargetVocabSize]));
         items.Add(MemoryItem.Of("row losses and correctness (2)", "[2 x T x B]", [2, .. targetRows]));
         items.Add(MemoryItem.Of("decoder output gradient", "[T x B x H]", [.. targetRows, h]));
-        items.Add(MemoryItem.Of("dh, dc carries (2 x L)", "[2L x B x H]", [2L * config.Layers, maxBatch, h]));
+        int carries = cell.HasCellState ? 2 : 1;
+        items.Add(MemoryItem.Of(cell.HasCellState ? "dh, dc carries (2 x L)" : "dh carries (L)", cell.HasCellState ? "[2L x B x H]" : "[L x B x H]", [carries * config.Layers, maxBatch, h]));
         return items;
     }
 
@@ -109,7 +117,7 @@ internal sealed class TrainingPass : IDisposable
             int maxTarget = Math.Max(batch.TargetSteps, workspace?.MaxTargetSteps ?? 0);
             workspace?.Dispose();
             workspace = null;
-            workspace = new Workspace(Device, config, maxBatch, maxSource, maxTarget);
+            workspace = new Workspace(Device, architecture, maxBatch, maxSource, maxTarget);
         }
 
         var ws = workspace;
@@ -143,22 +151,28 @@ internal sealed class TrainingPass : IDisposable
         for (int l = 0; l < config.Layers; l++)
         {
             ws.Encoder.HAt(l, 0, b).MemSetToZero();
-            ws.Encoder.CAt(l, 0, b).MemSetToZero();
+            if (Cell.HasCellState)
+            {
+                ws.Encoder.CAt(l, 0, b).MemSetToZero();
+            }
         }
 
         encoder.Forward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b);
         for (int l = 0; l < config.Layers; l++)
         {
             ws.Encoder.HAt(l, ts, b).CopyTo(ws.Decoder.HAt(l, 0, b));
-            ws.Encoder.CAt(l, ts, b).CopyTo(ws.Decoder.CAt(l, 0, b));
+            if (Cell.HasCellState)
+            {
+                ws.Encoder.CAt(l, ts, b).CopyTo(ws.Decoder.CAt(l, 0, b));
+            }
         }
 
         decoder.Forward(ws.Decoder, ws.DecoderInputs.Slice(0, tt * b), MaskOrNull(batch, ws.TargetMask, tt * b), tt, b);
         int rows = tt * b;
         Device.Ops.MatMul(
             ws.Decoder.HRange(config.Layers - 1, 1, tt, b),
-            store.Weight(ModelLayout.OutputKernel),
-            store.Weight(ModelLayout.OutputBias),
+            store.Weight(Seq2SeqArchitecture.OutputKernel),
+            store.Weight(Seq2SeqArchitecture.OutputBias),
             ws.Logits.Slice(0, (long)rows * config.TargetVocabSize),
             new MatMulShape(rows, config.TargetVocabSize, config.HiddenSize, hasBias: true));
     }
@@ -173,19 +187,22 @@ internal sealed class TrainingPass : IDisposable
         int v = config.TargetVocabSize;
         var ops = Device.Ops;
         var top = ws.Decoder.HRange(config.Layers - 1, 1, tt, b);
-        ops.MatMul(top, dLogits, null, store.Gradient(ModelLayout.OutputKernel), new MatMulShape(h, v, rows, transposeA: true, accumulate: true));
-        ops.ColumnSum(dLogits, store.Gradient(ModelLayout.OutputBias), rows, v, accumulate: true);
+        ops.MatMul(top, dLogits, null, store.Gradient(Seq2SeqArchitecture.OutputKernel), new MatMulShape(h, v, rows, transposeA: true, accumulate: true));
+        ops.ColumnSum(dLogits, store.Gradient(Seq2SeqArchitecture.OutputBias), rows, v, accumulate: true);
         var dTop = ws.DTop.Slice(0, (long)rows * h);
-        ops.MatMul(dLogits, store.Weight(ModelLayout.OutputKernel), null, dTop, new MatMulShape(rows, h, v, transposeB: true));
+        ops.MatMul(dLogits, store.Weight(Seq2SeqArchitecture.OutputKernel), null, dTop, new MatMulShape(rows, h, v, transposeB: true));
 
         var dh = new ArrayView<float>[config.Layers];
         var dc = new ArrayView<float>[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
             dh[l] = ws.CarryH[l].Slice(0, (long)b * h);
-            dc[l] = ws.CarryC[l].Slice(0, (long)b * h);
             dh[l].MemSetToZero();
-            dc[l].MemSetToZero();
+            if (Cell.HasCellState)
+            {
+                dc[l] = ws.CarryC[l].Slice(0, (long)b * h);
+                dc[l].MemSetToZero();
+            }
         }
 
         decoder.Backward(ws.Decoder, ws.DecoderInputs.Slice(0, rows), MaskOrNull(batch, ws.TargetMask, rows), tt, b, dTop, dh, dc, ws.Scratch);
@@ -198,8 +215,10 @@ internal sealed class TrainingPass : IDisposable
     {
         private readonly List<IDisposable> owned = [];
 
-        public Workspace(ComputeDevice device, Seq2SeqConfig config, int maxBatch, int maxSource, int maxTarget)
+        public Workspace(ComputeDevice device, Seq2SeqArchitecture architecture, int maxBatch, int maxSource, int maxTarget)
         {
+            var config = architecture.Config;
+            var cell = RecurrentCells.For(config.Cell);
             MaxBatch = maxBatch;
             MaxSourceSteps = maxSource;
             MaxTargetSteps = maxTarget;
@@ -208,9 +227,9 @@ internal sealed class TrainingPass : IDisposable
                 int h = config.HiddenSize;
                 long maxRows = (long)Math.Max(maxSource, maxTarget) * maxBatch;
                 long targetRows = (long)maxTarget * maxBatch;
-                Encoder = Own(new LstmStackBuffers(device, "encoder", config.Layers, h, config.EmbeddingSize, maxSource, maxBatch));
-                Decoder = Own(new LstmStackBuffers(device, "decoder", config.Layers, h, config.EmbeddingSize, maxTarget, maxBatch));
-                Scratch = Own(new BackwardScratch(device, maxRows, LstmGates.Count * h, Math.Max(h, config.EmbeddingSize)));
+                Encoder = Own(new RecurrentStackBuffers(device, architecture.Encoder, h, maxSource, maxBatch));
+                Decoder = Own(new RecurrentStackBuffers(device, architecture.Decoder, h, maxTarget, maxBatch));
+                Scratch = Own(new BackwardScratch(device, maxRows, cell.GateCount * h, Math.Max(h, config.EmbeddingSize), cell.KeepsRecurrentGates));
                 SourceIds = Own(device.Allocate<int>((long)maxSource * maxBatch, "source ids"));
                 SourceMask = Own(device.Allocate<int>((long)maxSource * maxBatch, "source mask"));
                 DecoderInputs = Own(device.Allocate<int>(targetRows, "decoder inputs"));
@@ -221,7 +240,7 @@ internal sealed class TrainingPass : IDisposable
                 RowCorrect = Own(device.Allocate<float>(targetRows, "row correctness"));
                 DTop = Own(device.Allocate<float>(targetRows * h, "decoder output gradient"));
                 CarryH = Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dh carry {l}"))).ToArray();
-                CarryC = Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dc carry {l}"))).ToArray();
+                CarryC = cell.HasCellState ? Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dc carry {l}"))).ToArray() : [];
             }
             catch
             {
@@ -236,9 +255,9 @@ internal sealed class TrainingPass : IDisposable
 
         public int MaxTargetSteps { get; }
 
-        public LstmStackBuffers Encoder { get; } = null!;
+        public RecurrentStackBuffers Encoder { get; } = null!;
 
-        public LstmStackBuffers Decoder { get; } = null!;
+        public RecurrentStackBuffers Decoder { get; } = null!;
 
         public BackwardScratch Scratch { get; } = null!;
 

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Errors;
@@ -16,11 +17,12 @@ public sealed class ModelCheckpointTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
 
-    [TestCase(0, 1, VocabularyScheme.KerasCompatible)]
-    [TestCase(5, 2, VocabularyScheme.Standard)]
-    public void A_saved_model_loads_with_the_same_weights_vocabularies_and_config(int embedding, int layers, VocabularyScheme scheme)
+    [TestCase(0, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm, "decoder.lstm.0.recurrent_kernel", 24)]
+    [TestCase(5, 2, VocabularyScheme.Standard, CellKind.Lstm, "decoder.lstm.0.recurrent_kernel", 24)]
+    [TestCase(5, 2, VocabularyScheme.Standard, CellKind.Gru, "decoder.gru.1.recurrent_kernel", 18)]
+    public void A_saved_model_loads_with_the_same_weights_vocabularies_and_config(int embedding, int layers, VocabularyScheme scheme, CellKind cell, string recurrentKernel, int gateWidth)
     {
-        using var model = NewModel(embedding, layers, scheme);
+        using var model = NewModel(embedding, layers, scheme, cell);
         model.MaxTargetLength = 7;
         string path = Path.Combine(directory, "m.s2s");
 
@@ -37,7 +39,8 @@ public sealed class ModelCheckpointTests
 
         var file = SafeTensorsFile.Read(path);
         Assert.That(file.Metadata.Keys, Is.SupersetOf(new[] { "config", "source_vocab", "target_vocab", "special_tokens", "format_version" }));
-        Assert.That(file.GetTensor("decoder.lstm.0.recurrent_kernel").Shape, Is.EqualTo(new[] { 6, 24 }));
+        Assert.That(file.GetTensor(recurrentKernel).Shape, Is.EqualTo(new[] { 6, gateWidth }));
+        Assert.That(file.Metadata["config"], Does.Contain($"\"cell\":\"{cell.ToString().ToLowerInvariant()}\""));
     }
 
     [Test]
@@ -130,10 +133,10 @@ public sealed class ModelCheckpointTests
         }
     }
 
-    private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme)
+    private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme, CellKind cell = CellKind.Lstm)
     {
         var pairs = TinyTasks.Reverse(10, 4, 3);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        return Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 6, layers), seed: 2);
+        return Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 6, layers, cell), seed: 2);
     }
 }

@@ -45,7 +45,7 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
         if (scheme == VocabularyScheme.Standard)
         {
             // (Keras-compatible sources are padded through the encoder, which the reference's greedy decoder does not do.)
-            var reference = ToReference(model);
+            var reference = ReferenceModels.Of(model);
             var vocabulary = text.TargetVocabulary;
             for (int i = 0; i < sources.Count; i++)
             {
@@ -98,14 +98,8 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
         var model = Seq2SeqModel.Create(device, text, Seq2SeqConfig.ForText(text, embedding, hidden), seed: 4);
         var bias = new float[model.Config.TargetVocabSize];
         bias[token] = value;
-        model.Weights.WriteTensor(ModelLayout.OutputBias, bias);
+        model.Weights.WriteTensor(Seq2SeqArchitecture.OutputBias, bias);
         return model;
     }
 
-    private static ReferenceSeq2Seq ToReference(Seq2SeqModel model)
-    {
-        var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
-        var c = model.Config;
-        return new ReferenceSeq2Seq(c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, c.Layers, parameters);
-    }
 }

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
@@ -14,14 +15,17 @@ namespace Seq2Seq.Gpu.Tests.Inference;
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class StepByStepTests(TestTarget target) : DeviceTestBase(target)
 {
-    [TestCase(0, 1, VocabularyScheme.KerasCompatible)]
-    [TestCase(0, 2, VocabularyScheme.Standard)]
-    [TestCase(5, 3, VocabularyScheme.Standard)]
-    public void Teacher_forced_and_step_by_step_logits_agree_at_every_step(int embedding, int layers, VocabularyScheme scheme)
+    [TestCase(0, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm)]
+    [TestCase(0, 2, VocabularyScheme.Standard, CellKind.Lstm)]
+    [TestCase(5, 3, VocabularyScheme.Standard, CellKind.Lstm)]
+    [TestCase(0, 1, VocabularyScheme.KerasCompatible, CellKind.Gru)]
+    [TestCase(0, 2, VocabularyScheme.Standard, CellKind.Gru)]
+    [TestCase(5, 3, VocabularyScheme.Standard, CellKind.Gru)]
+    public void Teacher_forced_and_step_by_step_logits_agree_at_every_step(int embedding, int layers, VocabularyScheme scheme, CellKind cell)
     {
         var pairs = TinyTasks.Reverse(9, 5, 31);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, 7, layers), seed: 8);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, 7, layers, cell), seed: 8);
         var dataset = new ParallelDataset(pairs, text);
         model.MaxSourceLength = dataset.MaxSourceLength;
         var batch = dataset.GetBatches(9).Single();

@@ -43,7 +43,7 @@ public sealed class TranslatorTests
     public void Kernel_greedy_decoding_equals_the_reference_model_greedy_decoding()
     {
         using var translator = Model.CreateTranslator();
-        var reference = ToReference(Model);
+        var reference = ReferenceModels.Of(Model);
         var sources = Task.Value.HeldOut.Select(p => Model.Text.EncodeSource(p.Source)).ToList();
         var vocabulary = Model.Text.TargetVocabulary;
 
@@ -68,7 +68,7 @@ public sealed class TranslatorTests
         var device1 = BeamSearch.Search(new DeviceScorerProbe(beam1), sources, 1, 1, vocabulary.StartId, vocabulary.EndId, beam1.MaxLength, 1.0);
         Assert.That(device1.Select(h => h[0].Tokens), Is.EqualTo(greedy.DecodeIds(sources)));
 
-        var scorer = new ReferenceStepScorer(ToReference(Model));
+        var scorer = new ReferenceStepScorer(ReferenceModels.Of(Model));
         var reference3 = BeamSearch.Search(scorer, sources, 3, 3, vocabulary.StartId, vocabulary.EndId, beam3.MaxLength, 1.0);
         for (int i = 0; i < sources.Count; i++)
         {
@@ -163,12 +163,6 @@ public sealed class TranslatorTests
         Assert.That(parallelBeam, Is.EqualTo(sequentialBeam));
     }
 
-    private static ReferenceSeq2Seq ToReference(Seq2SeqModel model)
-    {
-        var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
-        var c = model.Config;
-        return new ReferenceSeq2Seq(c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, c.Layers, parameters);
-    }
 
     /// <summary>Beam search driven through a translator's public n-best path would hide the scorer; this drives the device scorer directly.</summary>
     private sealed class DeviceScorerProbe(Translator translator) : IStepScorer

@@ -1,11 +1,29 @@
+using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Reference;
 
 namespace Seq2Seq.Gpu.Tests.Infrastructure;
 
-/// <summary>Small reference models with seeded random parameters, for the reference's own checks.</summary>
+/// <summary>Reference models: of an engine model (its weights and its description), or small seeded random ones.</summary>
 public static class ReferenceModels
 {
+    /// <summary>
+    /// The reference model of an engine model: its weights read back in double, and its structure, names included,
+    /// from the engine's one description (<see cref="Seq2SeqArchitecture"/>), not spelled again here.
+    /// </summary>
+    public static ReferenceSeq2Seq Of(Seq2SeqModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
+        var description = Seq2SeqArchitecture.For(model.Config);
+        static ReferenceSideNames Side(StackDescription side) =>
+            new(side.Embedding, side.Layers.Select(l => new ReferenceLayerNames(l.Kernel, l.RecurrentKernel, l.Bias)).ToList());
+        var architecture = new ReferenceArchitecture(
+            model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias);
+        var c = model.Config;
+        return new ReferenceSeq2Seq(architecture, c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, parameters);
+    }
+
     /// <summary>
     /// A model of either cell with the engine's names (<see cref="ReferenceArchitecture.Default"/>) and every parameter
     /// uniform in [-0.5, 0.5): large enough that the gates leave their linear range, small enough to stay off saturation.

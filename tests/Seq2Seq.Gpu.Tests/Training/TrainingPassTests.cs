@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Reference;
@@ -14,15 +15,18 @@ namespace Seq2Seq.Gpu.Tests.Training;
 [TestFixture(TestTarget.Cuda, Category = "Gpu")]
 public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target)
 {
-    [TestCase(0, 5, 1, VocabularyScheme.Standard)]
-    [TestCase(4, 6, 2, VocabularyScheme.Standard)]
-    [TestCase(3, 4, 3, VocabularyScheme.Standard)]
-    [TestCase(0, 7, 1, VocabularyScheme.KerasCompatible)]
-    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme)
+    [TestCase(0, 5, 1, VocabularyScheme.Standard, CellKind.Lstm)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Lstm)]
+    [TestCase(3, 4, 3, VocabularyScheme.Standard, CellKind.Lstm)]
+    [TestCase(0, 7, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm)]
+    [TestCase(0, 5, 1, VocabularyScheme.Standard, CellKind.Gru)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Gru)]
+    [TestCase(0, 7, 1, VocabularyScheme.KerasCompatible, CellKind.Gru)]
+    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme, CellKind cell)
     {
         var pairs = TinyTasks.Reverse(7, 5, 11);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers), seed: 3);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers, cell), seed: 3);
         var dataset = new ParallelDataset(pairs, text);
         var batch = dataset.GetBatches(7).Single();
         using var pass = new TrainingPass(model.Weights, model.Config);
@@ -30,9 +34,7 @@ public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target
         model.Weights.ZeroGradients();
         var result = pass.Run(batch, backward: true);
 
-        var parameters = model.Weights.Layout.Parameters.ToDictionary(p => p.Name, p => model.Weights.ReadTensor(p.Name).ToDouble());
-        var reference = new ReferenceSeq2Seq(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embedding, hidden, layers, parameters);
-        var expected = reference.ForwardBackward(TinyTasks.ToReference(batch));
+        var expected = ReferenceModels.Of(model).ForwardBackward(TinyTasks.ToReference(batch));
 
         Assert.That(result.Counted, Is.EqualTo(expected.Counted));
         Assert.That(result.MeanLoss, Is.EqualTo(expected.Loss).Within(1e-5 * Math.Abs(expected.Loss)));

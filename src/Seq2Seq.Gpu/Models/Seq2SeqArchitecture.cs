@@ -1,0 +1,88 @@
+using Seq2Seq.Gpu.Cells;
+using Seq2Seq.Gpu.Parameters;
+
+namespace Seq2Seq.Gpu.Models;
+
+/// <summary>
+/// The one description of a model's structure: its two sides, their layers and cells, and the name and shape of every
+/// parameter, in buffer order. Training, step-by-step decoding, the persistent decoder's parameter table, checkpoints
+/// and the tests' reference model all read it; nothing else spells a parameter name. Names follow DESIGN.md section 5:
+/// <c>{encoder|decoder}.embedding</c> [V, E] (absent with one-hot inputs), <c>{side}.{cell}.{l}.kernel</c>
+/// [E or V or H, G·H], <c>.recurrent_kernel</c> [H, G·H], <c>.bias</c> (per cell), <c>output.kernel</c> [H, V_target],
+/// <c>output.bias</c> [V_target], with cell <c>lstm</c> (G = 4) or <c>gru</c> (G = 3).
+/// </summary>
+public sealed class Seq2SeqArchitecture
+{
+    /// <summary>The encoder side's name prefix.</summary>
+    public const string EncoderSide = "encoder";
+
+    /// <summary>The decoder side's name prefix.</summary>
+    public const string DecoderSide = "decoder";
+
+    /// <summary>Name of the output projection's kernel [H, V_target].</summary>
+    public const string OutputKernel = "output.kernel";
+
+    /// <summary>Name of the output projection's bias [V_target].</summary>
+    public const string OutputBias = "output.bias";
+
+    private readonly List<(string Name, int[] Shape, ParameterInit Init)> parameters = [];
+
+    private Seq2SeqArchitecture(Seq2SeqConfig config)
+    {
+        Config = config;
+        Encoder = Side(EncoderSide, config.SourceVocabSize);
+        Decoder = Side(DecoderSide, config.TargetVocabSize);
+        parameters.Add((OutputKernel, [config.HiddenSize, config.TargetVocabSize], ParameterInit.GlorotUniform));
+        parameters.Add((OutputBias, [config.TargetVocabSize], ParameterInit.Zeros));
+    }
+
+    /// <summary>The shape the description was made from.</summary>
+    public Seq2SeqConfig Config { get; }
+
+    /// <summary>The encoder side.</summary>
+    public StackDescription Encoder { get; }
+
+    /// <summary>The decoder side (its initial state is the encoder's final state, layer by layer).</summary>
+    public StackDescription Decoder { get; }
+
+    /// <summary>Every parameter: name, shape and initialiser, in buffer order.</summary>
+    public IReadOnlyList<(string Name, int[] Shape, ParameterInit Init)> Parameters => parameters;
+
+    /// <summary>The description of a (valid) config.</summary>
+    public static Seq2SeqArchitecture For(Seq2SeqConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        return new Seq2SeqArchitecture(config);
+    }
+
+    /// <summary>Where every parameter lives in the one contiguous buffer.</summary>
+    public ParameterLayout CreateLayout() => ParameterLayout.Create(parameters);
+
+    private StackDescription Side(string side, int vocab)
+    {
+        var config = Config;
+        var cell = RecurrentCells.For(config.Cell);
+        int h = config.HiddenSize;
+        int gates = cell.GateCount * h;
+        string? embedding = config.OneHot ? null : $"{side}.embedding";
+        if (embedding is not null)
+        {
+            parameters.Add((embedding, [vocab, config.EmbeddingSize], ParameterInit.EmbeddingUniform));
+        }
+
+        var layers = new List<LayerDescription>();
+        for (int l = 0; l < config.Layers; l++)
+        {
+            int input = l > 0 ? h : config.OneHot ? vocab : config.EmbeddingSize;
+            string prefix = $"{side}.{cell.Name}.{l}";
+            var layer = new LayerDescription(l, input, gates, $"{prefix}.kernel", $"{prefix}.recurrent_kernel", $"{prefix}.bias");
+            parameters.Add((layer.Kernel, [input, gates], ParameterInit.GlorotUniform));
+            parameters.Add((layer.RecurrentKernel, [h, gates], ParameterInit.Orthogonal));
+            parameters.Add((layer.Bias, cell.BiasShape(h), cell.BiasInit));
+            layers.Add(layer);
+        }
+
+        return new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, layers);
+    }
+}

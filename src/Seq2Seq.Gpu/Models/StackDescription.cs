@@ -1,0 +1,16 @@
+using Seq2Seq.Gpu.Cells;
+
+namespace Seq2Seq.Gpu.Models;
+
+/// <summary>One side of the model (encoder or decoder): its inputs and its stacked recurrent layers.</summary>
+/// <param name="Side">The name prefix, <c>encoder</c> or <c>decoder</c>.</param>
+/// <param name="VocabularySize">Tokens of the side's vocabulary (rows of the embedding, or of layer 0's kernel with one-hot inputs).</param>
+/// <param name="Embedding">Name of the embedding table [V, E], or null with one-hot inputs.</param>
+/// <param name="EmbeddingSize">E, or 0 with one-hot inputs.</param>
+/// <param name="Cell">The cell of every layer.</param>
+/// <param name="Layers">The layers, input layer first.</param>
+public sealed record StackDescription(string Side, int VocabularySize, string? Embedding, int EmbeddingSize, CellKind Cell, IReadOnlyList<LayerDescription> Layers)
+{
+    /// <summary>Whether the inputs are one-hot (layer 0's kernel row of a token is its input projection).</summary>
+    public bool OneHot => Embedding is null;
+}
