@@ -75,7 +75,7 @@ public class MatMulBenchmarks : IFlopCount, IDisposable
     public void Product()
     {
         device!.Ops.MatMul(a!.View, b!.View, null, c!.View, Shape, Algorithm);
-        device.Synchronize();
+        device!.Synchronize();
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 
 namespace Seq2Seq.Gpu.Benchmarks;
@@ -55,7 +56,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     public void LstmCellForward()
     {
         device!.Ops.LstmForward(gates!.View, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
-        device.Synchronize();
+        device!.Synchronize();
     }
 
     /// <summary>Fused LSTM cell backward, one step.</summary>
@@ -63,7 +64,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     public void LstmCellBackward()
     {
         device!.Ops.LstmBackward(gates!.View, c0!.View, c1!.View, h1!.View, h0!.View, c0.View, dGates!.View, null, Batch, Hidden);
-        device.Synchronize();
+        device!.Synchronize();
     }
 
     /// <summary>One recurrent step, h·U and the cell, as the device runs it by default (fused into one kernel on GPUs).</summary>
@@ -71,7 +72,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     public void RecurrentStep()
     {
         device!.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
-        device.Synchronize();
+        device!.Synchronize();
     }
 
     /// <summary>One recurrent step as a product and the cell kernel (the path before the fused kernel).</summary>
@@ -79,7 +80,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     public void RecurrentStepPerOperation()
     {
         device!.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden, fused: false);
-        device.Synchronize();
+        device!.Synchronize();
     }
 
     /// <summary>Fused softmax cross-entropy with its gradient over every decoder position of a batch.</summary>
@@ -87,7 +88,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     public void SoftmaxCrossEntropy()
     {
         device!.Ops.CrossEntropy(logits!.View, targets!.View, rowLoss!.View, rowCorrect!.View, Rows, Vocab, 1f / Rows);
-        device.Synchronize();
+        device!.Synchronize();
     }
 
     /// <inheritdoc />

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Seq2Seq.Cli.Output;
+using Seq2Seq.Gpu.Checkpoints;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Evaluation;
@@ -96,7 +98,7 @@ internal sealed class DemoCommand
 
         if (parse.GetValue(output) is { } path)
         {
-            model.Save(path);
+            ModelCheckpoint.Save(path, model);
             o.WriteLine($"saved: {path}");
         }
 

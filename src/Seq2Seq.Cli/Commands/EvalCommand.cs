@@ -136,7 +136,7 @@ internal sealed class EvalCommand
     {
         TextWriter o = context.Out;
         Seq2SeqModel m = loaded.Model;
-        string epochs = loaded.Training is { } t ? $"; trained {t.EpochsCompleted} epoch{(t.EpochsCompleted == 1 ? string.Empty : "s")}" : string.Empty;
+        string epochs = TrainingCheckpoint.StateOf(loaded) is { } t ? $"; trained {t.EpochsCompleted} epoch{(t.EpochsCompleted == 1 ? string.Empty : "s")}" : string.Empty;
         o.WriteLine($"model: {result.Model}: {Format.Model(m)}{epochs}");
         o.WriteLine($"tokens: {Format.Text(m.Text)}");
         o.WriteLine($"data: {CommonOptions.DescribeCorpus(corpus)}");

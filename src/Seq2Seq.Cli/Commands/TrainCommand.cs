@@ -6,8 +6,8 @@ using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.IO;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Optimizers;
 using Seq2Seq.Gpu.Training;
-using Seq2Seq.Gpu.Training.Optimizers;
 
 namespace Seq2Seq.Cli.Commands;
 
@@ -305,13 +305,11 @@ internal sealed class TrainCommand
 
     private (Optimizer Optimizer, TrainingState State) ResumeState(ParseResult parse, LoadedCheckpoint loaded, string path, TrainerOptions options)
     {
-        if (loaded.Optimizer is null || loaded.Training is null)
+        if (loaded.Optimizer is not { } resumed || TrainingCheckpoint.StateOf(loaded) is not { } state)
         {
             throw new CliException($"checkpoint '{path}' holds a model but no training state (optimizer and epochs), so its run cannot be resumed");
         }
 
-        Optimizer resumed = loaded.Optimizer;
-        TrainingState state = loaded.Training;
         if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Name)
         {
             throw CliException.Usage($"--optimizer {options.Optimizer} differs from the checkpoint's optimizer ({resumed.Name}), whose state the run continues");

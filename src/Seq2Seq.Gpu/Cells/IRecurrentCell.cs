@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Cells;
 /// <summary>
 /// A recurrent cell: what it adds to a layer's parameters, what state it carries, and its step math over whole
 /// sequences (training) and one step (decoding), written once against <see cref="DeviceOps"/> so that it runs on every
-/// backend. The layer stack (<see cref="Layers.RecurrentStack"/>) owns what every cell shares: the input projection
+/// backend. The layer stack (<c>RecurrentStack</c>) owns what every cell shares: the input projection
 /// <c>x·W + b_input</c> of all T steps in one product (or a gather for one-hot inputs), its gradients, and the buffers.
 /// With G gates (<see cref="GateCount"/>) a layer's parameters are <c>kernel</c> [in, G·H], <c>recurrent_kernel</c>
 /// [H, G·H] and <c>bias</c> (<see cref="BiasShape"/>).

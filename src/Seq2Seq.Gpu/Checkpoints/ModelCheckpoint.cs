@@ -5,9 +5,8 @@ using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Optimizers;
 using Seq2Seq.Gpu.Parameters;
-using Seq2Seq.Gpu.Training;
-using Seq2Seq.Gpu.Training.Optimizers;
 
 namespace Seq2Seq.Gpu.Checkpoints;
 
@@ -35,17 +34,27 @@ public static class ModelCheckpoint
 
     private const string OptimizerPrefix = "optimizer.";
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>Metadata keys the format itself writes; extra metadata may not use them.</summary>
+    private static readonly HashSet<string> ReservedKeys =
+        ["format", "format_version", "config", "source_vocab", "target_vocab", "special_tokens", "optimizer", CheckpointChecksums.MetadataKey];
+
+    private static JsonSerializerOptions Json => CheckpointJson.Options;
 
     /// <summary>
     /// Writes a checkpoint atomically; NaN or infinite weights, and a config or vocabulary that <see cref="Load"/> would
     /// refuse (<see cref="CheckpointLimits"/>), are refused with a <see cref="CheckpointException"/> and the previous file
-    /// is kept.
+    /// is kept. <paramref name="optimizer"/> adds its state; <paramref name="metadata"/> adds entries of the caller's
+    /// own (the trainer's run state, under <c>training</c>), which the checksums cover like the rest.
     /// </summary>
-    public static void Save(string path, Seq2SeqModel model, Optimizer? optimizer = null, TrainingState? training = null)
+    public static void Save(string path, Seq2SeqModel model, Optimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(model);
+        if (metadata?.Keys.FirstOrDefault(ReservedKeys.Contains) is { } reserved)
+        {
+            throw new ArgumentException($"metadata key '{reserved}' is the checkpoint format's own", nameof(metadata));
+        }
+
         var store = model.Weights;
         var tensors = store.Layout.Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), store.ReadTensor(p.Name))).ToList();
         var text = model.Text;
@@ -59,12 +68,7 @@ public static class ModelCheckpoint
         CheckConfig(configJson, where);
         CheckpointVocabularies.CheckTokens([.. text.SourceVocabulary.Tokens], "source_vocab", config.SourceVocabSize, "source_vocab_size", where);
         CheckpointVocabularies.CheckTokens([.. text.TargetVocabulary.Tokens], "target_vocab", config.TargetVocabSize, "target_vocab_size", where);
-        if (training is not null)
-        {
-            CheckTraining(training, where);
-        }
-
-        var metadata = new Dictionary<string, string>
+        var entries = new Dictionary<string, string>
         {
             ["format"] = FormatName,
             ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
@@ -77,7 +81,7 @@ public static class ModelCheckpoint
 
         if (optimizer is not null)
         {
-            metadata["optimizer"] = JsonSerializer.Serialize(new OptimizerJson(optimizer.Name, optimizer.LearningRate, optimizer.Steps), Json);
+            entries["optimizer"] = JsonSerializer.Serialize(new OptimizerJson(optimizer.Name, optimizer.LearningRate, optimizer.Steps), Json);
             // An optimizer that has not stepped yet has no state buffers: its state is zero, and is written as such so
             // that every file with optimizer metadata loads (it used to be written without them and then refused).
             bool allocated = store.OptimizerSlotCount >= optimizer.StateNames.Count;
@@ -91,13 +95,13 @@ public static class ModelCheckpoint
             }
         }
 
-        if (training is not null)
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
         {
-            metadata["training"] = JsonSerializer.Serialize(training, Json);
+            entries[key] = value;
         }
 
-        metadata[CheckpointChecksums.MetadataKey] = CheckpointChecksums.Compute(metadata, tensors);
-        SafeTensorsFile.Write(path, metadata, tensors);
+        entries[CheckpointChecksums.MetadataKey] = CheckpointChecksums.Compute(entries, tensors);
+        SafeTensorsFile.Write(path, entries, tensors);
     }
 
     /// <summary>
@@ -198,11 +202,6 @@ public static class ModelCheckpoint
         }
 
         var optimizer = ReadOptimizer(file, layout, where);
-        var training = file.Metadata.ContainsKey("training") ? Parse<TrainingState>(file, "training", where) : null;
-        if (training is not null)
-        {
-            CheckTraining(training, where);
-        }
 
         var model = Seq2SeqModel.CreateUninitialized(device, text, modelConfig);
         try
@@ -227,7 +226,7 @@ public static class ModelCheckpoint
                 }
             }
 
-            return new LoadedCheckpoint(model, optimizer, training) { Integrity = integrity, IntegrityNote = Note(path, integrity) };
+            return new LoadedCheckpoint(model, optimizer, file.Metadata) { Path = path, Integrity = integrity, IntegrityNote = Note(path, integrity) };
         }
         catch
         {
@@ -254,27 +253,8 @@ public static class ModelCheckpoint
         CheckRange(config.MaxTargetLength, "max_target_length", 0, CheckpointLimits.MaxSequenceLength, where);
     }
 
-    private static void CheckTraining(TrainingState training, string where)
-    {
-        const string key = "metadata 'training'";
-        CheckRange(training.EpochsCompleted, "epochs_completed", 0, CheckpointLimits.MaxEpochs, where, key);
-        CheckRange(training.BestEpoch, "best_epoch", 0, training.EpochsCompleted, where, key);
-        CheckRange(training.EpochsWithoutImprovement, "epochs_without_improvement", 0, training.EpochsCompleted, where, key);
-        CheckRange(training.Seed, "seed", 0, int.MaxValue, where, key);
-        if (training.History is null || training.History.Any(h => h is null))
-        {
-            throw new CheckpointException($"{where}: {key}: 'history' is missing or holds a null epoch");
-        }
-    }
-
-    private static void CheckRange(long value, string field, long min, long max, string where, string key = "metadata 'config'")
-    {
-        if (value < min || value > max)
-        {
-            throw new CheckpointException(
-                $"{where}: {key}: {field} {value.ToString(CultureInfo.InvariantCulture)} is out of range (allowed {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString("N0", CultureInfo.InvariantCulture)})");
-        }
-    }
+    private static void CheckRange(long value, string field, long min, long max, string where) =>
+        CheckpointJson.CheckRange(value, field, min, max, where, "metadata 'config'");
 
     private static string OptimizerTensorName(Optimizer optimizer, int slot, string parameter) => $"{OptimizerPrefix}{optimizer.StateNames[slot]}.{parameter}";
 
@@ -291,7 +271,7 @@ public static class ModelCheckpoint
             throw new CheckpointException($"{where}: metadata 'optimizer': learning_rate {info.LearningRate.ToString(CultureInfo.InvariantCulture)} is not a positive number");
         }
 
-        CheckRange(info.Steps, "steps", 0, long.MaxValue, where, "metadata 'optimizer'");
+        CheckpointJson.CheckRange(info.Steps, "steps", 0, long.MaxValue, where, "metadata 'optimizer'");
         Optimizer optimizer;
         try
         {
@@ -323,19 +303,7 @@ public static class ModelCheckpoint
     private static string Meta(SafeTensorsFile file, string key, string where) =>
         file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException($"{where}: metadata '{key}' is missing; is this a {FormatName} model?");
 
-    private static T Parse<T>(SafeTensorsFile file, string key, string where)
-    {
-        string json = Meta(file, key, where);
-        try
-        {
-            return JsonSerializer.Deserialize<T>(json, Json) ?? throw new CheckpointException($"{where}: metadata '{key}' is null");
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or NotSupportedException)
-        {
-            // InvalidOperationException: an escaped lone surrogate, which System.Text.Json reports only as it reads the string.
-            throw new CheckpointException($"{where}: metadata '{key}' is not valid: {ex.Message}", ex);
-        }
-    }
+    private static T Parse<T>(SafeTensorsFile file, string key, string where) => CheckpointJson.Parse<T>(Meta(file, key, where), key, where);
 
     private static SpecialJson Specials(SpecialTokens s) => new(s.Pad, s.Start, s.End, s.Unk);
 

@@ -1,5 +1,6 @@
 using ILGPU;
 using Seq2Seq.Gpu.Compute.Ilgpu;
+using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
 

@@ -1,3 +1,5 @@
+using Seq2Seq.Gpu.Devices;
+
 namespace Seq2Seq.Gpu.Compute;
 
 /// <summary>Which matrix-product kernel to run.</summary>

@@ -4,7 +4,6 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
-using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Errors;
 
 namespace Seq2Seq.Gpu.Devices;
@@ -17,7 +16,7 @@ public sealed class ComputeDevice : IDisposable
 {
     private readonly Context context;
     private readonly Accelerator accelerator;
-    private readonly Lazy<DeviceOps> ops;
+    private readonly Dictionary<Type, IDisposable> components = [];
     private readonly object exclusive = new();
     private const long LargeAllocationBytes = 64L << 20;
     private long allocatedBytes;
@@ -31,7 +30,6 @@ public sealed class ComputeDevice : IDisposable
         Info = info;
         Selection = selection;
         Policy = policy.Resolve(info);
-        ops = new Lazy<DeviceOps>(() => new DeviceOps(ComputeBackends.Create(this, Policy)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>What the device is.</summary>
@@ -65,9 +63,6 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>Where <see cref="AvailableMemoryBytes"/> comes from, for messages (e.g. "host MemAvailable").</summary>
     public string AvailableMemorySource => AvailableMemory().Source;
-
-    /// <summary>The kernels of this device, each compiled and loaded once, behind typed launch methods.</summary>
-    public DeviceOps Ops => ops.Value;
 
     internal Accelerator Accelerator
     {
@@ -235,9 +230,14 @@ public sealed class ComputeDevice : IDisposable
         }
 
         disposed = true;
-        if (ops.IsValueCreated)
+        lock (components)
         {
-            ops.Value.Dispose();
+            foreach (var component in components.Values)
+            {
+                component.Dispose();
+            }
+
+            components.Clear();
         }
 
         accelerator.Dispose();
@@ -246,6 +246,27 @@ public sealed class ComputeDevice : IDisposable
 
     /// <inheritdoc />
     public override string ToString() => Info.ToString();
+
+    /// <summary>
+    /// The device's one component of type <typeparamref name="T"/>, created by <paramref name="create"/> on first use
+    /// and disposed with the device, before its accelerator: how the layers above (the operations of
+    /// <c>DeviceOps</c>) keep per-device state without this layer knowing them.
+    /// </summary>
+    internal T Component<T>(Func<ComputeDevice, T> create)
+        where T : class, IDisposable
+    {
+        lock (components)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (!components.TryGetValue(typeof(T), out var component))
+            {
+                component = create(this);
+                components[typeof(T)] = component;
+            }
+
+            return (T)component;
+        }
+    }
 
     internal void OnFreed(long bytes) => Interlocked.Add(ref allocatedBytes, -bytes);
 

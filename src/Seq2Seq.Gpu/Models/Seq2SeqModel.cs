@@ -1,4 +1,3 @@
-using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
@@ -9,7 +8,8 @@ namespace Seq2Seq.Gpu.Models;
 /// <summary>
 /// An encoder-decoder model on a device: its shape, its vocabularies and tokenisation, and the ONE weight store
 /// that holds its parameters. The trainer updates that store in place and translators read it directly, so a
-/// translator created before a training step sees the weights after it. Dispose it before its device.
+/// translator created before a training step sees the weights after it. Dispose it before its device. Save and load it
+/// with <c>ModelCheckpoint</c>.
 /// </summary>
 public sealed class Seq2SeqModel : IDisposable
 {
@@ -50,12 +50,6 @@ public sealed class Seq2SeqModel : IDisposable
         model.Weights.Initialize(seed);
         return model;
     }
-
-    /// <summary>Loads a model saved with <see cref="Save"/> (or by the trainer) onto a device.</summary>
-    public static Seq2SeqModel Load(ComputeDevice device, string path) => ModelCheckpoint.Load(device, path).Model;
-
-    /// <summary>Saves the weights, shape and vocabularies as one safetensors file (atomically).</summary>
-    public void Save(string path) => ModelCheckpoint.Save(path, this);
 
     /// <inheritdoc />
     public void Dispose() => Weights.Dispose();

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using ILGPU.Runtime;
 using Seq2Seq.Gpu.Checkpoints;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.IO;
 using Seq2Seq.Gpu.Models;
-using Seq2Seq.Gpu.Training.Optimizers;
+using Seq2Seq.Gpu.Optimizers;
 using Seq2Seq.Gpu.Training.Reporting;
 
 namespace Seq2Seq.Gpu.Training;
@@ -189,7 +190,7 @@ public sealed class Trainer : IDisposable
     /// <see cref="EstimateMemory"/> is checked against the device's free memory. So a busy output, a folder that
     /// cannot be written and a configuration that does not fit fail at once, not after an epoch's work.
     /// </remarks>
-    /// <exception cref="Errors.OutputLockedException">Another run holds the output.</exception>
+    /// <exception cref="OutputLockedException">Another run holds the output.</exception>
     /// <exception cref="Errors.CheckpointException">The output folder cannot be written.</exception>
     /// <exception cref="Errors.DeviceException">The training would need more memory than the device has free.</exception>
     public TrainingReport Fit(ParallelDataset train, ParallelDataset? validation = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -350,10 +351,10 @@ public sealed class Trainer : IDisposable
             return;
         }
 
-        ModelCheckpoint.Save(LastCheckpointPath(path), Model, Optimizer, State);
+        TrainingCheckpoint.Save(LastCheckpointPath(path), Model, Optimizer, State);
         if (improved || !Options.KeepBest)
         {
-            ModelCheckpoint.Save(path, Model, Optimizer, State);
+            TrainingCheckpoint.Save(path, Model, Optimizer, State);
         }
 
         MetricsLog.Write(MetricsPath(path), State.History);

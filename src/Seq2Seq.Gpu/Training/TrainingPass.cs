@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using Seq2Seq.Gpu.Cells;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;

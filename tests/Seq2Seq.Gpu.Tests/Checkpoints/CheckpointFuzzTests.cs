@@ -7,9 +7,9 @@ using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Optimizers;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 using Seq2Seq.Gpu.Training;
-using Seq2Seq.Gpu.Training.Optimizers;
 
 namespace Seq2Seq.Gpu.Tests.Checkpoints;
 
@@ -44,7 +44,7 @@ public sealed class CheckpointFuzzTests
         reference.MaxTargetLength = 6;
         reference.Weights.EnsureOptimizerSlots(1);
         string path = Path.Combine(directory, "valid.s2s");
-        ModelCheckpoint.Save(path, reference, Optimizer.Create("rmsprop", 1e-3f), new TrainingState(1, 0.5, 1, 0, 3, []));
+        TrainingCheckpoint.Save(path, reference, Optimizer.Create("rmsprop", 1e-3f), new TrainingState(1, 0.5, 1, 0, 3, []));
         original = File.ReadAllBytes(path);
         dataStart = 8 + (long)BinaryPrimitives.ReadUInt64LittleEndian(original);
         referenceWeights = reference.Weights.Weights.ToArray();

@@ -39,7 +39,7 @@ public sealed class CheckpointIntegrityTests
             copy[at] ^= 1;
             File.WriteAllBytes(damaged, copy);
 
-            Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), damaged),
+            Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), damaged).Model,
                 Throws.TypeOf<CheckpointException>().With.Message.Contains("damaged.s2s").And.Message.Contains("corrupt").And.Message.Contains($"'{tensor.Name}'"),
                 tensor.Name);
             offset += (long)tensor.Length * tensor.ElementSize;
@@ -57,7 +57,7 @@ public sealed class CheckpointIntegrityTests
         string edited = Path.Combine(directory, "edited.s2s");
         SafeTensorsFile.Write(edited, metadata, file.Tensors);
 
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), edited),
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), edited).Model,
             Throws.TypeOf<CheckpointException>().With.Message.Contains("edited.s2s").And.Message.Contains("corrupt"));
     }
 
@@ -75,7 +75,7 @@ public sealed class CheckpointIntegrityTests
         string path = SaveModel(VocabularyScheme.Standard, "m.s2s");
         string edited = RewriteMetadata(path, "config", json => SetJsonNumber(json, field, value));
 
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), edited),
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), edited).Model,
             Throws.TypeOf<CheckpointException>().With.Message.Contains(field).And.Message.Contains(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).And.Message.Contains(limit));
     }
 
@@ -88,7 +88,7 @@ public sealed class CheckpointIntegrityTests
         long before = device.AllocatedBytes;
         device.ResetPeakMemory();
 
-        Assert.That(() => Seq2SeqModel.Load(device, edited), Throws.TypeOf<CheckpointException>().With.Message.Contains("shape"));
+        Assert.That(() => ModelCheckpoint.Load(device, edited).Model, Throws.TypeOf<CheckpointException>().With.Message.Contains("shape"));
         Assert.That(device.PeakAllocatedBytes - before, Is.LessThan(1 << 20), "the lying config allocated device memory");
     }
 
@@ -100,7 +100,7 @@ public sealed class CheckpointIntegrityTests
         Assert.That(space, Is.GreaterThan(3), "the target vocabulary holds a space");
         string edited = RewriteMetadata(path, "special_tokens", json => SetJsonNumber(json, "end", space));
 
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), edited),
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), edited).Model,
             Throws.TypeOf<CheckpointException>().With.Message.Contains("END").And.Message.Contains("special_tokens"));
     }
 
@@ -115,7 +115,7 @@ public sealed class CheckpointIntegrityTests
             .Replace($"\"start\":{start},\"end\":{end},", $"\"start\":{end},\"end\":{start},", StringComparison.Ordinal));
         Assert.That(SafeTensorsFile.Read(edited).Metadata["special_tokens"], Is.Not.EqualTo(specials), "the edit swapped the markers");
 
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), edited),
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), edited).Model,
             Throws.TypeOf<CheckpointException>().With.Message.Contains("START").And.Message.Contains("special_tokens"));
     }
 
@@ -125,10 +125,10 @@ public sealed class CheckpointIntegrityTests
         using var model = NewModel(VocabularyScheme.Standard);
         model.Weights.EnsureOptimizerSlots(1);
         string path = Path.Combine(directory, "t.s2s");
-        ModelCheckpoint.Save(path, model, Seq2Seq.Gpu.Training.Optimizers.Optimizer.Create("rmsprop", 1e-3f));
+        ModelCheckpoint.Save(path, model, Seq2Seq.Gpu.Optimizers.Optimizer.Create("rmsprop", 1e-3f));
         string edited = RewriteMetadata(path, "optimizer", json => SetJsonNumber(json, "steps", -4));
 
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), edited), Throws.TypeOf<CheckpointException>().With.Message.Contains("steps"));
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), edited).Model, Throws.TypeOf<CheckpointException>().With.Message.Contains("steps"));
     }
 
     /// <summary>Rewrites one metadata entry without the checksums, as a file from before checksums would be.</summary>
@@ -157,7 +157,7 @@ public sealed class CheckpointIntegrityTests
         using var model = NewModel(scheme);
         model.MaxTargetLength = 7;
         string path = Path.Combine(directory, name);
-        model.Save(path);
+        ModelCheckpoint.Save(path, model);
         return path;
     }
 

@@ -26,8 +26,8 @@ public sealed class ModelCheckpointTests
         model.MaxTargetLength = 7;
         string path = Path.Combine(directory, "m.s2s");
 
-        model.Save(path);
-        using var loaded = Seq2SeqModel.Load(TestDevices.Cpu(), path);
+        ModelCheckpoint.Save(path, model);
+        using var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), path).Model;
 
         Assert.That(loaded.Config, Is.EqualTo(model.Config));
         Assert.That(loaded.MaxTargetLength, Is.EqualTo(7));
@@ -48,13 +48,13 @@ public sealed class ModelCheckpointTests
     {
         using var model = NewModel(0, 1, VocabularyScheme.Standard);
         string path = Path.Combine(directory, "m.s2s");
-        model.Save(path);
+        ModelCheckpoint.Save(path, model);
         byte[] bytes = File.ReadAllBytes(path);
         string cut = Path.Combine(directory, "cut.s2s");
         foreach (int length in new[] { 0, 3, 8, 9, 100, bytes.Length / 2, bytes.Length - 1 })
         {
             File.WriteAllBytes(cut, bytes.AsSpan(0, length).ToArray());
-            Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), cut), Throws.TypeOf<CheckpointException>().With.Message.Contains("cut.s2s"), $"length {length}");
+            Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), cut).Model, Throws.TypeOf<CheckpointException>().With.Message.Contains("cut.s2s"), $"length {length}");
         }
     }
 
@@ -63,29 +63,29 @@ public sealed class ModelCheckpointTests
     {
         using var model = NewModel(0, 1, VocabularyScheme.Standard);
         string path = Path.Combine(directory, "m.s2s");
-        model.Save(path);
+        ModelCheckpoint.Save(path, model);
         var file = SafeTensorsFile.Read(path);
 
         Rewrite("shape.s2s", file.Metadata, t => t.Name == "output.bias" ? new NamedTensor(t.Name, [t.Length - 1], t.AsFloat32()[..^1]) : t);
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "shape.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("output.bias"));
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "shape.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("output.bias"));
 
         var newer = new Dictionary<string, string>(file.Metadata) { ["format_version"] = "99" };
         Rewrite("version.s2s", newer, t => t);
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "version.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("version 99"));
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "version.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("version 99"));
 
         Rewrite("missing.s2s", file.Metadata, t => t.Name == "encoder.lstm.0.bias" ? null : t);
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "missing.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("'encoder.lstm.0.bias'").And.Message.Contains("missing"));
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "missing.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("'encoder.lstm.0.bias'").And.Message.Contains("missing"));
 
         var foreign = new Dictionary<string, string>(file.Metadata);
         foreign.Remove("format");
         Rewrite("foreign.s2s", foreign, t => t);
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "foreign.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("format"));
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "foreign.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("format"));
 
         var badVocab = new Dictionary<string, string>(file.Metadata) { ["target_vocab"] = "[\"<pad>\"]" };
         Rewrite("vocab.s2s", badVocab, t => t);
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "vocab.s2s")), Throws.TypeOf<CheckpointException>());
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "vocab.s2s")), Throws.TypeOf<CheckpointException>());
 
-        Assert.That(() => Seq2SeqModel.Load(TestDevices.Cpu(), Path.Combine(directory, "absent.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("absent.s2s"));
+        Assert.That(() => ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "absent.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("absent.s2s"));
     }
 
     private void Rewrite(string name, IReadOnlyDictionary<string, string> metadata, Func<NamedTensor, NamedTensor?> change)
@@ -102,11 +102,11 @@ public sealed class ModelCheckpointTests
     {
         using var model = NewModel(5, 1, VocabularyScheme.Standard);
         string path = Path.Combine(directory, "long.s2s");
-        model.Save(path);
+        ModelCheckpoint.Save(path, model);
         byte[] before = File.ReadAllBytes(path);
         model.MaxTargetLength = CheckpointLimits.MaxSequenceLength + 1;
 
-        Assert.That(() => model.Save(path), Throws.TypeOf<CheckpointException>().With.Message.Contains("max_target_length").And.Message.Contains(path));
+        Assert.That(() => ModelCheckpoint.Save(path, model), Throws.TypeOf<CheckpointException>().With.Message.Contains("max_target_length").And.Message.Contains(path));
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(before), "the previous file is kept");
     }
 
@@ -115,7 +115,7 @@ public sealed class ModelCheckpointTests
     public void A_model_saved_with_an_optimizer_that_has_not_stepped_loads_with_zero_optimizer_state(string name)
     {
         using var model = NewModel(5, 1, VocabularyScheme.Standard);
-        var optimizer = Seq2Seq.Gpu.Training.Optimizers.Optimizer.Create(name, 0.01f);
+        var optimizer = Seq2Seq.Gpu.Optimizers.Optimizer.Create(name, 0.01f);
         Assert.That(model.Weights.OptimizerSlotCount, Is.Zero, "no state buffers before the first step");
         string path = Path.Combine(directory, "unstepped.s2s");
 

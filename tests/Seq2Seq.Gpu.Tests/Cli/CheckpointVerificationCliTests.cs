@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Optimizers;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 using Seq2Seq.Gpu.Training;
-using Seq2Seq.Gpu.Training.Optimizers;
 
 namespace Seq2Seq.Gpu.Tests.Cli;
 
@@ -30,7 +30,7 @@ public sealed class CheckpointVerificationCliTests
         using var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, 4, 8), seed: 5);
         model.Weights.EnsureOptimizerSlots(1);
         string good = Path.Combine(directory, "good.s2s");
-        ModelCheckpoint.Save(good, model, Optimizer.Create("rmsprop", 1e-3f), new TrainingState(1, null, 0, 0, 1, []));
+        TrainingCheckpoint.Save(good, model, Optimizer.Create("rmsprop", 1e-3f), new TrainingState(1, null, 0, 0, 1, []));
 
         // Damage: the last byte of the file is the low byte of the last tensor's last element (still finite).
         byte[] bytes = File.ReadAllBytes(good);

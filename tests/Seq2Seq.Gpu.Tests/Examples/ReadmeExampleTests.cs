@@ -1,9 +1,10 @@
+using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
-using Seq2Seq.Gpu.Training;
 using Seq2Seq.Gpu.Tests.Infrastructure;
+using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Gpu.Tests.Examples;
 
@@ -32,10 +33,10 @@ public sealed class ReadmeExampleTests
             }
 
             string french = translator.Translate("abc");
-            model.Save(modelPath);
+            ModelCheckpoint.Save(modelPath, model);
 
             Assert.That(french, Is.Not.Null);
-            using var loaded = Seq2SeqModel.Load(device, modelPath);
+            using var loaded = ModelCheckpoint.Load(device, modelPath).Model;
             using var loadedTranslator = loaded.CreateTranslator();
             Assert.That(loadedTranslator.Translate("abc"), Is.EqualTo(french));
         }

@@ -1,5 +1,6 @@
 using ILGPU;
 using Seq2Seq.Gpu.Compute.Host;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Tests.Infrastructure;

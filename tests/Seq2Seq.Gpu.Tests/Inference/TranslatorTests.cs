@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
@@ -112,8 +113,8 @@ public sealed class TranslatorTests
             using var translator = Model.CreateTranslator();
             var sources = Task.Value.HeldOut.Select(p => p.Source).ToList();
             var before = translator.Translate(sources);
-            Model.Save(path);
-            using var loaded = Seq2SeqModel.Load(TestDevices.Cpu(), path);
+            ModelCheckpoint.Save(path, Model);
+            using var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), path).Model;
             using var loadedTranslator = loaded.CreateTranslator();
             Assert.That(loadedTranslator.Translate(sources), Is.EqualTo(before));
             Assert.That(loadedTranslator.MaxLength, Is.EqualTo(translator.MaxLength));

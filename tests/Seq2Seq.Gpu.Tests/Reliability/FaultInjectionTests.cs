@@ -47,7 +47,7 @@ public sealed class FaultInjectionTests
 
         // Whatever the kill interrupted, the files under their final names are whole.
         var last = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(killed));
-        int done = last.Training!.EpochsCompleted;
+        int done = TrainingCheckpoint.StateOf(last)!.EpochsCompleted;
         last.Model.Dispose();
         TestContext.Out.WriteLine($"killed after {done} of {epochs} epochs");
         Assert.That(done, Is.InRange(1, epochs - 1), "the kill landed after the first epoch and before the last");
@@ -108,7 +108,7 @@ public sealed class FaultInjectionTests
         // The interrupted write left its temporary file; the final names hold the previous epoch's whole files.
         Assert.That(File.Exists(caught), Is.True);
         var last = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(output));
-        int done = last.Training!.EpochsCompleted;
+        int done = TrainingCheckpoint.StateOf(last)!.EpochsCompleted;
         last.Model.Dispose();
         TestContext.Out.WriteLine($"killed writing {Path.GetFileName(caught)} ({new FileInfo(caught).Length:N0} bytes written) after {done} epochs");
         Assert.That(done, Is.InRange(1, epochs - 1));
@@ -122,7 +122,7 @@ public sealed class FaultInjectionTests
         Assert.That(resume.Out, Does.Contain($"epoch {done + 1}/{done + 1}"));
         Assert.That(resume.Out, Does.Contain("note: took over the stale lock"), "the killed run's lock file was left, its OS lock gone");
         var resumed = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(output));
-        Assert.That(resumed.Training!.EpochsCompleted, Is.EqualTo(done + 1));
+        Assert.That(TrainingCheckpoint.StateOf(resumed)!.EpochsCompleted, Is.EqualTo(done + 1));
         resumed.Model.Dispose();
         Assert.That(Directory.GetFiles(directory, "*.tmp"), Is.Empty, "the interrupted write's temporary file was removed by the next write");
     }
@@ -134,7 +134,7 @@ public sealed class FaultInjectionTests
         using (actual.Model)
         using (expected.Model)
         {
-            Assert.That(actual.Training!.EpochsCompleted, Is.EqualTo(expected.Training!.EpochsCompleted));
+            Assert.That(TrainingCheckpoint.StateOf(actual)!.EpochsCompleted, Is.EqualTo(TrainingCheckpoint.StateOf(expected)!.EpochsCompleted));
             Assert.That(actual.Optimizer!.Steps, Is.EqualTo(expected.Optimizer!.Steps));
             Assert.That(actual.Model.Weights.Weights.ToArray(), Is.EqualTo(expected.Model.Weights.Weights.ToArray()), "weights");
             Assert.That(actual.Model.Weights.OptimizerState(0).ToArray(), Is.EqualTo(expected.Model.Weights.OptimizerState(0).ToArray()), "optimizer state");

@@ -40,8 +40,8 @@ public sealed class TrainerTests
 
         var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(firstLeg.CheckpointPath!));
         using var resumed = loaded.Model;
-        Assert.That(loaded.Training!.EpochsCompleted, Is.EqualTo(1));
-        using (var trainer = new Trainer(resumed, options with { CheckpointPath = firstLeg.CheckpointPath }, loaded.Optimizer, loaded.Training))
+        Assert.That(TrainingCheckpoint.StateOf(loaded)!.EpochsCompleted, Is.EqualTo(1));
+        using (var trainer = new Trainer(resumed, options with { CheckpointPath = firstLeg.CheckpointPath }, loaded.Optimizer, TrainingCheckpoint.StateOf(loaded)))
         {
             var report = trainer.Fit(train, validation);
             Assert.That(report.History.Select(h => h.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
@@ -95,7 +95,7 @@ public sealed class TrainerTests
         Assert.That(() => next.Fit(train), Throws.TypeOf<TrainingDivergedException>().With.Message.Contains("NaN"));
         Assert.That(model.Weights.ReadTensor("decoder.lstm.0.kernel"), Is.EqualTo(kernelBefore), "the failing step changed nothing");
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(good), "the last good checkpoint is untouched");
-        Assert.That(() => model.Save(Path.Combine(directory, "nan.s2s")), Throws.TypeOf<CheckpointException>().With.Message.Contains("output.bias"));
+        Assert.That(() => ModelCheckpoint.Save(Path.Combine(directory, "nan.s2s"), model), Throws.TypeOf<CheckpointException>().With.Message.Contains("output.bias"));
     }
 
     [Test]
@@ -123,7 +123,7 @@ public sealed class TrainerTests
         // The model in memory and the saved model both hold the best epoch's weights.
         using var evaluator = new Trainer(model, options with { CheckpointPath = null });
         Assert.That(evaluator.Evaluate(validation).MeanLoss, Is.EqualTo(best.ValidationLoss!.Value).Within(1e-6));
-        using var saved = Seq2SeqModel.Load(TestDevices.Cpu(), path);
+        using var saved = ModelCheckpoint.Load(TestDevices.Cpu(), path).Model;
         Assert.That(saved.Weights.Weights.ToArray(), Is.EqualTo(model.Weights.Weights.ToArray()));
     }
 

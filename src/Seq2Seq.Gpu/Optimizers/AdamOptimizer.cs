@@ -1,7 +1,8 @@
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Parameters;
 
-namespace Seq2Seq.Gpu.Training.Optimizers;
+namespace Seq2Seq.Gpu.Optimizers;
 
 /// <summary>Adam with Keras' defaults and Keras' form of the bias correction (see <see cref="AdamStep"/>).</summary>
 public sealed class AdamOptimizer : Optimizer

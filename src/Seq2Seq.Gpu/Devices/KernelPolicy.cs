@@ -1,8 +1,7 @@
-using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
 
-namespace Seq2Seq.Gpu.Compute;
+namespace Seq2Seq.Gpu.Devices;
 
 /// <summary>
 /// Which kernels run a device's operations: chosen once, when the device is opened (<see cref="ComputeDevice.Open(DeviceKind, CpuSimulation, KernelPolicy)"/>),
@@ -24,7 +23,7 @@ public sealed record KernelPolicy
     /// <summary>Whether greedy decoding runs as one persistent kernel; null: on CUDA with the shared memory for it.</summary>
     public bool? PersistentDecode { get; init; }
 
-    /// <summary>What computes the ILGPU backend's matrix products (cuBLAS only where it can be loaded; see <see cref="DeviceOps.GemmBackend"/>).</summary>
+    /// <summary>What computes the ILGPU backend's matrix products (cuBLAS only where it can be loaded; see <c>DeviceOps.GemmBackend</c>).</summary>
     public GpuGemm Gemm { get; init; } = GpuGemm.Own;
 
     /// <summary>Whether the resolved policy runs the host SIMD kernels (the CPU accelerator with <see cref="Devices.CpuKernels.Simd"/>).</summary>

@@ -1,4 +1,4 @@
-namespace Seq2Seq.Gpu.Compute;
+namespace Seq2Seq.Gpu.Devices;
 
 /// <summary>How the ILGPU kernels run an LSTM layer's recurrence (the <c>--gpu-kernels</c> choice).</summary>
 public enum RecurrentKernels

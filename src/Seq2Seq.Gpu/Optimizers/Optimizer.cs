@@ -1,6 +1,6 @@
 using Seq2Seq.Gpu.Parameters;
 
-namespace Seq2Seq.Gpu.Training.Optimizers;
+namespace Seq2Seq.Gpu.Optimizers;
 
 /// <summary>
 /// A parameter update rule applied in one launch over a whole <see cref="WeightStore"/>. Its state lives in the

@@ -1,6 +1,6 @@
-using Seq2Seq.Gpu.IO;
+using Seq2Seq.Gpu.Errors;
 
-namespace Seq2Seq.Gpu.Errors;
+namespace Seq2Seq.Gpu.IO;
 
 /// <summary>An output (a model path and the files beside it) that another live run holds with its <see cref="OutputLock"/>.</summary>
 public class OutputLockedException : CheckpointException

@@ -1,4 +1,4 @@
-namespace Seq2Seq.Gpu.Compute;
+namespace Seq2Seq.Gpu.Devices;
 
 /// <summary>What computes the matrix products of a CUDA device (see <see cref="KernelPolicy.Gemm"/>).</summary>
 public enum GpuGemm
@@ -8,7 +8,7 @@ public enum GpuGemm
 
     /// <summary>
     /// NVIDIA's cuBLAS through ILGPU.Algorithms, where the library can be loaded (never required: where it cannot, the
-    /// own kernels run and <see cref="DeviceOps.GemmBackend"/> says why).
+    /// own kernels run and <c>DeviceOps.GemmBackend</c> says why).
     /// </summary>
     CuBlas,
 }
