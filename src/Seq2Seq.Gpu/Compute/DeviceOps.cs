@@ -3,6 +3,7 @@ using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
+using static Seq2Seq.Gpu.Compute.OperationShapes;
 
 namespace Seq2Seq.Gpu.Compute;
 
@@ -77,23 +78,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>Test hook: the product with a chosen ILGPU kernel (<see cref="MatMulAlgorithm.Auto"/>: the backend's own choice, cuBLAS included).</summary>
-    internal void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm)
-    {
-        if (!RequireProduct(a, b.Length, bias, c, shape))
-        {
-            return;
-        }
-
-        if (algorithm == MatMulAlgorithm.Auto)
-        {
-            backend.MatMul(a, b, bias, c, shape);
-        }
-        else
-        {
-            Ilgpu.MatMul(a, b, bias, c, shape, algorithm);
-        }
-    }
 
     /// <summary>Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one pass.</summary>
     public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed)
@@ -183,24 +167,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>Test hook: <see cref="LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int)"/> with the fused ILGPU kernel or the composed path, whatever the policy.</summary>
-    internal void LstmForwardStep(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, bool fused)
-    {
-        if (!RequireForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden))
-        {
-            return;
-        }
-
-        if (fused)
-        {
-            Ilgpu.LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
-        }
-        else
-        {
-            ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
-        }
-    }
 
     /// <summary>
     /// One recurrent backward step: <c>dhCarry += dGatesNext·Uᵀ</c> (step t+1's gate gradients; null for the last
@@ -229,36 +195,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>Test hook: <c>LstmBackwardStep</c> with the fused ILGPU kernel or the composed path, whatever the policy.</summary>
-    internal void LstmBackwardStep(
-        ArrayView<float> activations,
-        PreparedRightOperand recurrentTransposed,
-        ArrayView<float> cPrev,
-        ArrayView<float> cNext,
-        ArrayView<float>? dhExternal,
-        ArrayView<float> dhCarry,
-        ArrayView<float> dcCarry,
-        ArrayView<float>? dGatesNext,
-        ArrayView<float> dGates,
-        ArrayView<int>? mask,
-        int batch,
-        int hidden,
-        bool fused)
-    {
-        if (!RequireBackwardStepWithProduct(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden))
-        {
-            return;
-        }
-
-        if (fused)
-        {
-            Ilgpu.LstmFusedBackward(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
-        }
-        else
-        {
-            ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
-        }
-    }
 
     /// <summary>
     /// A layer's recurrence over T steps: <c>gates_t += h_t·U</c> and the cell, for t = 0..T-1: one persistent launch
@@ -276,16 +212,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>Test hook: the sequence as one persistent ILGPU launch (where its groups can be resident) or step by step, whatever the policy.</summary>
-    internal void LstmForwardSequence(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool persistent)
-    {
-        if (RequireForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units)
-            && !(persistent && Ilgpu.LstmPersistentForward(gates, recurrent, cells, hidden, mask, steps, batch, units)))
-        {
-            ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units);
-        }
-    }
 
     /// <summary>
     /// A layer's backward recurrence over T steps (t = T-1..0): <c>dhCarry += dGates_{t+1}·Uᵀ</c> and the backward cell:
@@ -313,27 +239,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>Test hook: the backward sequence as one persistent ILGPU launch (where possible) or step by step, whatever the policy.</summary>
-    internal void LstmBackwardSequence(
-        ArrayView<float> activations,
-        PreparedRightOperand recurrentTransposed,
-        ArrayView<float> cells,
-        ArrayView<float>? dExternal,
-        ArrayView<float> dhCarry,
-        ArrayView<float> dcCarry,
-        ArrayView<float> dGates,
-        ArrayView<int>? mask,
-        int steps,
-        int batch,
-        int hidden,
-        bool persistent)
-    {
-        if (RequireBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)
-            && !(persistent && Ilgpu.LstmPersistentBackward(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)))
-        {
-            BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden);
-        }
-    }
 
     /// <summary>
     /// One GRU cell step (see <see cref="GruCellKernels.Forward"/>): inputGates [B, 3H] in: x·W + b_input, out: the
@@ -397,14 +302,6 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    /// <summary>Test hook: the cross-entropy with the ILGPU warp-per-row or thread-per-row kernel, whatever the device.</summary>
-    internal void CrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab, float scale, bool warpPerRow)
-    {
-        if (RequireCrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab))
-        {
-            Ilgpu.CrossEntropy(logits, targets, rowLoss, rowCorrect, rows, vocab, scale, warpPerRow);
-        }
-    }
 
     /// <summary>Row-wise argmax (first index on ties).</summary>
     public void Argmax(ArrayView<float> logits, ArrayView<int> ids, int rows, int vocab)
@@ -519,14 +416,14 @@ public sealed class DeviceOps : IDisposable
     /// <inheritdoc />
     public void Dispose() => backend.Dispose();
 
-    private void ComposeForwardStep(
+    internal void ComposeForwardStep(
         ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
     {
         backend.MatMul(hPrev, recurrent, null, gates, new MatMulShape(batch, LstmGates.Count * hidden, hidden, accumulate: true));
         backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
     }
 
-    private void ComposeBackwardStep(
+    internal void ComposeBackwardStep(
         ArrayView<float> activations,
         PreparedRightOperand recurrentTransposed,
         ArrayView<float> cPrev,
@@ -548,7 +445,7 @@ public sealed class DeviceOps : IDisposable
         backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
     }
 
-    private void ForwardStepByStep(
+    internal void ForwardStepByStep(
         ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
     {
         long state = (long)batch * units;
@@ -561,7 +458,7 @@ public sealed class DeviceOps : IDisposable
         }
     }
 
-    private void BackwardStepByStep(
+    internal void BackwardStepByStep(
         ArrayView<float> activations,
         PreparedRightOperand recurrentTransposed,
         ArrayView<float> cells,
@@ -582,238 +479,6 @@ public sealed class DeviceOps : IDisposable
                 activations.SubView(t * stepGates, stepGates), recurrentTransposed, cells.SubView(t * state, state), cells.SubView((t + 1) * state, state),
                 dExternal?.SubView(t * state, state), dhCarry, dcCarry, t + 1 < steps ? dGates.SubView((t + 1) * stepGates, stepGates) : null,
                 dGates.SubView(t * stepGates, stepGates), mask?.SubView((long)t * batch, batch), batch, hidden);
-        }
-    }
-
-    /// <summary>Checks a product's views; returns whether there is anything to compute (M and N positive).</summary>
-    private static bool RequireProduct(ArrayView<float> a, long bLength, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
-    {
-        if (shape.M < 0 || shape.N < 0 || shape.K < 0)
-        {
-            throw new ShapeException($"matrix product with negative size: {shape}");
-        }
-
-        Require(a, (long)shape.M * shape.K, $"A of {shape}");
-        RequireLength(bLength, (long)shape.K * shape.N, $"B of {shape}");
-        Require(c, (long)shape.M * shape.N, $"C of {shape}");
-        if (bias is { } bv)
-        {
-            Require(bv, shape.N, $"bias of {shape}");
-        }
-
-        if ((bias is null) == (shape.HasBias != 0))
-        {
-            throw new ShapeException($"{shape}: a bias view must be given exactly when the shape says HasBias");
-        }
-
-        return shape.M > 0 && shape.N > 0;
-    }
-
-    private static bool RequireForwardStep(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
-    {
-        ArgumentNullException.ThrowIfNull(recurrent);
-        RequireRecurrent(recurrent, hidden, transposed: false);
-        RequireStep(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
-        Require(hPrev, (long)batch * hidden, "LSTM h_prev");
-        Require(hNext, (long)batch * hidden, "LSTM h_next");
-        return batch > 0 && hidden > 0;
-    }
-
-    private static bool RequireBackwardStepWithProduct(
-        ArrayView<float> activations,
-        PreparedRightOperand recurrentTransposed,
-        ArrayView<float> cPrev,
-        ArrayView<float> cNext,
-        ArrayView<float>? dhExternal,
-        ArrayView<float> dhCarry,
-        ArrayView<float> dcCarry,
-        ArrayView<float>? dGatesNext,
-        ArrayView<float> dGates,
-        ArrayView<int>? mask,
-        int batch,
-        int hidden)
-    {
-        ArgumentNullException.ThrowIfNull(recurrentTransposed);
-        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
-        RequireBackwardStep(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
-        if (dGatesNext is { } dn)
-        {
-            Require(dn, (long)batch * hidden * LstmGates.Count, "LSTM next gate gradients");
-        }
-
-        return batch > 0 && hidden > 0;
-    }
-
-    private static void RequireBackwardStep(
-        ArrayView<float> activations,
-        ArrayView<float> cPrev,
-        ArrayView<float> cNext,
-        ArrayView<float>? dhExternal,
-        ArrayView<float> dhCarry,
-        ArrayView<float> dcCarry,
-        ArrayView<float> dGates,
-        ArrayView<int>? mask,
-        int batch,
-        int hidden)
-    {
-        RequireStep(activations, cPrev, cNext, mask, batch, hidden, "LSTM activations");
-        long state = (long)batch * hidden;
-        Require(dhCarry, state, "LSTM dh carry");
-        Require(dcCarry, state, "LSTM dc carry");
-        Require(dGates, state * LstmGates.Count, "LSTM gate gradients");
-        if (dhExternal is { } dx)
-        {
-            Require(dx, state, "LSTM external dh");
-        }
-    }
-
-    private static bool RequireForwardSequence(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
-    {
-        ArgumentNullException.ThrowIfNull(recurrent);
-        RequireSizes(steps, batch, units);
-        RequireRecurrent(recurrent, units, transposed: false);
-        RequireSequence(gates, cells, mask, steps, batch, units, "LSTM gates");
-        Require(hidden, (steps + 1L) * batch * units, "LSTM hidden states");
-        return steps > 0 && batch > 0 && units > 0;
-    }
-
-    private static bool RequireBackwardSequence(
-        ArrayView<float> activations,
-        PreparedRightOperand recurrentTransposed,
-        ArrayView<float> cells,
-        ArrayView<float>? dExternal,
-        ArrayView<float> dhCarry,
-        ArrayView<float> dcCarry,
-        ArrayView<float> dGates,
-        ArrayView<int>? mask,
-        int steps,
-        int batch,
-        int hidden)
-    {
-        ArgumentNullException.ThrowIfNull(recurrentTransposed);
-        RequireSizes(steps, batch, hidden);
-        RequireRecurrent(recurrentTransposed, hidden, transposed: true);
-        RequireSequence(activations, cells, mask, steps, batch, hidden, "LSTM activations");
-        long state = (long)batch * hidden;
-        Require(dGates, steps * state * LstmGates.Count, "LSTM gate gradients");
-        Require(dhCarry, state, "LSTM dh carry");
-        Require(dcCarry, state, "LSTM dc carry");
-        if (dExternal is { } dx)
-        {
-            Require(dx, steps * state, "LSTM external dh");
-        }
-
-        return steps > 0 && state > 0;
-    }
-
-    private static bool RequireCrossEntropy(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> rowLoss, ArrayView<float> rowCorrect, int rows, int vocab)
-    {
-        RequireNonNegative(rows, vocab, "cross-entropy");
-        Require(logits, (long)rows * vocab, "cross-entropy logits");
-        Require(targets, rows, "cross-entropy targets");
-        Require(rowLoss, rows, "cross-entropy row loss");
-        Require(rowCorrect, rows, "cross-entropy row correctness");
-        if (rows > 0 && vocab == 0)
-        {
-            throw new ShapeException("cross-entropy: rows of zero width");
-        }
-
-        return rows > 0;
-    }
-
-    /// <summary>The views every step shares: gates or activations [B, 4H], c_prev and c_next [B, H], the mask [B].</summary>
-    private static void RequireStep(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<int>? mask, int batch, int hidden, string gatesName)
-    {
-        RequireNonNegative(batch, hidden, gatesName);
-        long state = (long)batch * hidden;
-        Require(gates, state * LstmGates.Count, gatesName);
-        Require(cPrev, state, "LSTM c_prev");
-        Require(cNext, state, "LSTM c_next");
-        if (mask is { } m)
-        {
-            Require(m, batch, "LSTM mask");
-        }
-    }
-
-    private static void RequireSequence(ArrayView<float> gates, ArrayView<float> cells, ArrayView<int>? mask, int steps, int batch, int hidden, string gatesName)
-    {
-        long state = (long)batch * hidden;
-        Require(gates, steps * state * LstmGates.Count, gatesName);
-        Require(cells, (steps + 1) * state, "LSTM cell states");
-        if (mask is { } m)
-        {
-            Require(m, (long)steps * batch, "LSTM mask");
-        }
-    }
-
-    private static void RequireRecurrent(PreparedRightOperand recurrent, int hidden, bool transposed)
-    {
-        int gates = LstmGates.Count * hidden;
-        bool matches = transposed
-            ? recurrent.K == gates && recurrent.N == hidden && recurrent.Transposed
-            : recurrent.K == hidden && recurrent.N == gates && !recurrent.Transposed;
-        if (!matches)
-        {
-            throw new ShapeException($"recurrent kernel prepared as {recurrent.K}x{recurrent.N}{(recurrent.Transposed ? ", transposed" : string.Empty)}; a step of hidden size {hidden} needs U [{hidden}, {gates}]{(transposed ? " as Uᵀ" : string.Empty)}");
-        }
-    }
-
-    private static void RequireSizes(int steps, int batch, int hidden)
-    {
-        if (steps < 0 || batch < 0 || hidden < 0)
-        {
-            throw new ShapeException($"an LSTM recurrence of {steps} steps, batch {batch}, hidden size {hidden}");
-        }
-    }
-
-    private static void RequireNonNegative(int first, int second, string what)
-    {
-        if (first < 0 || second < 0)
-        {
-            throw new ShapeException($"{what}: negative size ({first}, {second})");
-        }
-    }
-
-    /// <summary>
-    /// The views both GRU step operations share: gates or activations and gh [B, 3H], h_prev [B, H], the mask [B]; the
-    /// sizes must be non-negative and B·H must fit the kernels' int work-item index.
-    /// </summary>
-    private static void RequireGruStep(
-        ArrayView<float> gates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<int>? mask, int batch, int hidden, string gatesName)
-    {
-        long state = (long)batch * hidden;
-        if (batch < 0 || hidden < 0 || state > int.MaxValue)
-        {
-            throw new ShapeException($"a GRU step of batch {batch} and hidden size {hidden}");
-        }
-
-        Require(gates, state * GruGates.Count, gatesName);
-        Require(recurrentGates, state * GruGates.Count, "GRU recurrent gates");
-        Require(hPrev, state, "GRU h_prev");
-        if (mask is { } m)
-        {
-            Require(m, batch, "GRU mask");
-        }
-    }
-
-    private static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
-    {
-        if (offset < 0 || offset + count > parameters.Length)
-        {
-            throw new ShapeException($"decode {what}: elements [{offset}, {offset + count}) are outside the parameter buffer of {parameters.Length}");
-        }
-    }
-
-    private static void Require<T>(ArrayView<T> view, long needed, string what)
-        where T : unmanaged => RequireLength(view.Length, needed, what);
-
-    private static void RequireLength(long length, long needed, string what)
-    {
-        if (length < needed)
-        {
-            throw new ShapeException($"{what}: the view holds {length} elements but the shape needs {needed}");
         }
     }
 }

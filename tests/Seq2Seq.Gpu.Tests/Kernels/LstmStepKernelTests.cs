@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Reference;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 

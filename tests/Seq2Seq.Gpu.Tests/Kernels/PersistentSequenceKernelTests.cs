@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Tests.Infrastructure;

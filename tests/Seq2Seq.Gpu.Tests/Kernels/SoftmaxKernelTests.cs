@@ -1,4 +1,5 @@
 using ILGPU;
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Reference;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 
