@@ -9,5 +9,5 @@ internal static class ComputeBackends
 {
     /// <summary>The host SIMD kernels where the policy says so (the CPU accelerator's default), else the ILGPU kernels.</summary>
     public static IComputeBackend Create(ComputeDevice device, KernelPolicy policy) =>
-        policy.UsesHostKernels ? new HostComputeBackend(new HostKernels()) : new IlgpuBackend(device, policy);
+        policy.UsesHostKernels ? new HostComputeBackend(new HostKernels(), policy.Gemm == GpuGemm.CuBlas) : new IlgpuBackend(device, policy);
 }

@@ -86,6 +86,10 @@ public sealed class MatMulCuBlasTests
         using var c = device.Allocate<float>(4, "C");
         device.Ops.MatMul(a.View, b.View, null, c.View, new MatMulShape(2, 2, 2));
         Assert.That(c.ToArray(), Is.EqualTo(new[] { 19f, 22f, 43f, 50f }));
+
+        // On the host kernels too the request is answered, not silently dropped.
+        using var simd = ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, new KernelPolicy { Gemm = GpuGemm.CuBlas });
+        Assert.That(simd.Ops.GemmBackend, Does.StartWith("host ").And.EndWith("(cuBLAS unavailable: not a CUDA device)"));
     }
 
     [TestCase(1, 1)]

@@ -11,15 +11,18 @@ namespace Seq2Seq.Gpu.Compute.Host;
 internal sealed class HostComputeBackend : IComputeBackend
 {
     private readonly HostKernels host;
+    private readonly bool cuBlasAsked;
 
-    public HostComputeBackend(HostKernels host)
+    /// <summary>Runs the operations on <paramref name="host"/>; <paramref name="cuBlasAsked"/> only notes a request that cannot apply here.</summary>
+    public HostComputeBackend(HostKernels host, bool cuBlasAsked = false)
     {
         this.host = host;
+        this.cuBlasAsked = cuBlasAsked;
     }
 
     public string Description => $"simd ({host.InstructionSet}, {host.MaxDegreeOfParallelism} threads)";
 
-    public string GemmDescription => $"host {host.InstructionSet} kernels";
+    public string GemmDescription => $"host {host.InstructionSet} kernels{(cuBlasAsked ? " (cuBLAS unavailable: not a CUDA device)" : string.Empty)}";
 
     public int LoadedKernelCount => 0;
 
