@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
@@ -57,14 +58,15 @@ public sealed class TrainerGuardTests
         Assert.That(() => trainer.Fit(train, null, batches), Throws.TypeOf<CheckpointException>().With.Message.Contains("'/proc'"));
     }
 
-    [TestCase(4, 8, 1)]
-    [TestCase(0, 16, 2)]
-    public void The_training_estimate_matches_what_the_device_allocates(int embedding, int hidden, int layers)
+    [TestCase(4, 8, 1, CellKind.Lstm)]
+    [TestCase(0, 16, 2, CellKind.Lstm)]
+    [TestCase(0, 16, 2, CellKind.Gru)]
+    public void The_training_estimate_matches_what_the_device_allocates(int embedding, int hidden, int layers, CellKind cell)
     {
         // A device of its own, so that its allocation statistics are this model's alone.
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         var (train, validation) = Data(24, 6);
-        using var model = NewModel(device, train, hidden, embedding, layers);
+        using var model = NewModel(device, train, hidden, embedding, layers, cell);
         using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 8, Optimizer = "adam" });
         var estimate = trainer.EstimateMemory(train, validation);
 
@@ -108,6 +110,6 @@ public sealed class TrainerGuardTests
         return new ParallelDataset(pairs, text).Split(0.25);
     }
 
-    private static Seq2SeqModel NewModel(ComputeDevice device, ParallelDataset train, int hidden, int embedding = 4, int layers = 1) =>
-        Seq2SeqModel.Create(device, train.Encoder, Seq2SeqConfig.ForText(train.Encoder, embedding, hidden, layers), seed: 5);
+    private static Seq2SeqModel NewModel(ComputeDevice device, ParallelDataset train, int hidden, int embedding = 4, int layers = 1, CellKind cell = CellKind.Lstm) =>
+        Seq2SeqModel.Create(device, train.Encoder, Seq2SeqConfig.ForText(train.Encoder, embedding, hidden, layers, cell), seed: 5);
 }
