@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Seq2Seq.Cli;
+using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Training.Reporting;
 
 namespace Seq2Seq.Gpu.Tests.Cli;
@@ -159,6 +160,29 @@ public sealed class CliTests
         using var json = JsonDocument.Parse(run.Out);
         Assert.That(json.RootElement.GetProperty("loss").GetDouble(), Is.EqualTo(last.ValidationLoss!.Value).Within(1e-9));
         Assert.That(json.RootElement.GetProperty("tokens").GetInt64() % 8, Is.Zero, "every pair counts all its padded steps");
+    }
+
+    [Test]
+    public void A_gru_trains_saves_its_cell_translates_and_evaluates()
+    {
+        string gru = Path.Combine(directory, "gru.s2s");
+        var train = CliRun.Of(Tiny("train", "--data", corpus, "--cell", "gru", "--epochs", "1", "--out", gru));
+        Assert.That(train.ExitCode, Is.Zero, train.ToString());
+        Assert.That(train.Out, Does.Contain("GRU hidden 8"));
+        Assert.That(SafeTensorsFile.Read(gru).Metadata["config"], Does.Contain("\"cell\":\"gru\""));
+        Assert.That(SafeTensorsFile.Read(gru).Tensors.Select(t => t.Name), Does.Contain("decoder.gru.0.recurrent_kernel"));
+
+        var translate = CliRun.Of("translate", "--model", gru, "--device", "cpu", "abc", "cab");
+        var eval = CliRun.Of("eval", "--model", gru, "--data", corpus, "--skip", "32", "--device", "cpu", "--json");
+        var resume = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--cell", "lstm", "--epochs", "2", "--resume", Path.Combine(directory, "gru.last.s2s"), "--out", Path.Combine(directory, "x.s2s"));
+
+        Assert.That(translate.ExitCode, Is.Zero, translate.ToString());
+        Assert.That(translate.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(2));
+        Assert.That(eval.ExitCode, Is.Zero, eval.ToString());
+        using var json = JsonDocument.Parse(eval.Out);
+        Assert.That(json.RootElement.GetProperty("loss").GetDouble(), Is.Positive);
+        Assert.That(resume.ExitCode, Is.EqualTo(2), "the cell comes from the checkpoint: " + resume);
+        AssertOneErrorLine(resume, "--cell");
     }
 
     [Test]
