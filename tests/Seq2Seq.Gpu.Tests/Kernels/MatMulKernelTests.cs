@@ -6,10 +6,7 @@ using Seq2Seq.Gpu.Tests.Infrastructure;
 
 namespace Seq2Seq.Gpu.Tests.Kernels;
 
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class MatMulKernelTests(TestTarget target) : DeviceTestBase(target)
 {
     // Awkward shapes: unit sizes, M < K, sizes that are not multiples of any tile or warp, one row.

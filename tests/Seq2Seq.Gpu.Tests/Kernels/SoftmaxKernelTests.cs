@@ -4,10 +4,7 @@ using Seq2Seq.Gpu.Tests.Infrastructure;
 
 namespace Seq2Seq.Gpu.Tests.Kernels;
 
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class SoftmaxKernelTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(1, 1, 1.0, false)]
