@@ -86,14 +86,4 @@ public sealed class HostOptimizerTests(HostPath path) : HostTestBase(path)
         Assert.That(SingleThreaded.Sum(x), Is.EqualTo(hostSum));
         Assert.That(TwoThreads.Sum(x, squares: true), Is.EqualTo(hostSquares));
     }
-
-    [TestCase(777)]
-    [TestCase(70_001)]
-    public void Scale_multiplies_every_element(int count)
-    {
-        var x = Tensors.Random(count, 71);
-        var data = (float[])x.Clone();
-        Kernels.Scale(data, -0.5f);
-        Tensors.AssertClose(data, x.Select(v => -0.5 * v).ToArray(), "scaled", 0, 1e-7);
-    }
 }

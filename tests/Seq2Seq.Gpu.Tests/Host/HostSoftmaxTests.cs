@@ -52,16 +52,13 @@ public sealed class HostSoftmaxTests(HostPath path) : HostTestBase(path)
     [TestCase(64, 31, 4.0)]
     [TestCase(7, 45, 300.0)]
     [TestCase(700, 93, 4.0)]
-    public void LogSoftmax_and_Argmax_match_reference(int rows, int vocab, double logitScale)
+    public void Argmax_matches_reference(int rows, int vocab, double logitScale)
     {
         var logits = Tensors.Random(rows * vocab, 44, logitScale);
-        var output = new float[rows * vocab];
         var ids = new int[rows];
 
-        Kernels.LogSoftmax(logits, output, rows, vocab);
         Kernels.Argmax(logits, ids, rows, vocab);
 
-        Tensors.AssertClose(output, ReferenceOps.LogSoftmax(logits.ToDouble(), rows, vocab), "log-softmax", 1e-5, 1e-5);
         Assert.That(ids, Is.EqualTo(ReferenceOps.Argmax(logits.ToDouble(), rows, vocab)));
     }
 
