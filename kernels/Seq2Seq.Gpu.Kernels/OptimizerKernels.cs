@@ -10,7 +10,6 @@ namespace Seq2Seq.Gpu.Kernels;
 /// <list type="bullet">
 /// <item><see cref="RmsProp"/> (Keras): <c>g *= gradScale; v = ρ·v + (1-ρ)·g²; w -= lr·g / (sqrt(v) + ε)</c>.</item>
 /// <item><see cref="Adam"/>: <c>g *= s; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²; w -= stepSize·m / (sqrt(v) + ε)</c> (see <see cref="AdamStep"/>).</item>
-/// <item><see cref="Scale"/>: <c>x *= factor</c>.</item>
 /// </list>
 /// </summary>
 public static class OptimizerKernels
@@ -58,16 +57,6 @@ public static class OptimizerKernels
             firstMoment[e] = m;
             secondMoment[e] = v;
             weights[e] -= step.StepSize * m / (XMath.Sqrt(v) + step.Epsilon);
-        }
-    }
-
-    /// <summary>Multiplies every element by <paramref name="factor"/>.</summary>
-    public static void Scale(Index1D thread, ArrayView<float> data, int count, float factor, int chunk)
-    {
-        int end = LaunchChunk.End(thread, chunk, count);
-        for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
-        {
-            data[e] *= factor;
         }
     }
 }

@@ -16,7 +16,6 @@ namespace Seq2Seq.Gpu.Kernels;
 /// is read at run time): lanes stride over the row, and the maximum (with its first index) and the sum of
 /// exponentials are reduced across the warp with butterfly shuffles. The GPU variant: rows of thousands of logits
 /// are read in coalesced strides instead of by one thread. Groups hold whole warps; grid = ceil(N / warps a group).</item>
-/// <item><see cref="LogSoftmax"/>: <c>output[n, v] = x[n, v] - max - log Σ e^(x - max)</c>; logits [N, V] read, output [N, V] assigned.</item>
 /// <item><see cref="Argmax"/>: <c>ids[n] = argmax_v x[n, v]</c>, the first index on ties; logits [N, V], ids [N] assigned.</item>
 /// </list>
 /// </summary>
@@ -154,28 +153,6 @@ public static class SoftmaxKernels
         {
             float p = XMath.Exp(logits[row + v] - max) * inverse;
             logits[row + v] = (v == target ? p - 1f : p) * scale;
-        }
-    }
-
-    /// <summary>Log-probabilities of each row.</summary>
-    public static void LogSoftmax(
-        Index1D thread,
-        ArrayView<float> logits,
-        ArrayView<float> output,
-        int rows,
-        int vocab,
-        int chunk)
-    {
-        int end = LaunchChunk.End(thread, chunk, rows);
-        for (int n = LaunchChunk.Begin(thread, chunk); n < end; n++)
-        {
-            long row = (long)n * vocab;
-            float max = logits[row + RowArgmax(logits, row, vocab)];
-            float shift = max + XMath.Log(SumExp(logits, row, vocab, max));
-            for (int v = 0; v < vocab; v++)
-            {
-                output[row + v] = logits[row + v] - shift;
-            }
         }
     }
 

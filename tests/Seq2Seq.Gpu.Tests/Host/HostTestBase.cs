@@ -1,58 +1,40 @@
 using Seq2Seq.Gpu.Compute.Host;
+using Seq2Seq.Gpu.Tests.Infrastructure;
 
 namespace Seq2Seq.Gpu.Tests.Host;
 
 /// <summary>
-/// Base of the host-kernel suites: one fixture per vector path, skipped where the processor cannot run it. The
-/// emulated AVX-512 path runs the 512-bit code on software vectors, so its logic is tested on any machine.
+/// Base of the suites of what only the host kernels have (thread counts, the blocking of their product, the checks of
+/// their span API): one fixture per instruction set (<see cref="DeviceTargets.HostInstructionSets"/>), skipped where the
+/// processor cannot run it; AVX-512 runs on .NET's software emulation where the processor lacks it. What every backend
+/// computes is checked against the reference by the operation suites in Kernels/, on these instruction sets too.
 /// </summary>
 public abstract class HostTestBase
 {
-    /// <summary>Creates the suite for a path.</summary>
-    protected HostTestBase(HostPath path)
+    /// <summary>Creates the suite for an instruction-set target.</summary>
+    protected HostTestBase(TestTarget target)
     {
-        Path = path;
+        Target = target;
     }
 
-    /// <summary>Every path, for <see cref="TestFixtureSourceAttribute"/>.</summary>
-    public static IEnumerable<HostPath> Paths => Enum.GetValues<HostPath>();
+    /// <summary>The instruction-set target under test.</summary>
+    protected TestTarget Target { get; }
 
-    /// <summary>The path under test.</summary>
-    protected HostPath Path { get; }
-
-    /// <summary>The kernels of the path on all cores.</summary>
+    /// <summary>The kernels of the instruction set on all cores (at least two).</summary>
     protected HostKernels Kernels { get; private set; } = null!;
 
-    /// <summary>The kernels of the path on the calling thread only.</summary>
+    /// <summary>The kernels of the instruction set on the calling thread only.</summary>
     protected HostKernels SingleThreaded { get; private set; } = null!;
 
-    /// <summary>The kernels of the path forced onto two threads (the determinism tests use it even on one core).</summary>
+    /// <summary>The kernels of the instruction set forced onto two threads (the determinism tests use it even on one core).</summary>
     protected HostKernels TwoThreads { get; private set; } = null!;
 
-    /// <summary>Skips paths this processor cannot run and creates the kernels.</summary>
+    /// <summary>Creates the kernels, or skips the suite where the processor cannot run the instruction set.</summary>
     [OneTimeSetUp]
     public void CreateKernels()
     {
-        var set = Path switch
-        {
-            HostPath.Portable => HostInstructionSet.Portable,
-            HostPath.Avx2 => HostInstructionSet.Avx2,
-            _ => HostInstructionSet.Avx512,
-        };
-        bool native = HostKernels.IsSupported(set);
-        if (Path == HostPath.Avx512Emulated && native)
-        {
-            Assert.Ignore("AVX-512 runs natively here; the native fixture covers it");
-        }
-
-        if (Path != HostPath.Avx512Emulated && !native)
-        {
-            Assert.Ignore($"this processor does not support {set}");
-        }
-
-        bool emulate = Path == HostPath.Avx512Emulated;
-        Kernels = new HostKernels(set, Math.Max(2, Environment.ProcessorCount), emulate);
-        SingleThreaded = new HostKernels(set, 1, emulate);
-        TwoThreads = new HostKernels(set, 2, emulate);
+        Kernels = TestDevices.HostKernelsFor(Target, Math.Max(2, Environment.ProcessorCount));
+        SingleThreaded = TestDevices.HostKernelsFor(Target, 1);
+        TwoThreads = TestDevices.HostKernelsFor(Target, 2);
     }
 }

@@ -4,8 +4,8 @@ using Seq2Seq.Gpu.Devices;
 namespace Seq2Seq.Gpu.Tests.Infrastructure;
 
 /// <summary>
-/// Base of the suites that run on a device. Each derived suite is declared for the CPU accelerator in both warp
-/// shapes and for CUDA (category Gpu, skipped without a GPU), so the same assertions hold everywhere.
+/// Base of the suites that run on a device. Each derived suite takes its targets from one list of
+/// <see cref="DeviceTargets"/> (CUDA among them: category Gpu, skipped without a GPU), so the same assertions hold everywhere.
 /// </summary>
 public abstract class DeviceTestBase
 {
@@ -23,8 +23,8 @@ public abstract class DeviceTestBase
     /// <summary>The device (opened once per run and shared).</summary>
     protected ComputeDevice Device => TestDevices.For(Target);
 
-    /// <summary>The device's kernel launches.</summary>
-    protected DeviceOps Ops => Device.Ops;
+    /// <summary>The target's operations: the device's own, or the host kernels of an instruction-set target.</summary>
+    protected DeviceOps Ops => TestDevices.OpsFor(Target);
 
     /// <summary>Whether the device runs the ILGPU kernels, so a test may pick one of them (the host kernels have one path an operation).</summary>
     protected bool RunsIlgpuKernels => Device.CpuKernels == CpuKernels.Ilgpu;

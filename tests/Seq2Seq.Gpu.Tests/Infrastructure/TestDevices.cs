@@ -1,4 +1,5 @@
 using Seq2Seq.Gpu.Compute;
+using Seq2Seq.Gpu.Compute.Host;
 using Seq2Seq.Gpu.Devices;
 
 namespace Seq2Seq.Gpu.Tests.Infrastructure;
@@ -15,6 +16,7 @@ public static class TestDevices
     private static readonly Lazy<ComputeDevice> CpuGpuPaths = new(OpenWithGpuPaths);
     private static readonly Lazy<ComputeDevice?> Cuda = new(OpenCudaOrNull);
     private static readonly Dictionary<(TestTarget, KernelPolicy), ComputeDevice> Twins = [];
+    private static readonly Dictionary<TestTarget, DeviceOps> InstructionSetOps = [];
 
     /// <summary>The kernel policy of the persistent and fused GPU paths, on any accelerator (the CPU accelerator runs them for tests).</summary>
     public static KernelPolicy GpuPaths { get; } = new() { CpuKernels = CpuKernels.Ilgpu, Recurrence = RecurrentKernels.Persistent, PersistentDecode = true };
@@ -38,7 +40,8 @@ public static class TestDevices
                     TestTarget.CpuDefault or TestTarget.CpuSimd => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, policy),
                     TestTarget.CpuNvidia => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia, policy),
                     TestTarget.CpuGpuPaths => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.NvidiaMultiprocessors, policy),
-                    _ => ComputeDevice.Open(DeviceKind.Cuda, CpuSimulation.Default, policy),
+                    TestTarget.Cuda => ComputeDevice.Open(DeviceKind.Cuda, CpuSimulation.Default, policy),
+                    _ => throw new ArgumentOutOfRangeException(nameof(target), target, "an instruction-set target has no kernel policy of its own"),
                 };
                 Twins[(target, policy)] = device;
             }
@@ -54,18 +57,79 @@ public static class TestDevices
     public static ComputeDevice CpuIlgpu(CpuSimulation simulation = CpuSimulation.Default) =>
         simulation == CpuSimulation.Nvidia ? CpuNvidia.Value : CpuDefault.Value;
 
-    /// <summary>The device a test suite named by <paramref name="target"/> runs on; CUDA suites are skipped where there is no GPU.</summary>
+    /// <summary>
+    /// The device a test suite named by <paramref name="target"/> runs on (an instruction-set target's buffers live on
+    /// the CPU accelerator of <see cref="TestTarget.CpuSimd"/>); CUDA suites are skipped where there is no GPU.
+    /// </summary>
     public static ComputeDevice For(TestTarget target) => target switch
     {
         TestTarget.CpuDefault => CpuIlgpu(CpuSimulation.Default),
         TestTarget.CpuNvidia => CpuIlgpu(CpuSimulation.Nvidia),
-        TestTarget.CpuSimd => CpuSimd.Value,
+        TestTarget.CpuSimd or TestTarget.CpuSimdPortable or TestTarget.CpuSimdAvx2 or TestTarget.CpuSimdAvx512 => CpuSimd.Value,
         TestTarget.CpuGpuPaths => CpuGpuPaths.Value,
         _ => Cuda.Value ?? IgnoreNoGpu(),
     };
 
+    /// <summary>
+    /// The operations a suite named by <paramref name="target"/> runs: the device's own, or for an instruction-set target
+    /// the host kernels of that instruction set on all cores (at least two, so the threaded paths run even on one core).
+    /// </summary>
+    public static DeviceOps OpsFor(TestTarget target)
+    {
+        if (InstructionSetOf(target) is null)
+        {
+            return For(target).Ops;
+        }
+
+        lock (InstructionSetOps)
+        {
+            if (!InstructionSetOps.TryGetValue(target, out var ops))
+            {
+                ops = new DeviceOps(new HostComputeBackend(HostKernelsFor(target, Math.Max(2, Environment.ProcessorCount))));
+                InstructionSetOps[target] = ops;
+            }
+
+            return ops;
+        }
+    }
+
+    /// <summary>
+    /// The host kernels of an instruction-set target on <paramref name="threads"/> threads; skips the test where the
+    /// processor cannot run them (AVX-512 runs on .NET's software emulation of 512-bit vectors where the processor lacks it).
+    /// </summary>
+    public static HostKernels HostKernelsFor(TestTarget target, int threads)
+    {
+        var set = InstructionSetOf(target) ?? throw new ArgumentOutOfRangeException(nameof(target), target, "not an instruction-set target");
+        bool emulate = set == HostInstructionSet.Avx512;
+        if (!emulate && !HostKernels.IsSupported(set))
+        {
+            Assert.Ignore($"this processor does not support {set}");
+        }
+
+        return new HostKernels(set, threads, emulate);
+    }
+
+    /// <summary>The host instruction set an instruction-set target runs; null for the other targets.</summary>
+    public static HostInstructionSet? InstructionSetOf(TestTarget target) => target switch
+    {
+        TestTarget.CpuSimdPortable => HostInstructionSet.Portable,
+        TestTarget.CpuSimdAvx2 => HostInstructionSet.Avx2,
+        TestTarget.CpuSimdAvx512 => HostInstructionSet.Avx512,
+        _ => null,
+    };
+
     internal static void DisposeAll()
     {
+        lock (InstructionSetOps)
+        {
+            foreach (var ops in InstructionSetOps.Values)
+            {
+                ops.Dispose();
+            }
+
+            InstructionSetOps.Clear();
+        }
+
         lock (Twins)
         {
             foreach (var twin in Twins.Values)

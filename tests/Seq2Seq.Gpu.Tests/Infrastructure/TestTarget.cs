@@ -20,4 +20,16 @@ public enum TestTarget
 
     /// <summary>A CUDA GPU (tests tagged Gpu; skipped where none exists).</summary>
     Cuda,
+
+    /// <summary>The host SIMD kernels on 128-bit portable vectors, on the CPU accelerator's buffers (operation suites only).</summary>
+    CpuSimdPortable,
+
+    /// <summary>The host SIMD kernels on AVX2 + FMA (skipped where the processor lacks it; operation suites only).</summary>
+    CpuSimdAvx2,
+
+    /// <summary>
+    /// The host SIMD kernels on AVX-512: on the hardware where the processor has it, else on .NET's software emulation
+    /// of 512-bit vectors, so the 512-bit code path is tested on any machine (operation suites only).
+    /// </summary>
+    CpuSimdAvx512,
 }

@@ -3,10 +3,7 @@ using Seq2Seq.Gpu.Tests.Infrastructure;
 namespace Seq2Seq.Gpu.Tests.Kernels;
 
 /// <summary>The greedy-decoding bookkeeping kernel against its definition, step after step.</summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class DecodeKernelTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(1)]

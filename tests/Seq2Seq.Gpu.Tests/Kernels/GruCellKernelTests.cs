@@ -3,17 +3,11 @@ using Seq2Seq.Gpu.Tests.Infrastructure;
 
 namespace Seq2Seq.Gpu.Tests.Kernels;
 
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+/// <summary>The GRU cell step, forward and backward, on every backend against the reference.</summary>
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class GruCellKernelTests(TestTarget target) : DeviceTestBase(target)
 {
-    [TestCase(1, 1, false)]
-    [TestCase(1, 1, true)]
-    [TestCase(3, 5, true)]
-    [TestCase(7, 33, true)]
-    [TestCase(64, 17, false)]
+    [TestCaseSource(typeof(OperationCases), nameof(OperationCases.GruForward))]
     public void Forward_matches_reference(int batch, int hidden, bool masked)
     {
         var step = GruCellCase.Create(batch, hidden, masked, 20);
@@ -27,12 +21,7 @@ public sealed class GruCellKernelTests(TestTarget target) : DeviceTestBase(targe
         Assert.That(recurrent.ToArray(), Is.EqualTo(step.RecurrentGates).AsCollection, "gh is read only: the backward step needs it");
     }
 
-    [TestCase(1, 1, false, true)]
-    [TestCase(1, 1, true, true)]
-    [TestCase(3, 5, true, true)]
-    [TestCase(7, 33, true, false)]
-    [TestCase(64, 17, false, true)]
-    [TestCase(64, 17, false, false)]
+    [TestCaseSource(typeof(OperationCases), nameof(OperationCases.GruBackward))]
     public void Backward_matches_reference(int batch, int hidden, bool masked, bool withExternal)
     {
         var step = GruCellCase.Create(batch, hidden, masked, 30);

@@ -7,10 +7,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// The kernels composed over several steps as the engine composes them (recurrent product into the projected
 /// inputs, fused cell; backward: fused cell, then dU += hᵀ·dz and dh += dz·Uᵀ), against the reference sequence.
 /// </summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class LstmSequenceKernelTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(1, 1, 1)]

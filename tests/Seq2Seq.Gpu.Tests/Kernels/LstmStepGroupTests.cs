@@ -3,10 +3,7 @@ using Seq2Seq.Gpu.Tests.Infrastructure;
 namespace Seq2Seq.Gpu.Tests.Kernels;
 
 /// <summary>The thread groups of the fused step and persistent kernels, on every shape of device that runs the ILGPU kernels.</summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuGpuPaths)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.IlgpuKernels))]
 public sealed class LstmStepGroupTests(TestTarget target) : DeviceTestBase(target)
 {
     [Test]

@@ -8,11 +8,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// One recurrent step (h·U plus the cell, and its backward with dz_{t+1}·Uᵀ), fused into one kernel or run as a product
 /// and the cell kernel, against the reference on shapes that are not multiples of the group's units or rows.
 /// </summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.CpuGpuPaths)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class LstmStepKernelTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(1, 1, false, true)]

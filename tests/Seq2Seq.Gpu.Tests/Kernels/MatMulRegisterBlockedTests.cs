@@ -13,9 +13,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// 64×64 tiles) and on CUDA where present, plus group shapes other than the one the engine picks. Kept small: every
 /// barrier costs about 100 µs on the CPU accelerator.
 /// </summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.IlgpuWarpShapes))]
 public sealed class MatMulRegisterBlockedTests(TestTarget target) : DeviceTestBase(target)
 {
     // Unit sizes, K = 0, K < the slice depth of 16, M = 1, sizes that are no multiple of 4, 16 or 64, several tiles in

@@ -10,11 +10,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// ragged mask, against the reference LSTM: as one persistent launch (groups meeting at a grid barrier after every
 /// step: one simulated multiprocessor, or three running at once), as one launch a step, and as the device's default.
 /// </summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.CpuGpuPaths)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(1, 1, 1, true)]

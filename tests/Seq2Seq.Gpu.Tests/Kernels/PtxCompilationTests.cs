@@ -31,8 +31,8 @@ public sealed class PtxCompilationTests
         {
             "EmbeddingKernels.GatherRows", "EmbeddingKernels.ScatterAddRows", "MatMulKernels.MatMulRows", "MatMulKernels.MatMulTiled",
             "MatMulKernels.MatMulRegisterBlocked", "MatMulKernels.AddBias", "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "GruCellKernels.Forward", "GruCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward", "SoftmaxKernels.CrossEntropyWarpPerRow",
-            "SoftmaxKernels.LogSoftmax", "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam",
-            "OptimizerKernels.Scale", "ReductionKernels.PartialSums", "DecodeKernels.RecordStep",
+            "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam", "ReductionKernels.PartialSums", "ReductionKernels.SumPartials",
+            "DecodeKernels.RecordStep",
             "LstmStepKernels.FusedForward", "LstmStepKernels.FusedBackward", "PersistentDecodeKernels.GreedyDecode", "PersistentSequenceKernels.Forward", "PersistentSequenceKernels.Backward",
         }));
     }

@@ -47,9 +47,6 @@ internal abstract unsafe class HostBackend
     /// <summary>Rows [row0, row1) of the fused cross-entropy (targets already checked).</summary>
     public abstract void CrossEntropy(float* logits, int* targets, float* rowLoss, float* rowCorrect, int row0, int row1, int vocab, float scale);
 
-    /// <summary>Rows [row0, row1) of the log-softmax.</summary>
-    public abstract void LogSoftmax(float* logits, float* output, int row0, int row1, int vocab);
-
     /// <summary>Rows [row0, row1) of the argmax.</summary>
     public abstract void Argmax(float* logits, int* ids, int row0, int row1, int vocab);
 
@@ -58,9 +55,6 @@ internal abstract unsafe class HostBackend
 
     /// <summary>Adam over <paramref name="count"/> parameters.</summary>
     public abstract void Adam(float* weights, float* gradients, float* firstMoment, float* secondMoment, int count, AdamStep step);
-
-    /// <summary><c>data *= factor</c> over <paramref name="count"/> elements.</summary>
-    public abstract void Scale(float* data, int count, float factor);
 
     /// <summary>Σ x (or Σ x²) of <paramref name="count"/> elements in double.</summary>
     public abstract double Sum(float* data, int count, bool squares);

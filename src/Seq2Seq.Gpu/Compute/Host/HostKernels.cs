@@ -410,27 +410,6 @@ public sealed unsafe class HostKernels
         }
     }
 
-    /// <summary>
-    /// Row-wise log-softmax: logits [N, V] read, output [N, V] assigned. Computed as <c>(x - max) - log Σ e^(x - max)</c>,
-    /// the kernel's value without the rounding error of <c>max + log Σ</c> (which is up to half an ulp of the largest logit).
-    /// </summary>
-    public void LogSoftmax(ReadOnlySpan<float> logits, Span<float> output, int rows, int vocab)
-    {
-        RequireRows(rows, vocab, "log-softmax");
-        Require(logits.Length, (long)rows * vocab, "log-softmax input");
-        Require(output.Length, (long)rows * vocab, "log-softmax output");
-        if (rows == 0)
-        {
-            return;
-        }
-
-        fixed (float* pl = logits, po = output)
-        {
-            float* l = pl, o = po;
-            ForRanges(rows, Grain(vocab, RowWorkGrain), (r0, r1) => backend.LogSoftmax(l, o, r0, r1, vocab));
-        }
-    }
-
     /// <summary>Row-wise argmax of logits [N, V] into ids [N] (the first index on ties).</summary>
     public void Argmax(ReadOnlySpan<float> logits, Span<int> ids, int rows, int vocab)
     {
@@ -475,16 +454,6 @@ public sealed unsafe class HostKernels
         {
             float* w = pw, g = pg, m = pm, v = pv;
             ForRanges(count, ElementGrain, (e0, e1) => backend.Adam(w + e0, g + e0, m + e0, v + e0, e1 - e0, step));
-        }
-    }
-
-    /// <summary><c>data *= factor</c>.</summary>
-    public void Scale(Span<float> data, float factor)
-    {
-        fixed (float* pd = data)
-        {
-            float* d = pd;
-            ForRanges(data.Length, ElementGrain, (e0, e1) => backend.Scale(d + e0, e1 - e0, factor));
         }
     }
 

@@ -337,47 +337,6 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    [SkipLocalsInit]
-    public override void LogSoftmax(float* logits, float* output, int row0, int row1, int vocab)
-    {
-        int w = TS.Width;
-        float* buffer = stackalloc float[16];
-        for (int n = row0; n < row1; n++)
-        {
-            float* x = logits + ((nint)n * vocab);
-            float* y = output + ((nint)n * vocab);
-            float max = MaxRow(x, vocab);
-            TV vmax = TS.Splat(max);
-            TV acc = TS.Zero;
-            int j = 0;
-            for (; j <= vocab - w; j += w)
-            {
-                acc = TS.Add(acc, VectorMath<TS, TV>.Exp(TS.Subtract(TS.Load(x + j), vmax)));
-            }
-
-            if (j < vocab)
-            {
-                LoadPadded(x + j, vocab - j, buffer, float.NegativeInfinity);
-                acc = TS.Add(acc, VectorMath<TS, TV>.Exp(TS.Subtract(TS.Load(buffer), vmax)));
-            }
-
-            // (x - max) - log Σ rather than x - (max + log Σ): the same value, without the rounding error of max.
-            float logSum = MathF.Log(TS.SumAcross(acc));
-            TV vlog = TS.Splat(logSum);
-            j = 0;
-            for (; j <= vocab - w; j += w)
-            {
-                TS.Store(y + j, TS.Subtract(TS.Subtract(TS.Load(x + j), vmax), vlog));
-            }
-
-            for (; j < vocab; j++)
-            {
-                y[j] = (x[j] - max) - logSum;
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Argmax(float* logits, int* ids, int row0, int row1, int vocab)
     {
         for (int n = row0; n < row1; n++)
@@ -455,23 +414,6 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
             firstMoment[e] = m;
             secondMoment[e] = v;
             weights[e] -= stepSize * m / (MathF.Sqrt(v) + epsilon);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Scale(float* data, int count, float factor)
-    {
-        int w = TS.Width;
-        TV f = TS.Splat(factor);
-        int e = 0;
-        for (; e <= count - w; e += w)
-        {
-            TS.Store(data + e, TS.Multiply(TS.Load(data + e), f));
-        }
-
-        for (; e < count; e++)
-        {
-            data[e] *= factor;
         }
     }
 
@@ -592,37 +534,6 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
         TS.Store(dgh + gateStride, dzPre);
         TS.Store(dgh + (2 * gateStride), TS.Multiply(dnPre, r));
         TS.Store(dhc, TS.Multiply(dh, z));
-    }
-
-    /// <summary>Largest element of a row (vectorised; NaN handling as the hardware's max).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float MaxRow(float* x, int vocab)
-    {
-        int w = TS.Width;
-        if (vocab < w)
-        {
-            float max = x[0];
-            for (int v = 1; v < vocab; v++)
-            {
-                max = MathF.Max(max, x[v]);
-            }
-
-            return max;
-        }
-
-        TV acc = TS.Load(x);
-        int j = w;
-        for (; j <= vocab - w; j += w)
-        {
-            acc = TS.Max(TS.Load(x + j), acc);
-        }
-
-        if (j < vocab)
-        {
-            acc = TS.Max(TS.Load(x + vocab - w), acc);
-        }
-
-        return TS.MaxAcross(acc);
     }
 
     /// <summary>Index of the first largest element of a row: exactly the kernels' strict-greater scan.</summary>

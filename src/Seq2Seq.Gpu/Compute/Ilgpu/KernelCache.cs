@@ -42,16 +42,12 @@ internal sealed class KernelCache
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float, int>(SoftmaxKernels.CrossEntropyForwardBackward));
         CrossEntropyWarpPerRow = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>>(
             a => a.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>(SoftmaxKernels.CrossEntropyWarpPerRow));
-        LogSoftmax = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>>(
-            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(SoftmaxKernels.LogSoftmax));
         Argmax = Implicit<Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>(SoftmaxKernels.Argmax));
         RmsProp = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>(OptimizerKernels.RmsProp));
         Adam = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>(OptimizerKernels.Adam));
-        Scale = Implicit<Action<Index1D, ArrayView<float>, int, float, int>>(
-            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int, float, int>(OptimizerKernels.Scale));
         RecordStep = Implicit<Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>(DecodeKernels.RecordStep));
         LstmFusedForward = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>>(
@@ -99,15 +95,11 @@ internal sealed class KernelCache
 
     public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int, float>> CrossEntropyWarpPerRow { get; }
 
-    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>> LogSoftmax { get; }
-
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<int>, int, int, int>> Argmax { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>> RmsProp { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>> Adam { get; }
-
-    public Lazy<Action<Index1D, ArrayView<float>, int, float, int>> Scale { get; }
 
     public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>> LstmFusedForward { get; }
 
