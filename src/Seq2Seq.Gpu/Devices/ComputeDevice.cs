@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
@@ -16,7 +17,7 @@ public sealed class ComputeDevice : IDisposable
 {
     private readonly Context context;
     private readonly Accelerator accelerator;
-    private readonly Dictionary<Type, IDisposable> components = [];
+    private readonly ConcurrentDictionary<Type, Lazy<IDisposable>> components = new();
     private readonly object exclusive = new();
     private const long LargeAllocationBytes = 64L << 20;
     private long allocatedBytes;
@@ -230,15 +231,12 @@ public sealed class ComputeDevice : IDisposable
         }
 
         disposed = true;
-        lock (components)
+        foreach (var component in components.Values.Where(c => c.IsValueCreated))
         {
-            foreach (var component in components.Values)
-            {
-                component.Dispose();
-            }
-
-            components.Clear();
+            component.Value.Dispose();
         }
+
+        components.Clear();
 
         accelerator.Dispose();
         context.Dispose();
@@ -255,17 +253,9 @@ public sealed class ComputeDevice : IDisposable
     internal T Component<T>(Func<ComputeDevice, T> create)
         where T : class, IDisposable
     {
-        lock (components)
-        {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (!components.TryGetValue(typeof(T), out var component))
-            {
-                component = create(this);
-                components[typeof(T)] = component;
-            }
-
-            return (T)component;
-        }
+        // Read on every operation (device.Ops): a lock-free lookup; Lazy makes the component once even when two threads race.
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return (T)components.GetOrAdd(typeof(T), _ => new Lazy<IDisposable>(() => create(this), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
     }
 
     internal void OnFreed(long bytes) => Interlocked.Add(ref allocatedBytes, -bytes);

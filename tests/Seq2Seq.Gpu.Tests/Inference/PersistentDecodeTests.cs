@@ -12,9 +12,7 @@ namespace Seq2Seq.Gpu.Tests.Inference;
 /// against the reference model's greedy decoding, with one simulated multiprocessor and with three (groups running
 /// at once, so the grid barrier really synchronises).
 /// </summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuGpuPaths)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.IlgpuKernels))]
 public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(target)
 {
     /// <summary>A device of the target's shape whose greedy decoding is the persistent kernel.</summary>

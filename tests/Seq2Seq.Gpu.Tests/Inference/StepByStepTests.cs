@@ -8,11 +8,7 @@ using Seq2Seq.Gpu.Training;
 namespace Seq2Seq.Gpu.Tests.Inference;
 
 /// <summary>The mission's invariant: the inference loop computes what the training pass computes, from the same weights.</summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.CpuGpuPaths)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.All))]
 public sealed class StepByStepTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(0, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm)]

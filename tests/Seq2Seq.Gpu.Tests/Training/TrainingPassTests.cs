@@ -8,11 +8,7 @@ using Seq2Seq.Gpu.Training;
 namespace Seq2Seq.Gpu.Tests.Training;
 
 /// <summary>The device training pass against the plain C# reference model: loss and every gradient.</summary>
-[TestFixture(TestTarget.CpuDefault)]
-[TestFixture(TestTarget.CpuNvidia)]
-[TestFixture(TestTarget.CpuSimd)]
-[TestFixture(TestTarget.CpuGpuPaths)]
-[TestFixture(TestTarget.Cuda, Category = "Gpu")]
+[TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.All))]
 public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target)
 {
     [TestCase(0, 5, 1, VocabularyScheme.Standard, CellKind.Lstm)]
