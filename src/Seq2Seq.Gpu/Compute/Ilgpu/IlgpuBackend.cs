@@ -23,7 +23,7 @@ internal sealed class IlgpuBackend : IComputeBackend
     /// thread ptxas may give them (64K registers an SM), so a launch is never refused for its registers and a
     /// persistent grid of one group a multiprocessor is always resident.
     /// </summary>
-    private const int MaxStepGroupThreads = 256;
+    internal const int MaxStepGroupThreads = 256;
 
     private readonly ComputeDevice device;
     private readonly KernelPolicy policy;
@@ -391,10 +391,7 @@ internal sealed class IlgpuBackend : IComputeBackend
             return null;
         }
 
-        var (units, rows) = StepGroup(shape.Batch, shape.Hidden);
-        long rowTiles = (shape.Batch + rows - 1) / rows;
-        long work = Math.Max(rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units)), shape.Batch);
-        var launch = PersistentLaunch(shape.Batch, shape.Hidden, work);
+        var launch = PersistentLaunch(shape.Batch, shape.Hidden, DecodeWork(device.Info, shape));
         if (!Resident(kernels.GreedyDecode.Value, launch))
         {
             return null;
@@ -416,9 +413,12 @@ internal sealed class IlgpuBackend : IComputeBackend
     /// while twice the grid would still fit one group a multiprocessor (so small batches spread over the device, large
     /// ones keep U's slice reused by many rows).
     /// </summary>
-    public (int Units, int Rows) StepGroup(int batch, int hidden)
+    public (int Units, int Rows) StepGroup(int batch, int hidden) => StepGroupFor(device.Info, batch, hidden);
+
+    /// <summary><see cref="StepGroup"/> for a device described by <paramref name="info"/> (the residency proof computes it for devices it does not have).</summary>
+    internal static (int Units, int Rows) StepGroupFor(DeviceInfo info, int batch, int hidden)
     {
-        int maxThreads = Math.Min(device.Info.MaxThreadsPerGroup, MaxStepGroupThreads);
+        int maxThreads = Math.Min(info.MaxThreadsPerGroup, MaxStepGroupThreads);
         int units = LstmStepKernels.MaxGroupSide;
         while (units > 1 && (units > maxThreads || units / 2 >= hidden))
         {
@@ -432,7 +432,7 @@ internal sealed class IlgpuBackend : IComputeBackend
         }
 
         long unitGroups = (hidden + units - 1) / units;
-        while (rows > 1 && 2 * unitGroups * ((batch + rows - 1) / rows) <= device.Info.Multiprocessors)
+        while (rows > 1 && 2 * unitGroups * ((batch + rows - 1) / rows) <= info.Multiprocessors)
         {
             rows /= 2;
         }
@@ -523,10 +523,25 @@ internal sealed class IlgpuBackend : IComputeBackend
     /// </summary>
     private KernelConfig PersistentLaunch(int batch, int hidden, long otherWork)
     {
-        var (units, rows) = StepGroup(batch, hidden);
-        long tiles = (long)((hidden + units - 1) / units) * ((batch + rows - 1) / rows);
-        int groups = (int)Math.Max(1, Math.Min(device.Info.Multiprocessors, Math.Max(tiles, otherWork)));
+        var (groups, units, rows) = PersistentGridFor(device.Info, batch, hidden, otherWork);
         return new KernelConfig(new Index2D(groups, 1), new Index2D(units, rows));
+    }
+
+    /// <summary>The grid (groups) and group shape of a persistent launch on a device described by <paramref name="info"/>: never more groups than multiprocessors.</summary>
+    internal static (int Groups, int Units, int Rows) PersistentGridFor(DeviceInfo info, int batch, int hidden, long otherWork)
+    {
+        var (units, rows) = StepGroupFor(info, batch, hidden);
+        long tiles = (long)((hidden + units - 1) / units) * ((batch + rows - 1) / rows);
+        int groups = (int)Math.Max(1, Math.Min(info.Multiprocessors, Math.Max(tiles, otherWork)));
+        return (groups, units, rows);
+    }
+
+    /// <summary>The work items besides gate tiles that the persistent greedy decoder shares out: logits tiles, and one argmax a row.</summary>
+    internal static long DecodeWork(DeviceInfo info, GreedyDecodeShape shape)
+    {
+        var (units, rows) = StepGroupFor(info, shape.Batch, shape.Hidden);
+        long rowTiles = (shape.Batch + rows - 1) / rows;
+        return Math.Max(rowTiles * ((shape.Vocab + (4L * units) - 1) / (4L * units)), shape.Batch);
     }
 
     /// <summary>
