@@ -60,6 +60,19 @@ internal sealed class TrainCommand
         HelpName = "lstm|gru",
     };
     private readonly Option<int> batch = CommonOptions.Batch();
+
+    private readonly Option<string> batching = new("--batching")
+    {
+        Description = "How an epoch is cut into batches: bucketed (the default: pairs of about one length together, sorted within windows of 100 batches of shuffled pairs, batches then shuffled) or slices (consecutive runs of shuffled pairs, as Keras does). Keras-compatible data is padded to the corpus's maxima, so it always takes slices.",
+        DefaultValueFactory = _ => "bucketed",
+        HelpName = "bucketed|slices",
+    };
+
+    private readonly Option<int?> batchTokens = new("--batch-tokens")
+    {
+        Description = "Most padded positions a batch computes, pairs × (longest source + longest target steps); with it --batch is the most pairs a batch. Default: --batch pairs every batch.",
+        HelpName = "N",
+    };
     private readonly Option<int> epochs = new("--epochs") { Description = "Epochs to train, in total (a resumed run counts the checkpoint's epochs).", DefaultValueFactory = _ => 10, HelpName = "N" };
     private readonly Option<string> optimizer = new("--optimizer") { Description = "rmsprop (Keras defaults: rho 0.9, eps 1e-7) or adam.", DefaultValueFactory = _ => "rmsprop", HelpName = "rmsprop|adam" };
     private readonly Option<float> learningRate = new("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 1e-3f, HelpName = "X" };
@@ -94,6 +107,8 @@ internal sealed class TrainCommand
         NumericOptions.Range(maxLength, 1, CheckpointLimits.MaxSequenceLength - 2); // a longer model could not be saved
         NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
         cell.AcceptOnlyFromAmong("lstm", "gru");
+        batching.AcceptOnlyFromAmong("bucketed", "slices");
+        NumericOptions.Range(batchTokens, 1);
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(patience, 1);
         NumericOptions.Range(seed, 0);
@@ -103,7 +118,7 @@ internal sealed class TrainCommand
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
-            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, batch, epochs, optimizer, learningRate,
+            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, batch, batching, batchTokens, epochs, optimizer, learningRate,
             clip, validationSplit, patience, seed, output, resume, noVerify,
         };
         foreach (var option in device.All)
@@ -191,6 +206,8 @@ internal sealed class TrainCommand
             {
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
+                Bucketed = parse.GetValue(batching) != "slices",
+                BatchTokens = parse.GetValue(batchTokens),
                 Optimizer = parse.GetValue(optimizer)!,
                 LearningRate = parse.GetValue(learningRate),
                 ClipNorm = parse.GetValue(clip),
@@ -214,6 +231,11 @@ internal sealed class TrainCommand
             string patienceText = options.Patience is { } p ? $", patience {p}" : string.Empty;
             outText.WriteLine(
                 $"training: {Plural(options.Epochs, "epoch")}, batch {options.BatchSize}, {trainer.Optimizer.Name} lr {trainer.Optimizer.LearningRate}{clipText}{patienceText}, seed {options.Seed}");
+            var plan = options.BatchPlanFor(train);
+            var firstEpoch = train.PlanBatches(plan, options.Shuffle ? options.Seed : null, (state?.EpochsCompleted ?? 0) + 1);
+            string budget = plan.BatchTokens is { } tokens ? $", at most {tokens:N0} padded positions" : string.Empty;
+            outText.WriteLine(
+                $"batches: {(plan.Bucketed ? "bucketed by length" : "slices")}{budget}, {firstEpoch.Count:N0} an epoch; {train.UsefulFraction(firstEpoch):P1} of the positions computed are tokens");
 
             var progress = new ConsoleProgressReporter(outText, context.Interactive);
             TrainingReport report;

@@ -107,7 +107,7 @@ public sealed class ParallelDataset
         return (new ParallelDataset(this, 0, splitAt), new ParallelDataset(this, splitAt, Count - splitAt));
     }
 
-    /// <summary>The number of batches of <see cref="GetBatches"/> (the last one may be smaller).</summary>
+    /// <summary>The number of batches of <c>GetBatches</c> (the last one may be smaller).</summary>
     /// <param name="batchSize">The batch size, at least 1.</param>
     /// <returns>The number of batches.</returns>
     public int BatchCount(int batchSize)
@@ -154,6 +154,96 @@ public sealed class ParallelDataset
         return Enumerate(order, batchSize);
     }
 
+    /// <summary>The batches of one epoch as <paramref name="plan"/> cuts them (see <see cref="PlanBatches"/>), made lazily.</summary>
+    /// <param name="plan">How to cut the epoch.</param>
+    /// <param name="shuffleSeed">The shuffle seed, or <see langword="null"/> for dataset order (and, bucketed, batches in length order).</param>
+    /// <param name="epoch">The epoch (with a seed, each epoch has its own order).</param>
+    /// <returns>The batches.</returns>
+    public IEnumerable<Batch> GetBatches(BatchPlan plan, int? shuffleSeed = null, int epoch = 0) =>
+        PlanBatches(plan, shuffleSeed, epoch).Select(GetBatch);
+
+    /// <summary>
+    /// The pair indices of each batch of one epoch. Pairs are visited in the order of <see cref="GetOrder"/>; with
+    /// <see cref="BatchPlan.Bucketed"/>, each window of <see cref="BatchPlan.WindowBatches"/> × <see cref="BatchPlan.BatchSize"/>
+    /// pairs is first sorted by (target length, source length) (stable), and the batches of the whole epoch are then
+    /// shuffled with a generator of their own for (seed, epoch). A batch takes pairs until it has
+    /// <see cref="BatchPlan.BatchSize"/> of them or, with <see cref="BatchPlan.BatchTokens"/>, until one more would take
+    /// its padded positions over the budget. Every pair is in exactly one batch.
+    /// </summary>
+    public IReadOnlyList<int[]> PlanBatches(BatchPlan plan, int? shuffleSeed = null, int epoch = 0)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        plan.Validate();
+        int[] order = GetOrder(shuffleSeed, epoch);
+        if (plan.Bucketed)
+        {
+            int window = (int)Math.Min(int.MaxValue, (long)plan.WindowBatches * plan.BatchSize);
+            for (int start = 0; start < order.Length; start += window)
+            {
+                int length = Math.Min(window, order.Length - start);
+                var sorted = order.Skip(start).Take(length)
+                    .OrderBy(i => targetIds[i].Length).ThenBy(i => sourceIds[i].Length).ToArray();
+                Array.Copy(sorted, 0, order, start, length);
+            }
+        }
+
+        var batches = new List<int[]>();
+        var current = new List<int>();
+        int longestSource = 0, longestTarget = 0;
+        foreach (int index in order)
+        {
+            int source = Math.Max(longestSource, SourceSteps(index));
+            int target = Math.Max(longestTarget, TargetSteps(index));
+            bool full = current.Count >= plan.BatchSize
+                || (plan.BatchTokens is { } budget && current.Count > 0 && (long)(current.Count + 1) * (source + target) > budget);
+            if (full)
+            {
+                batches.Add([.. current]);
+                current.Clear();
+                source = SourceSteps(index);
+                target = TargetSteps(index);
+            }
+
+            current.Add(index);
+            (longestSource, longestTarget) = (source, target);
+        }
+
+        if (current.Count > 0)
+        {
+            batches.Add([.. current]);
+        }
+
+        if (plan.Bucketed && shuffleSeed is int seed)
+        {
+            // The batches' own order: a generator of its own, so the pair order above is the one of GetOrder.
+            var rng = new DeterministicRandom(((ulong)(uint)seed << 32) ^ (((ulong)(uint)epoch << 1) | 1UL) ^ 0x9E3779B97F4A7C15UL);
+            var shuffled = batches.ToArray();
+            rng.Shuffle(shuffled);
+            return shuffled;
+        }
+
+        return batches;
+    }
+
+    /// <summary>
+    /// Of the positions the batches of <paramref name="batches"/> compute (rows × padded source and target steps), the
+    /// fraction that are real tokens of a pair: what bucketing raises.
+    /// </summary>
+    public double UsefulFraction(IEnumerable<int[]> batches)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        long useful = 0, computed = 0;
+        foreach (var batch in batches)
+        {
+            int source = PaddedSourceSteps ?? batch.Max(SourceSteps);
+            int target = PaddedTargetSteps ?? batch.Max(TargetSteps);
+            computed += (long)batch.Length * (source + target);
+            useful += batch.Sum(i => (long)SourceSteps(i) + TargetSteps(i));
+        }
+
+        return computed == 0 ? 0 : (double)useful / computed;
+    }
+
     /// <summary>Makes one batch of the given pairs, in the given order.</summary>
     /// <param name="pairIndices">Indices into this dataset, at least one.</param>
     /// <returns>The batch.</returns>
@@ -176,6 +266,12 @@ public sealed class ParallelDataset
 
         return Batch.Create(Encoder, sources, targets, PaddedSourceSteps, PaddedTargetSteps, pairIndices);
     }
+
+    /// <summary>Source steps pair <paramref name="index"/> takes in a batch (its own length).</summary>
+    private int SourceSteps(int index) => sourceIds[index].Length;
+
+    /// <summary>Decoder steps pair <paramref name="index"/> takes: its wrapped target less one (all of it in Keras' scheme), as <see cref="Batch.Create"/> counts them.</summary>
+    private int TargetSteps(int index) => targetIds[index].Length - (Encoder.Scheme == VocabularyScheme.KerasCompatible ? 0 : 1);
 
     private static (int Source, int Target) Maxima(int[][] sources, int[][] targets)
     {

@@ -207,7 +207,7 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         bool stoppedEarly = false;
         var history = State.History.ToList();
-        int batches = train.BatchCount(Options.BatchSize);
+        var plan = Options.BatchPlanFor(train);
         // Keras-compatible batches are padded to the whole corpus's maxima (kept by a split): record those.
         Model.MaxSourceLength = Math.Max(Model.MaxSourceLength, train.PaddedSourceSteps ?? train.MaxSourceLength);
         Model.MaxTargetLength = Math.Max(Model.MaxTargetLength, train.PaddedTargetSteps ?? train.MaxTargetLength);
@@ -217,7 +217,9 @@ public sealed class Trainer : IDisposable
             var epochClock = Stopwatch.StartNew();
             double loss = 0, correct = 0, tokens = 0;
             int counted = 0, done = 0;
-            foreach (var batch in train.GetBatches(Options.BatchSize, Options.Shuffle ? State.Seed : null, epoch))
+            var epochBatches = train.PlanBatches(plan, Options.Shuffle ? State.Seed : null, epoch);
+            int batches = epochBatches.Count;
+            foreach (var batch in epochBatches.Select(train.GetBatch))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var r = TrainBatch(batch);

@@ -1,3 +1,5 @@
+using Seq2Seq.Gpu.Data;
+
 namespace Seq2Seq.Gpu.Training;
 
 /// <summary>How a <see cref="Trainer"/> trains. Defaults are those of the Keras example where it has one.</summary>
@@ -27,6 +29,23 @@ public sealed record TrainerOptions
     /// <summary>Shuffle the training pairs each epoch.</summary>
     public bool Shuffle { get; init; } = true;
 
+    /// <summary>
+    /// Batch pairs of about one length (sorted within windows of shuffled pairs, batches then shuffled; see
+    /// <see cref="BatchPlan"/>) rather than consecutive slices. Keras-compatible data is padded to the corpus's maxima
+    /// whatever the batch, so it always takes Keras' slices.
+    /// </summary>
+    public bool Bucketed { get; init; } = true;
+
+    /// <summary>Most padded positions a batch computes (rows × longest source and target steps), or null for <see cref="BatchSize"/> pairs a batch.</summary>
+    public int? BatchTokens { get; init; }
+
+    /// <summary>How a training epoch of <paramref name="data"/> is cut into batches under these options.</summary>
+    public BatchPlan BatchPlanFor(ParallelDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new BatchPlan { BatchSize = BatchSize, BatchTokens = BatchTokens, Bucketed = Bucketed && data.PaddedSourceSteps is null };
+    }
+
     /// <summary>Keep the weights of the epoch with the lowest validation loss and restore them at the end.</summary>
     public bool KeepBest { get; init; } = true;
 
@@ -44,6 +63,11 @@ public sealed record TrainerOptions
         if (BatchSize < 1)
         {
             throw new ArgumentException($"batch size must be at least 1 (got {BatchSize})");
+        }
+
+        if (BatchTokens is < 1)
+        {
+            throw new ArgumentException($"batch token budget must be at least 1 (got {BatchTokens})");
         }
 
         if (!(LearningRate > 0) || float.IsInfinity(LearningRate))

@@ -186,6 +186,17 @@ public sealed class CliTests
     }
 
     [Test]
+    public void Training_says_how_its_batches_are_cut_and_how_much_of_them_is_padding()
+    {
+        Assert.That(training.Out, Does.Match(@"batches: bucketed by length, \d+ an epoch; [\d.]+ % of the positions computed are tokens"));
+
+        var slices = CliRun.Of(Tiny("train", "--data", corpus, "--epochs", "1", "--batching", "slices", "--batch-tokens", "40", "--out", Path.Combine(directory, "slices.s2s")));
+
+        Assert.That(slices.ExitCode, Is.Zero, slices.ToString());
+        Assert.That(slices.Out, Does.Contain("batches: slices, at most 40 padded positions, "));
+    }
+
+    [Test]
     public void Resume_trains_until_the_requested_total_of_epochs()
     {
         string resumed = Path.Combine(directory, "resumed.s2s");
@@ -348,6 +359,8 @@ public sealed class CliTests
     [TestCase("--epochs", "0")]
     [TestCase("--val-split", "1")]
     [TestCase("--level", "byte")]
+    [TestCase("--batch-tokens", "0")]
+    [TestCase("--batching", "random")]
     public void Bad_train_arguments_are_usage_errors(params string[] extra)
     {
         var run = CliRun.Of(["train", "--data", corpus, "--out", Path.Combine(directory, "x.s2s"), .. extra]);
