@@ -42,9 +42,9 @@ public readonly struct DropoutMask : IEquatable<DropoutMask>
     public float Scale { get; }
 
     /// <summary>The mask of rate <paramref name="rate"/> (0 ≤ p &lt; 1) at <paramref name="site"/> of training step <paramref name="step"/> of the run seeded <paramref name="seed"/>.</summary>
-    public static DropoutMask Create(float rate, ulong seed, long step, int site)
+    public static DropoutMask Create(double rate, ulong seed, long step, int site)
     {
-        if (!(rate >= 0f && rate < 1f))
+        if (!(rate >= 0 && rate < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1)");
         }
@@ -54,7 +54,7 @@ public readonly struct DropoutMask : IEquatable<DropoutMask>
     }
 
     /// <summary>round(p·2³²), the drop threshold of rate <paramref name="rate"/> (at most 2³² - 1).</summary>
-    public static uint ThresholdOf(float rate) => (uint)Math.Min(Math.Round(rate * 4294967296.0), uint.MaxValue);
+    public static uint ThresholdOf(double rate) => (uint)Math.Min(Math.Round(rate * 4294967296.0), uint.MaxValue);
 
     /// <summary>The SplitMix64 finaliser (the same as <c>DeterministicRandom</c>'s).</summary>
     public static ulong Mix(ulong z)
