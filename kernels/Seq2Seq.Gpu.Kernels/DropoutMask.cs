@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// between the forward and the backward pass (the backward pass draws the mask again).
 /// <para>
 /// The mask function: the site's stream <see cref="Key"/> folds the run's seed, the global training step and the site
-/// id into 64 bits with the SplitMix64 finaliser (<see cref="Create"/>); element <c>e</c> then draws
+/// id into 64 bits with the SplitMix64 finaliser (<see cref="Create"/>, <see cref="SplitMix64"/>); element <c>e</c> then draws
 /// <c>bits = Mix(Key + (e + 1)·γ)</c>, which is the <c>(e + 1)</c>-th output of a SplitMix64 generator seeded with
 /// <see cref="Key"/> (<c>DeterministicRandom</c>'s sequence), and is kept when its high 32 bits are at least
 /// <see cref="Threshold"/> = round(p·2³²). The comparison is on integers, so no float rounding can make two backends
@@ -18,9 +18,6 @@ namespace Seq2Seq.Gpu.Kernels;
 [StructLayout(LayoutKind.Sequential)]
 public readonly struct DropoutMask : IEquatable<DropoutMask>
 {
-    /// <summary>SplitMix64's increment γ (2⁶⁴ / golden ratio).</summary>
-    public const ulong Gamma = 0x9E3779B97F4A7C15UL;
-
     /// <summary>Kept apart from the other uses of the run's seed (initialisation, shuffles): "dropout" in ASCII.</summary>
     private const ulong Domain = 0x74756F706F7264UL;
 
@@ -49,23 +46,15 @@ public readonly struct DropoutMask : IEquatable<DropoutMask>
             throw new ArgumentOutOfRangeException(nameof(rate), rate, "the dropout rate must be in [0, 1)");
         }
 
-        ulong key = Mix(Mix(Mix(seed ^ Domain) + ((ulong)step * Gamma)) + ((ulong)site * Gamma));
+        ulong key = SplitMix64.Mix(SplitMix64.Mix(SplitMix64.Mix(seed ^ Domain) + ((ulong)step * SplitMix64.Gamma)) + ((ulong)site * SplitMix64.Gamma));
         return new DropoutMask(key, ThresholdOf(rate), (float)(1.0 / (1.0 - rate)));
     }
 
     /// <summary>round(p·2³²), the drop threshold of rate <paramref name="rate"/> (at most 2³² - 1).</summary>
     public static uint ThresholdOf(double rate) => (uint)Math.Min(Math.Round(rate * 4294967296.0), uint.MaxValue);
 
-    /// <summary>The SplitMix64 finaliser (the same as <c>DeterministicRandom</c>'s).</summary>
-    public static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
     /// <summary>Whether element <paramref name="index"/> is kept.</summary>
-    public bool Keeps(long index) => (uint)(Mix(Key + (((ulong)index + 1UL) * Gamma)) >> 32) >= Threshold;
+    public bool Keeps(long index) => (uint)(SplitMix64.Mix(Key + (((ulong)index + 1UL) * SplitMix64.Gamma)) >> 32) >= Threshold;
 
     /// <inheritdoc />
     public bool Equals(DropoutMask other) => Key == other.Key && Threshold == other.Threshold && Scale == other.Scale;
