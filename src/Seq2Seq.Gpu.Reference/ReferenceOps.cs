@@ -268,6 +268,29 @@ public static class ReferenceOps
         }
     }
 
+    /// <summary>
+    /// Inverted dropout with a given mask: <c>x[e]·keep[e]/(1-rate)</c> (0 where dropped), a new array. The same
+    /// function is the backward pass: the gradient of the dropped values times the same factors.
+    /// </summary>
+    public static double[] Dropout(double[] x, bool[] keep, double rate)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(keep);
+        if (keep.Length < x.Length)
+        {
+            throw new ArgumentException($"a mask of {keep.Length} elements for {x.Length} values", nameof(keep));
+        }
+
+        double scale = 1.0 / (1.0 - rate);
+        var y = new double[x.Length];
+        for (int e = 0; e < x.Length; e++)
+        {
+            y[e] = keep[e] ? x[e] * scale : 0.0;
+        }
+
+        return y;
+    }
+
     /// <summary>Euclidean norm of a vector.</summary>
     public static double Norm(double[] x)
     {

@@ -88,11 +88,14 @@ public sealed class ReferenceSeq2Seq
     /// <summary>The parameters by name.</summary>
     public IReadOnlyDictionary<string, double[]> Parameters => parameters;
 
-    /// <summary>Teacher-forced loss (mean over counted target positions), correct count and every gradient.</summary>
-    public ReferenceTrainingResult ForwardBackward(ReferenceBatch batch)
+    /// <summary>
+    /// Teacher-forced loss (mean over counted target positions), correct count and every gradient; with
+    /// <paramref name="dropout"/>, the layers' inputs go through its masks (see <see cref="ReferenceDropout"/>).
+    /// </summary>
+    public ReferenceTrainingResult ForwardBackward(ReferenceBatch batch, ReferenceDropout? dropout = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var pass = Forward(batch);
+        var pass = Forward(batch, dropout);
         int rows = batch.TargetSteps * batch.BatchSize;
         int counted = batch.DecoderTargets.Count(t => t >= 0);
         double scale = 1.0 / Math.Max(counted, 1);
@@ -116,20 +119,20 @@ public sealed class ReferenceSeq2Seq
         double[]? dExternal = dTop;
         for (int l = Layers - 1; l >= 0; l--)
         {
-            (carry[l], dExternal) = BackwardLayer(Architecture.Decoder, l, pass.Decoder, pass.DecoderInputs, batch.DecoderInputs, dExternal, null, null, grads);
+            (carry[l], dExternal) = BackwardLayer(Architecture.Decoder, l, pass.Decoder, pass.DecoderInputs, batch.DecoderInputs, dExternal, null, null, grads, Dropped(dropout, DecoderSide));
         }
 
         dExternal = null;
         for (int l = Layers - 1; l >= 0; l--)
         {
-            (_, dExternal) = BackwardLayer(Architecture.Encoder, l, pass.Encoder, pass.EncoderInputs, batch.SourceIds, dExternal, carry[l].DhInitial, carry[l].DcInitial, grads);
+            (_, dExternal) = BackwardLayer(Architecture.Encoder, l, pass.Encoder, pass.EncoderInputs, batch.SourceIds, dExternal, carry[l].DhInitial, carry[l].DcInitial, grads, Dropped(dropout, EncoderSide));
         }
 
         return new ReferenceTrainingResult(loss, correct, counted, grads);
     }
 
     /// <summary>Teacher-forced decoder logits [Tt, B, V].</summary>
-    public double[] TeacherForcedLogits(ReferenceBatch batch) => Forward(batch ?? throw new ArgumentNullException(nameof(batch))).Logits;
+    public double[] TeacherForcedLogits(ReferenceBatch batch) => Forward(batch ?? throw new ArgumentNullException(nameof(batch)), null).Logits;
 
     /// <summary>
     /// Greedy decoding of one source sentence: encode, then feed <paramref name="startId"/> and each argmax back until
@@ -162,7 +165,7 @@ public sealed class ReferenceSeq2Seq
     public (double[] H, double[] C)[] EncoderFinalStates(ReferenceBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var encoder = RunSide(Architecture.Encoder, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out _);
+        var encoder = RunSide(Architecture.Encoder, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, Identity, out _);
         return encoder.Select(s => s.Final).ToArray();
     }
 
@@ -176,7 +179,7 @@ public sealed class ReferenceSeq2Seq
         for (int l = 0; l < Layers; l++)
         {
             var names = side.Layers[l];
-            var x = l == 0 ? input : Project(names, top, 1);
+            var x = l == 0 ? input : Project(names, top, 1, Hidden);
             var run = cell.Forward(x, parameters[names.RecurrentKernel], parameters[names.Bias], states[l], null, 1, 1);
             states[l] = run.Final;
             top = run.H[1];
@@ -194,11 +197,17 @@ public sealed class ReferenceSeq2Seq
             .Append(architecture.OutputBias)
             .OfType<string>();
 
-    private ForwardPass Forward(ReferenceBatch batch)
+    /// <summary>A side's inputs of a layer (or their gradient) through the dropout's mask, or unchanged without dropout.</summary>
+    private static Func<int, double[], double[]> Dropped(ReferenceDropout? dropout, int side) =>
+        dropout is null ? Identity : (layer, x) => dropout.Apply(side, layer, x);
+
+    private static double[] Identity(int layer, double[] x) => x;
+
+    private ForwardPass Forward(ReferenceBatch batch, ReferenceDropout? dropout)
     {
-        var encoder = RunSide(Architecture.Encoder, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out var encoderInputs);
+        var encoder = RunSide(Architecture.Encoder, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, Dropped(dropout, EncoderSide), out var encoderInputs);
         var initial = encoder.Select(s => s.Final).ToArray();
-        var decoder = RunSide(Architecture.Decoder, batch.DecoderInputs, batch.TargetMask, batch.TargetSteps, batch.BatchSize, initial, out var decoderInputs);
+        var decoder = RunSide(Architecture.Decoder, batch.DecoderInputs, batch.TargetMask, batch.TargetSteps, batch.BatchSize, initial, Dropped(dropout, DecoderSide), out var decoderInputs);
         int rows = batch.TargetSteps * batch.BatchSize;
         var logits = new double[rows * TargetVocab];
         var y = Concat(decoder[Layers - 1].H, 1, batch.TargetSteps);
@@ -207,7 +216,7 @@ public sealed class ReferenceSeq2Seq
     }
 
     private IReferenceCellRun[] RunSide(
-        ReferenceSideNames side, int[] ids, int[]? mask, int steps, int batch, (double[] H, double[] C)[]? initial, out double[][] layerInputs)
+        ReferenceSideNames side, int[] ids, int[]? mask, int steps, int batch, (double[] H, double[] C)[]? initial, Func<int, double[], double[]> drop, out double[][] layerInputs)
     {
         var runs = new IReferenceCellRun[Layers];
         layerInputs = new double[Layers][];
@@ -215,15 +224,18 @@ public sealed class ReferenceSeq2Seq
         {
             var names = side.Layers[l];
             double[] xProj;
-            if (l == 0)
+            if (l == 0 && side.Embedding is null)
             {
+                // One-hot inputs: no embedding output to drop.
                 xProj = InputProjection(side, ids, batch * steps);
-                layerInputs[l] = side.Embedding is null ? [] : ReferenceOps.Gather(ids, parameters[side.Embedding], null, Embedding);
+                layerInputs[l] = [];
             }
             else
             {
-                layerInputs[l] = Concat(runs[l - 1].H, 1, steps);
-                xProj = Project(names, layerInputs[l], steps * batch);
+                // The layer's inputs as it sees them (dropped, in training with dropout), kept for dW in the backward pass.
+                var x = l == 0 ? ReferenceOps.Gather(ids, parameters[side.Embedding!], null, Embedding) : Concat(runs[l - 1].H, 1, steps);
+                layerInputs[l] = drop(l, x);
+                xProj = Project(names, layerInputs[l], steps * batch, l == 0 ? Embedding : Hidden);
             }
 
             var state = initial?[l] ?? cell.InitialState(batch);
@@ -244,28 +256,26 @@ public sealed class ReferenceSeq2Seq
             return ReferenceOps.Gather(ids, parameters[names.Kernel], bias, gates);
         }
 
-        var x = ReferenceOps.Gather(ids, parameters[side.Embedding], null, Embedding);
-        var z = new double[rows * gates];
-        ReferenceOps.MatMul(x, parameters[names.Kernel], bias, z, rows, gates, Embedding);
-        return z;
+        return Project(names, ReferenceOps.Gather(ids, parameters[side.Embedding], null, Embedding), rows, Embedding);
     }
 
-    /// <summary>A layer above 0's projected inputs [rows, gates·H] from the layer below's outputs x [rows, H].</summary>
-    private double[] Project(ReferenceLayerNames names, double[] x, int rows)
+    /// <summary>A layer's projected inputs [rows, gates·H] from its inputs x [rows, width] (embedding outputs or the layer below's outputs).</summary>
+    private double[] Project(ReferenceLayerNames names, double[] x, int rows, int width)
     {
         int gates = cell.Gates * Hidden;
         var z = new double[rows * gates];
-        ReferenceOps.MatMul(x, parameters[names.Kernel], cell.InputBias(parameters[names.Bias]), z, rows, gates, Hidden);
+        ReferenceOps.MatMul(x, parameters[names.Kernel], cell.InputBias(parameters[names.Bias]), z, rows, gates, width);
         return z;
     }
 
     /// <summary>
     /// Back-propagates layer l of a side, adding into <paramref name="grads"/>; returns the cell's gradients (for the
     /// initial state) and the gradient into the layer's input [rows, H], or null at layer 0 (there it goes into the table).
+    /// <paramref name="drop"/> takes the gradient of the dropped inputs back through the forward pass's mask.
     /// </summary>
     private (ReferenceCellGradients Cell, double[]? DInput) BackwardLayer(
         ReferenceSideNames side, int l, IReferenceCellRun[] runs, double[][] layerInputs, int[] ids, double[]? dExternal,
-        double[]? dhFinal, double[]? dcFinal, Dictionary<string, double[]> grads)
+        double[]? dhFinal, double[]? dcFinal, Dictionary<string, double[]> grads, Func<int, double[], double[]> drop)
     {
         var names = side.Layers[l];
         int gates = cell.Gates * Hidden;
@@ -281,8 +291,9 @@ public sealed class ReferenceSeq2Seq
 
         int width = l == 0 ? Embedding : Hidden;
         ReferenceOps.MatMul(layerInputs[l], g.DInputGates, null, grads[names.Kernel], width, gates, rows, transposeA: true, accumulate: true);
-        var dInput = new double[rows * width];
-        ReferenceOps.MatMul(g.DInputGates, parameters[names.Kernel], null, dInput, rows, width, gates, transposeB: true);
+        var dDropped = new double[rows * width];
+        ReferenceOps.MatMul(g.DInputGates, parameters[names.Kernel], null, dDropped, rows, width, gates, transposeB: true);
+        var dInput = drop(l, dDropped);
         if (side.Embedding is not null && l == 0)
         {
             ReferenceOps.ScatterAdd(ids, dInput, grads[side.Embedding], Embedding);
@@ -301,6 +312,10 @@ public sealed class ReferenceSeq2Seq
             target[i] += source[i];
         }
     }
+
+    private const int EncoderSide = 0;
+
+    private const int DecoderSide = 1;
 
     private sealed record ForwardPass(IReferenceCellRun[] Encoder, double[][] EncoderInputs, IReferenceCellRun[] Decoder, double[][] DecoderInputs, double[] Logits);
 }

@@ -78,6 +78,13 @@ internal sealed class TrainCommand
     private readonly Option<float> learningRate = new("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => 1e-3f, HelpName = "X" };
     private readonly Option<float?> clip = new("--clip") { Description = "Clip the global gradient norm to X. Default: no clipping.", HelpName = "X" };
     private readonly Option<double> validationSplit = new("--val-split") { Description = "Fraction of the pairs, taken from the end of the file, held out for validation (Keras' validation_split); 0 for none.", DefaultValueFactory = _ => 0.2, HelpName = "F" };
+    private readonly Option<double> dropout = new("--dropout")
+    {
+        Description = "Inverted dropout rate P in [0, 1) on the embedding outputs and between stacked layers, in training steps only (never in validation, eval or translate). Default: 0, none. A resumed run keeps its checkpoint's rate.",
+        DefaultValueFactory = _ => 0,
+        HelpName = "P",
+    };
+
     private readonly Option<int?> patience = new("--patience") { Description = "Stop after N epochs without a lower validation loss. Default: never stop early.", HelpName = "N" };
     private readonly Option<int> seed = new("--seed") { Description = "Seed of the initial weights and of the epoch shuffles.", DefaultValueFactory = _ => 1, HelpName = "S" };
     private readonly DeviceOptions device = new();
@@ -115,11 +122,12 @@ internal sealed class TrainCommand
         NumericOptions.Positive(learningRate);
         NumericOptions.Positive(clip);
         NumericOptions.Fraction(validationSplit);
+        NumericOptions.Fraction(dropout);
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, batch, batching, batchTokens, epochs, optimizer, learningRate,
-            clip, validationSplit, patience, seed, output, resume, noVerify,
+            clip, dropout, validationSplit, patience, seed, output, resume, noVerify,
         };
         foreach (var option in device.All)
         {
@@ -211,6 +219,7 @@ internal sealed class TrainCommand
                 Optimizer = parse.GetValue(optimizer)!,
                 LearningRate = parse.GetValue(learningRate),
                 ClipNorm = parse.GetValue(clip),
+                Dropout = parse.GetValue(dropout),
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
                 CheckpointPath = outPath,
@@ -221,7 +230,7 @@ internal sealed class TrainCommand
             if (loaded is not null)
             {
                 (resumedOptimizer, state) = ResumeState(parse, loaded, resumePath, options);
-                options = options with { Seed = state.Seed };
+                options = options with { Seed = state.Seed, Dropout = state.Dropout };
             }
 
             using var trainer = new Trainer(model, options, resumedOptimizer, state, outputLock);
@@ -229,8 +238,9 @@ internal sealed class TrainCommand
             outText.WriteLine($"memory: {MemoryEstimate.FormatBytes(memory.TotalBytes)} for {memory.What}; {MemoryEstimate.FormatBytes(model.Device.AvailableMemoryBytes)} available");
             string clipText = options.ClipNorm is { } c ? $", clip {c}" : string.Empty;
             string patienceText = options.Patience is { } p ? $", patience {p}" : string.Empty;
+            string dropoutText = options.Dropout > 0 ? $", dropout {options.Dropout}" : string.Empty;
             outText.WriteLine(
-                $"training: {Plural(options.Epochs, "epoch")}, batch {options.BatchSize}, {trainer.Optimizer.Name} lr {trainer.Optimizer.LearningRate}{clipText}{patienceText}, seed {options.Seed}");
+                $"training: {Plural(options.Epochs, "epoch")}, batch {options.BatchSize}, {trainer.Optimizer.Name} lr {trainer.Optimizer.LearningRate}{clipText}{dropoutText}{patienceText}, seed {options.Seed}");
             var plan = options.BatchPlanFor(train);
             var firstEpoch = train.PlanBatches(plan, options.Shuffle ? options.Seed : null, (state?.EpochsCompleted ?? 0) + 1);
             string budget = plan.BatchTokens is { } tokens ? $", at most {tokens:N0} padded positions" : string.Empty;
@@ -335,6 +345,12 @@ internal sealed class TrainCommand
         if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Name)
         {
             throw CliException.Usage($"--optimizer {options.Optimizer} differs from the checkpoint's optimizer ({resumed.Name}), whose state the run continues");
+        }
+
+        if (CommonOptions.IsGiven(parse, dropout) && options.Dropout != state.Dropout)
+        {
+            // The masks follow from the rate, the seed and the step, so the run continues exactly only with its own rate.
+            throw CliException.Usage($"--dropout {options.Dropout} differs from the checkpoint's dropout ({state.Dropout}); a resumed run keeps its rate");
         }
 
         if (options.Epochs <= state.EpochsCompleted)

@@ -359,6 +359,19 @@ public sealed class DeviceOps : IDisposable
     }
 
     /// <summary>
+    /// Inverted dropout of <paramref name="count"/> elements: <c>output[e] = mask.Keeps(e) ? input[e]/(1-p) : 0</c> (see
+    /// <see cref="DropoutMask"/>). The forward pass applies it to activations and the backward pass to their gradients with
+    /// the same mask; <paramref name="input"/> and <paramref name="output"/> may be the same view (in place).
+    /// </summary>
+    public void Dropout(ArrayView<float> input, ArrayView<float> output, long count, DropoutMask mask)
+    {
+        if (RequireDropout(input, output, count, mask))
+        {
+            backend.Dropout(input, output, (int)count, mask);
+        }
+    }
+
+    /// <summary>
     /// Σ x (or Σ x² when <paramref name="squares"/>) over a view, accumulated in double by a deterministic reduction on
     /// the device; only the scalar comes back. Waits for the device.
     /// </summary>

@@ -114,6 +114,12 @@ internal interface IComputeBackend : IDisposable
     /// <summary>One Adam step over a whole parameter buffer.</summary>
     void Adam(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> firstMoment, ArrayView<float> secondMoment, AdamStep step);
 
+    /// <summary>
+    /// Inverted dropout of <paramref name="count"/> elements (see <see cref="DropoutKernels"/>):
+    /// <c>output[e] = mask.Keeps(e) ? input[e]·mask.Scale : 0</c>; the views may be the same (in place). Count is positive.
+    /// </summary>
+    void Dropout(ArrayView<float> input, ArrayView<float> output, int count, DropoutMask mask);
+
     /// <summary>Σ x (or Σ x²) accumulated in double over fixed chunks added in order; waits for the device. The view is not empty.</summary>
     double Sum(ArrayView<float> input, bool squares);
 

@@ -224,6 +224,24 @@ internal static class OperationShapes
         }
     }
 
+    /// <summary>Checks a dropout's views and mask; returns whether there is anything to compute.</summary>
+    public static bool RequireDropout(ArrayView<float> input, ArrayView<float> output, long count, DropoutMask mask)
+    {
+        if (count < 0 || count > int.MaxValue)
+        {
+            throw new ShapeException($"dropout of {count} elements: 0 to {int.MaxValue} are supported");
+        }
+
+        if (!(mask.Scale >= 1f) || float.IsInfinity(mask.Scale))
+        {
+            throw new ShapeException($"dropout scale {mask.Scale}: an inverted dropout's scale 1/(1-p) is finite and at least 1");
+        }
+
+        Require(input, count, "dropout input");
+        Require(output, count, "dropout output");
+        return count > 0;
+    }
+
     public static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
     {
         if (offset < 0 || offset + count > parameters.Length)

@@ -42,15 +42,17 @@ internal sealed class RecurrentStack
 
     /// <summary>
     /// Runs every layer over T steps. The initial state of each layer must already be in slot 0 of its state buffers.
-    /// <paramref name="mask"/> is [T, B] or null.
+    /// <paramref name="mask"/> is [T, B] or null. With <paramref name="dropout"/> (training), the embedding output and
+    /// the outputs of every layer but the top one are dropped as they enter the next layer; pass the same to
+    /// <see cref="Backward"/>.
     /// </summary>
-    public void Forward(RecurrentStackBuffers buffers, ArrayView<int> ids, ArrayView<int>? mask, int steps, int batch)
+    public void Forward(RecurrentStackBuffers buffers, ArrayView<int> ids, ArrayView<int>? mask, int steps, int batch, StackDropout? dropout = null)
     {
         int rows = steps * batch;
         for (int l = 0; l < stack.Layers.Count; l++)
         {
             var input = l == 0 && !stack.OneHot ? buffers.Embedded(rows, stack.EmbeddingSize) : default;
-            ProjectInputs(l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), input, buffers.Gates(l, steps, batch), rows);
+            ProjectInputs(l, ids, l == 0 ? null : LowerOutputs(buffers, l, steps, batch, dropout), input, buffers.Gates(l, steps, batch), rows, dropout);
             Cell.Forward(Ops, buffers.Sequence(l, Weights(l), steps, batch), mask, steps, batch, hidden);
         }
     }
@@ -60,6 +62,7 @@ internal sealed class RecurrentStack
     /// <paramref name="dhCarry"/> (and for cells with a cell state <paramref name="dcCarry"/>) hold per layer the
     /// gradient into the final state on entry and the gradient into the initial state on exit. <paramref name="dTop"/>
     /// [T, B, H] is the gradient into the top layer's outputs (null for the encoder, whose outputs are unused).
+    /// <paramref name="dropout"/> is the forward pass's: the gradients into dropped inputs go through the same masks.
     /// </summary>
     public void Backward(
         RecurrentStackBuffers buffers,
@@ -70,7 +73,8 @@ internal sealed class RecurrentStack
         ArrayView<float>? dTop,
         ArrayView<float>[] dhCarry,
         ArrayView<float>[] dcCarry,
-        BackwardScratch scratch)
+        BackwardScratch scratch,
+        StackDropout? dropout = null)
     {
         int rows = steps * batch;
         ArrayView<float>? dExternal = dTop;
@@ -88,13 +92,21 @@ internal sealed class RecurrentStack
                 continue;
             }
 
+            // The input as the forward pass saw it: the embedding output was dropped in place; the lower layer's
+            // outputs are dropped again into the dropout scratch. dExternal (this layer's output gradient, in the
+            // input-gradient scratch) was consumed by the cell's backward pass, so that scratch is free; the training
+            // pass gives the dropout the same buffer, which dW's product reads before dInput's product overwrites it.
             int width = layer.InputWidth;
-            var input = l == 0 ? buffers.Embedded(rows, width) : buffers.HRange(l - 1, 1, steps, batch);
+            var input = l == 0 ? buffers.Embedded(rows, width) : LowerOutputs(buffers, l, steps, batch, dropout);
             Ops.MatMul(input, dGates, null, store.Gradient(layer.Kernel), new MatMulShape(width, GateWidth, rows, transposeA: true, accumulate: true));
 
-            // dExternal (this layer's input gradient) was consumed by the cell's backward pass, so the one scratch buffer is free.
             var dInput = scratch.Inputs(rows, width);
             Ops.MatMul(dGates, store.Weight(layer.Kernel), null, dInput, new MatMulShape(rows, width, GateWidth, transposeB: true));
+            if (dropout is not null)
+            {
+                // d(input) = d(dropped input)·mask/(1-p), in place.
+                Ops.Dropout(dInput, dInput, (long)rows * width, dropout.Mask(l));
+            }
             if (l == 0)
             {
                 Ops.ScatterAdd(ids, dInput, store.Gradient(stack.Embedding!), rows, width, stack.VocabularySize);
@@ -120,7 +132,7 @@ internal sealed class RecurrentStack
     {
         for (int l = 0; l < stack.Layers.Count; l++)
         {
-            ProjectInputs(l, ids, l == 0 ? null : state.Hidden[l - 1], embedded, gates, batch);
+            ProjectInputs(l, ids, l == 0 ? null : state.Hidden[l - 1], embedded, gates, batch, dropout: null);
             Cell.Step(Ops, new CellStep(recurrent[l], store.Weight(stack.Layers[l].Bias), gates, recurrentGates, state.Hidden[l], state.Cells[l], state.NextHidden[l], state.NextCells[l]), batch, hidden);
             state.Advance(l);
         }
@@ -133,10 +145,29 @@ internal sealed class RecurrentStack
     private CellWeights Gradients(int layer) => new(store.Gradient(stack.Layers[layer].RecurrentKernel), store.Gradient(stack.Layers[layer].Bias));
 
     /// <summary>
-    /// <c>gates = x·W + b_input</c> for <paramref name="rows"/> rows: a gather of W's rows for one-hot inputs (layer 0),
-    /// else the embedding gather (layer 0, into <paramref name="embedded"/>) or the layer below's outputs, times W.
+    /// The outputs [T·B, H] of layer <paramref name="layer"/> - 1 as layer <paramref name="layer"/> takes them: as they
+    /// are, or with <paramref name="dropout"/> dropped into its scratch (the originals stay for the lower layer's backward pass).
     /// </summary>
-    private void ProjectInputs(int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, ArrayView<float> embedded, ArrayView<float> gates, int rows)
+    private ArrayView<float> LowerOutputs(RecurrentStackBuffers buffers, int layer, int steps, int batch, StackDropout? dropout)
+    {
+        var outputs = buffers.HRange(layer - 1, 1, steps, batch);
+        if (dropout is null)
+        {
+            return outputs;
+        }
+
+        long count = (long)steps * batch * hidden;
+        var dropped = dropout.Scratch(count);
+        Ops.Dropout(outputs, dropped, count, dropout.Mask(layer));
+        return dropped;
+    }
+
+    /// <summary>
+    /// <c>gates = x·W + b_input</c> for <paramref name="rows"/> rows: a gather of W's rows for one-hot inputs (layer 0),
+    /// else the embedding gather (layer 0, into <paramref name="embedded"/>, dropped there in place with
+    /// <paramref name="dropout"/>) or the layer below's outputs, times W.
+    /// </summary>
+    private void ProjectInputs(int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, ArrayView<float> embedded, ArrayView<float> gates, int rows, StackDropout? dropout)
     {
         var description = stack.Layers[layer];
         var bias = Cell.InputBias(store.Weight(description.Bias), hidden);
@@ -151,6 +182,10 @@ internal sealed class RecurrentStack
         if (layer == 0)
         {
             Ops.Gather(ids, store.Weight(stack.Embedding!), null, embedded, rows, stack.EmbeddingSize, stack.VocabularySize);
+            if (dropout is not null)
+            {
+                Ops.Dropout(embedded, embedded, (long)rows * stack.EmbeddingSize, dropout.Mask(0));
+            }
         }
 
         Ops.MatMul(input, kernel, bias, gates, new MatMulShape(rows, GateWidth, description.InputWidth, hasBias: true));

@@ -1,3 +1,5 @@
+using Seq2Seq.Gpu.Kernels;
+
 namespace Seq2Seq.Gpu.Numerics;
 
 /// <summary>
@@ -27,14 +29,14 @@ public sealed class DeterministicRandom
             hash = (hash ^ ch) * 1099511628211UL;
         }
 
-        return Mix(seed ^ hash);
+        return SplitMix64.Mix(seed ^ hash);
     }
 
     /// <summary>Next 64 random bits.</summary>
     public ulong NextUInt64()
     {
-        state += 0x9E3779B97F4A7C15UL;
-        return Mix(state);
+        state += SplitMix64.Gamma;
+        return SplitMix64.Mix(state);
     }
 
     /// <summary>Uniform double in [0, 1).</summary>
@@ -83,12 +85,5 @@ public sealed class DeterministicRandom
             int j = NextInt(i + 1);
             (items[i], items[j]) = (items[j], items[i]);
         }
-    }
-
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

@@ -39,7 +39,13 @@ public sealed class Trainer : IDisposable
         Model = model;
         Options = options;
         Optimizer = optimizer ?? Optimizer.Create(options.Optimizer, options.LearningRate);
-        State = state ?? new TrainingState(0, null, 0, 0, options.Seed, []);
+        State = state ?? new TrainingState(0, null, 0, 0, options.Seed, [], options.Dropout);
+        if (State.Dropout != options.Dropout)
+        {
+            // The masks of every step follow from the rate, the seed and the step: another rate would not continue the run.
+            throw new ArgumentException($"the options' dropout {options.Dropout} differs from the resumed run's {State.Dropout}; resume with the run's rate", nameof(options));
+        }
+
         if (outputLock is not null && options.CheckpointPath is { } path
             && !string.Equals(outputLock.LockPath, OutputLock.LockPathFor(path), StringComparison.Ordinal))
         {
@@ -66,7 +72,8 @@ public sealed class Trainer : IDisposable
     public double LastGradientNorm { get; private set; } = double.NaN;
 
     /// <summary>
-    /// One optimizer step on a batch: zero the gradients, forward, loss, backward, optional clipping, update.
+    /// One optimizer step on a batch: zero the gradients, forward (with <see cref="TrainerOptions.Dropout"/>, whose masks
+    /// follow from the run's seed and the optimizer's step count), loss, backward, optional clipping, update.
     /// A NaN or infinite loss throws <see cref="TrainingDivergedException"/> before any weight changes.
     /// </summary>
     public BatchResult TrainBatch(Batch batch)
@@ -74,7 +81,8 @@ public sealed class Trainer : IDisposable
         using var scope = Model.Device.EnterExclusive();
         var store = Model.Weights;
         store.ZeroGradients();
-        var result = pass.Run(batch, backward: true);
+        DropoutDraw? dropout = Options.Dropout > 0 ? new DropoutDraw(Options.Dropout, (ulong)State.Seed, Optimizer.Steps + 1) : null;
+        var result = pass.Run(batch, backward: true, dropout);
         if (!double.IsFinite(result.LossSum))
         {
             throw new TrainingDivergedException(

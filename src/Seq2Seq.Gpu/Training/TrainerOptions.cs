@@ -26,6 +26,13 @@ public sealed record TrainerOptions
     /// <summary>Seed of the epoch shuffles (and, by convention, of the model's initialisation).</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Inverted dropout rate p (0 ≤ p &lt; 1; 0, the default, drops nothing) on the embedding outputs and between stacked
+    /// recurrent layers, both sides, in training steps only (validation and evaluation never drop). A training option,
+    /// not part of the model: it is recorded in the run's <see cref="TrainingState"/>, and a resumed run keeps it.
+    /// </summary>
+    public double Dropout { get; init; }
+
     /// <summary>Shuffle the training pairs each epoch.</summary>
     public bool Shuffle { get; init; } = true;
 
@@ -78,6 +85,11 @@ public sealed record TrainerOptions
         if (ClipNorm is { } clip && !(clip > 0))
         {
             throw new ArgumentException($"clip norm must be positive (got {clip})");
+        }
+
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            throw new ArgumentException($"dropout must be in [0, 1) (got {Dropout})");
         }
 
         if (Patience is < 1)

@@ -48,6 +48,11 @@ public static class TrainingCheckpoint
         CheckpointJson.CheckRange(training.BestEpoch, "best_epoch", 0, training.EpochsCompleted, where, key);
         CheckpointJson.CheckRange(training.EpochsWithoutImprovement, "epochs_without_improvement", 0, training.EpochsCompleted, where, key);
         CheckpointJson.CheckRange(training.Seed, "seed", 0, int.MaxValue, where, key);
+        if (!(training.Dropout >= 0 && training.Dropout < 1))
+        {
+            throw new CheckpointException($"{where}: {key}: dropout {training.Dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range (allowed 0 to below 1)");
+        }
+
         if (training.History is null || training.History.Any(h => h is null))
         {
             throw new CheckpointException($"{where}: {key}: 'history' is missing or holds a null epoch");

@@ -67,11 +67,17 @@ internal sealed class TrainingPass : IDisposable
         return items;
     }
 
-    /// <summary>Forward and loss; with <paramref name="backward"/>, also accumulates every gradient (the caller zeroes them first).</summary>
-    public BatchResult Run(Batch batch, bool backward)
+    /// <summary>
+    /// Forward and loss; with <paramref name="backward"/>, also accumulates every gradient (the caller zeroes them first).
+    /// With <paramref name="dropout"/> (training steps only; evaluation passes none), the embedding outputs and the
+    /// outputs of every layer below the top one are dropped as they enter the next layer, on both sides, and the
+    /// gradients go back through the same masks.
+    /// </summary>
+    public BatchResult Run(Batch batch, bool backward, DropoutDraw? dropout = null)
     {
         var ws = Prepare(batch);
-        Forward(batch, ws);
+        var (encoderDropout, decoderDropout) = SideDropouts(batch, ws, dropout);
+        Forward(batch, ws, encoderDropout, decoderDropout);
         int rows = batch.TargetSteps * batch.BatchSize;
         int counted = batch.CountedTargets;
         var logits = ws.Logits.Slice(0, (long)rows * config.TargetVocabSize);
@@ -80,7 +86,7 @@ internal sealed class TrainingPass : IDisposable
         Device.Ops.CrossEntropy(logits, ws.Targets.Slice(0, rows), rowLoss, rowCorrect, rows, config.TargetVocabSize, 1f / Math.Max(counted, 1));
         if (backward)
         {
-            Backward(batch, ws, logits);
+            Backward(batch, ws, logits, encoderDropout, decoderDropout);
         }
 
         double lossSum = Device.Ops.Sum(rowLoss);
@@ -92,7 +98,7 @@ internal sealed class TrainingPass : IDisposable
     public float[] TeacherForcedLogits(Batch batch)
     {
         var ws = Prepare(batch);
-        Forward(batch, ws);
+        Forward(batch, ws, null, null);
         var logits = new float[(long)batch.TargetSteps * batch.BatchSize * config.TargetVocabSize];
         ws.Logits.CopyTo(logits);
         return logits;
@@ -102,6 +108,24 @@ internal sealed class TrainingPass : IDisposable
 
     private static ArrayView<int>? MaskOrNull(Batch batch, DeviceBuffer<int> mask, int count) =>
         batch.Scheme == VocabularyScheme.KerasCompatible ? null : mask.Slice(0, count);
+
+    /// <summary>
+    /// The two sides' dropouts of a step (none for p = 0). Their scratch for a layer's dropped inputs [T·B, H] is the
+    /// backward pass's input-gradient scratch: unused during the forward pass, and free between the layers of the
+    /// backward pass when the dropped inputs are drawn again (see <see cref="RecurrentStack.Backward"/>).
+    /// </summary>
+    private (StackDropout? Encoder, StackDropout? Decoder) SideDropouts(Batch batch, Workspace ws, DropoutDraw? draw)
+    {
+        if (draw is not { Rate: > 0 } d)
+        {
+            return (null, null);
+        }
+
+        int h = config.HiddenSize;
+        return (
+            new StackDropout(d.Rate, d.Seed, d.Step, side: 0, ws.Scratch.Inputs(batch.SourceSteps * batch.BatchSize, h)),
+            new StackDropout(d.Rate, d.Seed, d.Step, side: 1, ws.Scratch.Inputs(batch.TargetSteps * batch.BatchSize, h)));
+    }
 
     private Workspace Prepare(Batch batch)
     {
@@ -144,7 +168,7 @@ internal sealed class TrainingPass : IDisposable
         }
     }
 
-    private void Forward(Batch batch, Workspace ws)
+    private void Forward(Batch batch, Workspace ws, StackDropout? encoderDropout, StackDropout? decoderDropout)
     {
         int b = batch.BatchSize;
         int ts = batch.SourceSteps;
@@ -158,7 +182,7 @@ internal sealed class TrainingPass : IDisposable
             }
         }
 
-        encoder.Forward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b);
+        encoder.Forward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, encoderDropout);
         for (int l = 0; l < config.Layers; l++)
         {
             ws.Encoder.HAt(l, ts, b).CopyTo(ws.Decoder.HAt(l, 0, b));
@@ -168,7 +192,7 @@ internal sealed class TrainingPass : IDisposable
             }
         }
 
-        decoder.Forward(ws.Decoder, ws.DecoderInputs.Slice(0, tt * b), MaskOrNull(batch, ws.TargetMask, tt * b), tt, b);
+        decoder.Forward(ws.Decoder, ws.DecoderInputs.Slice(0, tt * b), MaskOrNull(batch, ws.TargetMask, tt * b), tt, b, decoderDropout);
         int rows = tt * b;
         Device.Ops.MatMul(
             ws.Decoder.HRange(config.Layers - 1, 1, tt, b),
@@ -178,7 +202,7 @@ internal sealed class TrainingPass : IDisposable
             new MatMulShape(rows, config.TargetVocabSize, config.HiddenSize, hasBias: true));
     }
 
-    private void Backward(Batch batch, Workspace ws, ArrayView<float> dLogits)
+    private void Backward(Batch batch, Workspace ws, ArrayView<float> dLogits, StackDropout? encoderDropout, StackDropout? decoderDropout)
     {
         int b = batch.BatchSize;
         int ts = batch.SourceSteps;
@@ -206,10 +230,10 @@ internal sealed class TrainingPass : IDisposable
             }
         }
 
-        decoder.Backward(ws.Decoder, ws.DecoderInputs.Slice(0, rows), MaskOrNull(batch, ws.TargetMask, rows), tt, b, dTop, dh, dc, ws.Scratch);
+        decoder.Backward(ws.Decoder, ws.DecoderInputs.Slice(0, rows), MaskOrNull(batch, ws.TargetMask, rows), tt, b, dTop, dh, dc, ws.Scratch, decoderDropout);
 
         // The decoder's initial state is the encoder's final state: its gradient carries straight on.
-        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, null, dh, dc, ws.Scratch);
+        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, null, dh, dc, ws.Scratch, encoderDropout);
     }
 
     private sealed class Workspace : IDisposable

@@ -9,10 +9,15 @@ namespace Seq2Seq.Gpu.Training;
 /// <param name="EpochsWithoutImprovement">Epochs since the best one (for early stopping).</param>
 /// <param name="Seed">The run's seed (initialisation and shuffling).</param>
 /// <param name="History">Metrics of every finished epoch.</param>
+/// <param name="Dropout">
+/// The run's dropout rate (<see cref="TrainerOptions.Dropout"/>); 0 in checkpoints written before it was recorded. The
+/// masks are fixed by it, <see cref="Seed"/> and the optimizer's step count, so a resumed run must keep it.
+/// </param>
 public sealed record TrainingState(
     int EpochsCompleted,
     double? BestValidationLoss,
     int BestEpoch,
     int EpochsWithoutImprovement,
     int Seed,
-    IReadOnlyList<EpochMetrics> History);
+    IReadOnlyList<EpochMetrics> History,
+    double Dropout = 0);

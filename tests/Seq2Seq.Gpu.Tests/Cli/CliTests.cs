@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Seq2Seq.Cli;
 using Seq2Seq.Gpu.Checkpoints;
+using Seq2Seq.Gpu.Tests.Infrastructure;
 using Seq2Seq.Gpu.Training.Reporting;
 
 namespace Seq2Seq.Gpu.Tests.Cli;
@@ -368,6 +369,42 @@ public sealed class CliTests
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         AssertOneErrorLine(run, string.Empty);
         Assert.That(File.Exists(Path.Combine(directory, "x.s2s")), Is.False);
+    }
+
+    [TestCase("1")]
+    [TestCase("-0.1")]
+    [TestCase("1.5")]
+    public void A_dropout_outside_zero_to_one_is_a_usage_error(string rate)
+    {
+        var run = CliRun.Of(["train", "--data", corpus, "--out", Path.Combine(directory, "x.s2s"), "--dropout", rate]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        AssertOneErrorLine(run, "--dropout must be in [0, 1)");
+        Assert.That(File.Exists(Path.Combine(directory, "x.s2s")), Is.False);
+    }
+
+    [Test]
+    public void A_run_with_dropout_resumes_with_its_rate_and_refuses_another()
+    {
+        string first = Path.Combine(directory, "dropout.s2s");
+        var run = CliRun.Of(Tiny("train", "--data", corpus, "--epochs", "1", "--layers", "2", "--dropout", "0.3", "--out", first));
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain(", dropout 0.3"));
+
+        string last = Path.Combine(directory, "dropout.last.s2s");
+        var other = CliRun.Of("train", "--data", corpus, "--epochs", "2", "--device", "cpu", "--dropout", "0.5", "--resume", last, "--out", Path.Combine(directory, "dropout2.s2s"));
+        Assert.That(other.ExitCode, Is.EqualTo(2), other.ToString());
+        AssertOneErrorLine(other, "--dropout 0.5 differs from the checkpoint's dropout (0.3)");
+
+        var kept = CliRun.Of("train", "--data", corpus, "--epochs", "2", "--batch", "8", "--device", "cpu", "--resume", last, "--out", Path.Combine(directory, "dropout3.s2s"));
+        Assert.That(kept.ExitCode, Is.Zero, kept.ToString());
+        Assert.That(kept.Out, Does.Contain(", dropout 0.3"), "the checkpoint's rate is kept");
+
+        var same = CliRun.Of("train", "--data", corpus, "--epochs", "2", "--batch", "8", "--device", "cpu", "--dropout", "0.3", "--resume", last, "--out", Path.Combine(directory, "dropout4.s2s"));
+        Assert.That(same.ExitCode, Is.Zero, same.ToString());
+        using var keptModel = ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "dropout3.last.s2s")).Model;
+        using var sameModel = ModelCheckpoint.Load(TestDevices.Cpu(), Path.Combine(directory, "dropout4.last.s2s")).Model;
+        Assert.That(sameModel.Weights.Weights.ToArray(), Is.EqualTo(keptModel.Weights.Weights.ToArray()), "the same rate given again is the same run");
     }
 
     [Test]

@@ -22,7 +22,7 @@ public sealed class PtxCompilationTests
             "EmbeddingKernels.GatherRows", "EmbeddingKernels.ScatterAddRows", "MatMulKernels.MatMulRows", "MatMulKernels.MatMulTiled",
             "MatMulKernels.MatMulRegisterBlocked", "MatMulKernels.AddBias", "MatMulKernels.ColumnSum", "LstmCellKernels.Forward", "LstmCellKernels.Backward", "GruCellKernels.Forward", "GruCellKernels.Backward", "SoftmaxKernels.CrossEntropyForwardBackward", "SoftmaxKernels.CrossEntropyWarpPerRow",
             "SoftmaxKernels.Argmax", "OptimizerKernels.RmsProp", "OptimizerKernels.Adam", "ReductionKernels.PartialSums", "ReductionKernels.SumPartials",
-            "DecodeKernels.RecordStep",
+            "DecodeKernels.RecordStep", "DropoutKernels.Apply",
             "LstmStepKernels.FusedForward", "LstmStepKernels.FusedBackward", "PersistentDecodeKernels.GreedyDecode", "PersistentSequenceKernels.Forward", "PersistentSequenceKernels.Backward",
         }));
     }

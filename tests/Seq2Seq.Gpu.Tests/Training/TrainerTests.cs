@@ -18,21 +18,24 @@ public sealed class TrainerTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
 
-    [TestCase("rmsprop")]
-    [TestCase("adam")]
-    public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run(string optimizer)
+    [TestCase("rmsprop", 0.0)]
+    [TestCase("adam", 0.0)]
+    [TestCase("rmsprop", 0.3)]
+    [TestCase("adam", 0.5)]
+    public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run(string optimizer, double dropout)
     {
         var (train, validation) = Data(48);
-        var options = new TrainerOptions { Epochs = 3, BatchSize = 8, Optimizer = optimizer, ClipNorm = 5f, Seed = 4, CheckpointPath = Path.Combine(directory, "a.s2s") };
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 8, Optimizer = optimizer, ClipNorm = 5f, Seed = 4, Dropout = dropout, CheckpointPath = Path.Combine(directory, "a.s2s") };
 
-        using var straight = NewModel(train);
+        // Two layers, so that dropout acts between layers as well as on the embeddings.
+        using var straight = NewModel(train, layers: dropout > 0 ? 2 : 1);
         using (var trainer = new Trainer(straight, options))
         {
             trainer.Fit(train, validation);
         }
 
         var firstLeg = options with { Epochs = 1, CheckpointPath = Path.Combine(directory, "b.s2s") };
-        using (var interrupted = NewModel(train))
+        using (var interrupted = NewModel(train, layers: dropout > 0 ? 2 : 1))
         using (var trainer = new Trainer(interrupted, firstLeg))
         {
             trainer.Fit(train, validation);
@@ -41,6 +44,7 @@ public sealed class TrainerTests
         var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), Trainer.LastCheckpointPath(firstLeg.CheckpointPath!));
         using var resumed = loaded.Model;
         Assert.That(TrainingCheckpoint.StateOf(loaded)!.EpochsCompleted, Is.EqualTo(1));
+        Assert.That(TrainingCheckpoint.StateOf(loaded)!.Dropout, Is.EqualTo(dropout), "the checkpoint records the run's dropout");
         using (var trainer = new Trainer(resumed, options with { CheckpointPath = firstLeg.CheckpointPath }, loaded.Optimizer, TrainingCheckpoint.StateOf(loaded)))
         {
             var report = trainer.Fit(train, validation);
@@ -155,6 +159,46 @@ public sealed class TrainerTests
         Assert.That(() => new TrainerOptions { BatchSize = 0 }.Validate(), Throws.ArgumentException.With.Message.Contains("batch size"));
         Assert.That(() => new TrainerOptions { Optimizer = "sgd" }.Validate(), Throws.ArgumentException.With.Message.Contains("sgd"));
         Assert.That(() => new TrainerOptions { LearningRate = float.NaN }.Validate(), Throws.ArgumentException.With.Message.Contains("learning rate"));
+        Assert.That(() => new TrainerOptions { Dropout = 1 }.Validate(), Throws.ArgumentException.With.Message.Contains("dropout"));
+        Assert.That(() => new TrainerOptions { Dropout = -0.1 }.Validate(), Throws.ArgumentException.With.Message.Contains("dropout"));
+        Assert.That(() => new TrainerOptions { Dropout = double.NaN }.Validate(), Throws.ArgumentException.With.Message.Contains("dropout"));
+    }
+
+    [Test]
+    public void Dropout_changes_training_and_a_resumed_run_must_keep_its_rate()
+    {
+        var (train, _) = Data(16);
+        var batch = train.GetBatches(16).Single();
+        using var plain = NewModel(train, layers: 2);
+        using var dropped = NewModel(train, layers: 2);
+        using (var a = new Trainer(plain, new TrainerOptions()))
+        using (var b = new Trainer(dropped, new TrainerOptions { Dropout = 0.4 }))
+        {
+            Assert.That(b.TrainBatch(batch).LossSum, Is.Not.EqualTo(a.TrainBatch(batch).LossSum), "dropout changes the training loss");
+        }
+
+        var state = new TrainingState(1, null, 0, 0, 1, [], Dropout: 0.3);
+        Assert.That(() => new Trainer(plain, new TrainerOptions { Dropout = 0.5 }, state: state), Throws.ArgumentException.With.Message.Contains("dropout"));
+        Assert.That(() => new Trainer(plain, new TrainerOptions(), state: state), Throws.ArgumentException.With.Message.Contains("dropout"));
+        using var kept = new Trainer(plain, new TrainerOptions { Dropout = 0.3 }, state: state);
+        Assert.That(kept.State.Dropout, Is.EqualTo(0.3));
+    }
+
+    [Test]
+    public void A_checkpoint_written_before_dropout_was_recorded_resumes_without_dropout()
+    {
+        var (train, _) = Data(8);
+        using var model = NewModel(train);
+        string path = Path.Combine(directory, "old.s2s");
+        var state = new TrainingState(1, null, 0, 0, 7, []);
+        string json = System.Text.Json.JsonSerializer.Serialize(state, CheckpointJson.Options);
+        Assert.That(json, Does.Contain("\"dropout\":0"));
+        ModelCheckpoint.Save(path, model, Optimizers.Optimizer.Create("rmsprop", 1e-3f), new Dictionary<string, string> { [TrainingCheckpoint.MetadataKey] = json.Replace(",\"dropout\":0", string.Empty, StringComparison.Ordinal) });
+
+        var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), path);
+        using var resumed = loaded.Model;
+        Assert.That(TrainingCheckpoint.StateOf(loaded)!.Dropout, Is.EqualTo(0));
+        Assert.That(TrainingCheckpoint.StateOf(loaded)!.Seed, Is.EqualTo(7));
     }
 
     [Test]
@@ -177,6 +221,6 @@ public sealed class TrainerTests
         return new ParallelDataset(pairs, text).Split(0.25);
     }
 
-    private static Seq2SeqModel NewModel(ParallelDataset train) =>
-        Seq2SeqModel.Create(TestDevices.Cpu(), train.Encoder, Seq2SeqConfig.ForText(train.Encoder, 4, 8, 1), seed: 5);
+    private static Seq2SeqModel NewModel(ParallelDataset train, int layers = 1) =>
+        Seq2SeqModel.Create(TestDevices.Cpu(), train.Encoder, Seq2SeqConfig.ForText(train.Encoder, 4, 8, layers), seed: 5);
 }

@@ -56,6 +56,9 @@ internal abstract unsafe class HostBackend
     /// <summary>Adam over <paramref name="count"/> parameters.</summary>
     public abstract void Adam(float* weights, float* gradients, float* firstMoment, float* secondMoment, int count, AdamStep step);
 
+    /// <summary>Elements [e0, e1) of the dropout (indices are the tensor's own, so the mask does not depend on the split).</summary>
+    public abstract void Dropout(float* input, float* output, int e0, int e1, DropoutMask mask);
+
     /// <summary>Σ x (or Σ x²) of <paramref name="count"/> elements in double.</summary>
     public abstract double Sum(float* data, int count, bool squares);
 }

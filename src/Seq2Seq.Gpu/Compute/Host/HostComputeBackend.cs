@@ -129,6 +129,9 @@ internal sealed class HostComputeBackend : IComputeBackend
     public void Adam(ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> firstMoment, ArrayView<float> secondMoment, AdamStep step) =>
         host.Adam(S(weights), S(gradients), S(firstMoment), S(secondMoment), step);
 
+    public void Dropout(ArrayView<float> input, ArrayView<float> output, int count, DropoutMask mask) =>
+        host.Dropout(S(input), S(output), count, mask);
+
     public double Sum(ArrayView<float> input, bool squares) => host.SumInDouble(S(input), squares);
 
     public int? TryGreedyDecode(

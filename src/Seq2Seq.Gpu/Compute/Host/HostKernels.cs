@@ -458,6 +458,22 @@ public sealed unsafe class HostKernels
     }
 
     /// <summary>
+    /// Inverted dropout of the first <paramref name="count"/> elements: <c>output[e] = mask.Keeps(e) ? input[e]·mask.Scale : 0</c>
+    /// (see <see cref="DropoutMask"/>). <paramref name="input"/> and <paramref name="output"/> may be the same memory (in place).
+    /// </summary>
+    public void Dropout(ReadOnlySpan<float> input, Span<float> output, int count, DropoutMask mask)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Require(input.Length, count, "dropout input");
+        Require(output.Length, count, "dropout output");
+        fixed (float* pi = input, po = output)
+        {
+            float* i = pi, o = po;
+            ForRanges(count, ElementGrain, (e0, e1) => backend.Dropout(i, o, e0, e1, mask));
+        }
+    }
+
+    /// <summary>
     /// Σ x (or Σ x² when <paramref name="squares"/>), accumulated in double over fixed chunks whose partial sums are added
     /// in order, so the result does not depend on the number of threads.
     /// </summary>

@@ -346,6 +346,17 @@ internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Dropout(float* input, float* output, int e0, int e1, DropoutMask mask)
+    {
+        // Scalar on purpose: the mask is a 64-bit integer hash per element, which ISimd has no lanes for, and the
+        // multiply is the kernel's (input·scale, one rounding), so both backends give the same bits.
+        for (int e = e0; e < e1; e++)
+        {
+            output[e] = mask.Keeps(e) ? input[e] * mask.Scale : 0f;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void RmsProp(float* weights, float* gradients, float* meanSquare, int count, float learningRate, float rho, float epsilon, float gradScale)
     {
         // Same operations in the same order as OptimizerKernels.RmsProp (no fused multiply-add).

@@ -355,6 +355,12 @@ internal sealed class IlgpuBackend : IComputeBackend
         kernels.Adam.Value(LaunchChunk.Threads(count, chunk), weights, gradients, firstMoment, secondMoment, count, step, chunk);
     }
 
+    public void Dropout(ArrayView<float> input, ArrayView<float> output, int count, DropoutMask mask)
+    {
+        int chunk = ChunkFor(count);
+        kernels.Dropout.Value(LaunchChunk.Threads(count, chunk), input, output, count, mask, chunk);
+    }
+
     public double Sum(ArrayView<float> input, bool squares)
     {
         // Stage one: at most MaxPartials threads, each summing a contiguous chunk in double; stage two: one thread adds

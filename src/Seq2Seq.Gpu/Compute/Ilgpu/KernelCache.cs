@@ -48,6 +48,8 @@ internal sealed class KernelCache
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>(OptimizerKernels.RmsProp));
         Adam = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>(OptimizerKernels.Adam));
+        Dropout = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, DropoutMask, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, DropoutMask, int>(DropoutKernels.Apply));
         RecordStep = Implicit<Action<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, int, int, int>(DecodeKernels.RecordStep));
         LstmFusedForward = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>>(
@@ -100,6 +102,8 @@ internal sealed class KernelCache
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, float, float, float, int>> RmsProp { get; }
 
     public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, AdamStep, int>> Adam { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, DropoutMask, int>> Dropout { get; }
 
     public Lazy<Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, LstmStepShape>> LstmFusedForward { get; }
 
