@@ -21,6 +21,9 @@ public static class PeakMeasurement
     private const int FmaChunk = 1 << 14;
     private const int StreamAccumulators = 8;
 
+    /// <summary>Floats one call of the read stream sums (64 KiB; a multiple of 8 vectors of every width).</summary>
+    private const long SegmentFloats = 16 * 1024;
+
     /// <summary>Where each thread leaves its loops' results, so the JIT cannot drop them.</summary>
     [ThreadStatic]
     private static float sink;
@@ -95,8 +98,7 @@ public static class PeakMeasurement
     /// <summary>GB/s of every thread summing its own buffer of <paramref name="bytesPerThread"/>, best of <paramref name="repeats"/>.</summary>
     private static unsafe double ReadBandwidth(HostInstructionSet set, int threads, long bytesPerThread, TimeSpan runTime, int repeats)
     {
-        int width = Width(set);
-        long floats = bytesPerThread / sizeof(float) / (StreamAccumulators * width) * (StreamAccumulators * width);
+        long floats = Math.Max(1, bytesPerThread / sizeof(float) / SegmentFloats) * SegmentFloats;
         var buffers = new nint[threads];
         delegate*<float*, long, float> sum = set switch
         {
@@ -114,11 +116,14 @@ public static class PeakMeasurement
                 new Span<float>(p, checked((int)floats)).Fill(1f);
                 return 0;
             });
-            double bytes = (double)floats * sizeof(float);
+            // A call sums one segment, the next call the next one, cycling through the buffer: a run of any length
+            // reads whole segments, and a long run passes over the whole buffer many times.
+            var next = new long[threads];
             return Best(repeats, () => OnThreads(threads, runTime, t => () =>
             {
-                sink += sum((float*)buffers[t], floats);
-                return bytes;
+                sink += sum((float*)buffers[t] + next[t], SegmentFloats);
+                next[t] = next[t] + SegmentFloats >= floats ? 0 : next[t] + SegmentFloats;
+                return SegmentFloats * sizeof(float);
             }) / 1e9);
         }
         finally
