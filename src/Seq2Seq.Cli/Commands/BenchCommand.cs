@@ -18,6 +18,8 @@ internal sealed class BenchCommand
     private readonly Option<int> warmup = new("--warmup") { Description = "Untimed repetitions before the timed ones.", DefaultValueFactory = _ => 2, HelpName = "N" };
     private readonly DeviceOptions device = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
+    private readonly Option<bool> peak = new("--peak") { Description = "First measure this machine's FMA peak and L2 / L3 / DRAM read bandwidth, and report the run against them." };
+    private readonly Option<int> peakMs = new("--peak-ms") { Description = "Length of one peak-measurement run (each figure is the best of 5).", DefaultValueFactory = _ => 100, HelpName = "MS" };
 
     /// <summary>Creates the command.</summary>
     public BenchCommand(CliContext context)
@@ -25,8 +27,9 @@ internal sealed class BenchCommand
         this.context = context;
         NumericOptions.Range(steps, 1);
         NumericOptions.Range(warmup, 0);
+        NumericOptions.Range(peakMs, 1);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, json };
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, json, peak, peakMs };
         foreach (var option in device.All)
         {
             Command.Options.Add(option);
@@ -44,10 +47,19 @@ internal sealed class BenchCommand
         string name = parse.GetValue(config) ?? "keras-char";
         var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
         using ComputeDevice dev = device.Open(parse, context, quiet: asJson);
+        MachinePeaks? peaks = parse.GetValue(peak) ? PeakMeasurement.Measure(TimeSpan.FromMilliseconds(parse.GetValue(peakMs))) : null;
+        if (peaks is not null && !asJson)
+        {
+            context.Out.WriteLine(
+                $"machine: {peaks.InstructionSet}, {peaks.Threads} threads: FMA peak {peaks.PeakGflops:N1} GFLOP/s ({peaks.PeakGflopsOneThread:N1} on one thread); "
+                + $"read bandwidth L2 {peaks.BandwidthL2:N1}, L3 {peaks.BandwidthL3:N1}, DRAM {peaks.BandwidthDram:N1} GB/s "
+                + $"(L2 {Output.Format.Bytes(peaks.Caches.L2Bytes)}, L3 {Output.Format.Bytes(peaks.Caches.L3Bytes)}: {peaks.Caches.Source})");
+        }
+
         foreach (var c in configs)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var result = BenchmarkRunner.Run(dev, c, parse.GetValue(steps), parse.GetValue(warmup));
+            var result = BenchmarkRunner.Run(dev, c, parse.GetValue(steps), parse.GetValue(warmup), peaks);
             if (asJson)
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(result));
@@ -59,9 +71,21 @@ internal sealed class BenchCommand
                     : string.Empty;
                 context.Out.WriteLine(
                     $"{c.Name}: train step {result.TrainStepMs:N1} ms ({result.TrainTokensPerSecond:N0} tok/s), forward {result.ForwardMs:N1} ms{decode}, peak memory {Output.Format.Bytes(result.PeakMemoryBytes)} [{result.Kernels}]");
+                context.Out.WriteLine(Against(result));
             }
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>The second line of a configuration: its counted work, and with <c>--peak</c> that work against the machine's limits.</summary>
+    private static string Against(BenchmarkResult result)
+    {
+        string train = $"  training step {result.TrainGflop:N2} GFLOP of products: {result.TrainGflops:N1} GFLOP/s"
+            + (result.TrainFractionOfPeak is { } f ? $" ({f:P0} of the FMA peak)" : string.Empty);
+        string decode = result.DecodeBytesPerStep is not { } bytes ? string.Empty
+            : $"; greedy decode reads {Output.Format.Bytes(bytes)} a step at batch 1"
+                + (result.DecodeFloorUsBatch1 is { } floor ? $" (fits {result.DecodeLevel}: floor {floor:N1} µs, measured {result.DecodeBatch1OverFloor:N1}x the floor)" : string.Empty);
+        return train + decode;
     }
 }

@@ -45,6 +45,66 @@ public sealed record BenchmarkResult
     [JsonPropertyName("beam5_step_us_b64")]
     public double? Beam5StepUsBatch64 { get; init; }
 
+    /// <summary>Product FLOPs of one training step, in 10⁹ (<see cref="ModelCost.TrainingFlops"/>).</summary>
+    [JsonPropertyName("train_gflop")]
+    public double TrainGflop { get; init; }
+
+    /// <summary>Achieved product throughput of the training step, GFLOP/s (<see cref="TrainGflop"/> over <see cref="TrainStepMs"/>).</summary>
+    [JsonPropertyName("train_gflops")]
+    public double TrainGflops { get; init; }
+
+    /// <summary>Bytes a greedy decode step reads at batch 1 (<see cref="ModelCost.DecodeBytesPerStep"/>); absent for the LSTM-only shape.</summary>
+    [JsonPropertyName("decode_bytes_per_step")]
+    public long? DecodeBytesPerStep { get; init; }
+
+    /// <summary>Vector set of the peak measurement (with <c>--peak</c>; absent otherwise, as are the fields below).</summary>
+    [JsonPropertyName("peak_instruction_set")]
+    public string? PeakInstructionSet { get; init; }
+
+    /// <summary>Threads of the all-thread peak figures.</summary>
+    [JsonPropertyName("peak_threads")]
+    public int? PeakThreads { get; init; }
+
+    /// <summary>Measured FMA peak on every thread, GFLOP/s.</summary>
+    [JsonPropertyName("peak_gflops")]
+    public double? PeakGflops { get; init; }
+
+    /// <summary>Measured FMA peak on one thread, GFLOP/s.</summary>
+    [JsonPropertyName("peak_gflops_1t")]
+    public double? PeakGflopsOneThread { get; init; }
+
+    /// <summary><see cref="TrainGflops"/> over <see cref="PeakGflops"/>.</summary>
+    [JsonPropertyName("train_fraction_of_peak")]
+    public double? TrainFractionOfPeak { get; init; }
+
+    /// <summary>Measured read bandwidth of buffers in the L2 caches, every thread, GB/s.</summary>
+    [JsonPropertyName("bandwidth_l2_gbs")]
+    public double? BandwidthL2 { get; init; }
+
+    /// <summary>Measured read bandwidth of buffers in the L3 cache(s), every thread, GB/s.</summary>
+    [JsonPropertyName("bandwidth_l3_gbs")]
+    public double? BandwidthL3 { get; init; }
+
+    /// <summary>Measured read bandwidth of buffers in main memory, every thread, GB/s.</summary>
+    [JsonPropertyName("bandwidth_dram_gbs")]
+    public double? BandwidthDram { get; init; }
+
+    /// <summary>Whether the cache sizes were read from the system (false: typical sizes assumed).</summary>
+    [JsonPropertyName("cache_sizes_read")]
+    public bool? CacheSizesRead { get; init; }
+
+    /// <summary>Level that <see cref="DecodeBytesPerStep"/> fits in: l2, l3 or dram (<see cref="MachinePeaks.LevelHolding"/>).</summary>
+    [JsonPropertyName("decode_level")]
+    public string? DecodeLevel { get; init; }
+
+    /// <summary>Bandwidth floor of a batch-1 greedy decode step: <see cref="DecodeBytesPerStep"/> over that level's bandwidth, microseconds.</summary>
+    [JsonPropertyName("decode_floor_us_b1")]
+    public double? DecodeFloorUsBatch1 { get; init; }
+
+    /// <summary><see cref="DecodeStepUsBatch1"/> over <see cref="DecodeFloorUsBatch1"/> (1 would be at the floor).</summary>
+    [JsonPropertyName("decode_b1_over_floor")]
+    public double? DecodeBatch1OverFloor { get; init; }
+
     /// <summary>Most device memory allocated at once by the engine during the run.</summary>
     [JsonPropertyName("peak_memory_bytes")]
     public long PeakMemoryBytes { get; init; }

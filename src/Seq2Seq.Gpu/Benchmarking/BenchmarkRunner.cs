@@ -24,7 +24,8 @@ public static class BenchmarkRunner
     /// <param name="config">The shape.</param>
     /// <param name="steps">Timed repetitions of each measurement (the warm-up and timed runs of the beam measurement use the same rows).</param>
     /// <param name="warmup">Untimed repetitions first.</param>
-    public static BenchmarkResult Run(ComputeDevice device, BenchmarkConfig config, int steps = 10, int warmup = 2)
+    /// <param name="peaks">This machine's measured limits, to report the run against (<see cref="PeakComparison"/>); null: the counted work only.</param>
+    public static BenchmarkResult Run(ComputeDevice device, BenchmarkConfig config, int steps = 10, int warmup = 2, MachinePeaks? peaks = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(config);
@@ -34,7 +35,7 @@ public static class BenchmarkRunner
         var text = SyntheticText(config);
         using var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers), seed: 1);
         var result = config.LstmOnly ? RunLstm(model, config, steps, warmup) : RunSeq2Seq(model, config, steps, warmup);
-        return result with { PeakMemoryBytes = device.PeakAllocatedBytes };
+        return PeakComparison.Apply(result with { PeakMemoryBytes = device.PeakAllocatedBytes }, config, peaks);
     }
 
     private static BenchmarkResult RunSeq2Seq(Seq2SeqModel model, BenchmarkConfig config, int steps, int warmup)

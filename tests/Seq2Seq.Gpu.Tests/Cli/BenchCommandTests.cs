@@ -19,6 +19,26 @@ public sealed class BenchCommandTests
         Assert.That(root.GetProperty("peak_memory_bytes").GetInt64(), Is.GreaterThan(0));
     }
 
+    [Test]
+    public void Bench_peak_json_reports_the_machine_limits_and_the_run_against_them()
+    {
+        var run = CliRun.Of("bench", "--peak", "--peak-ms", "1", "--steps", "1", "--warmup", "0", "--config", "keras-char", "--device", "cpu", "--json");
+
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        using var json = JsonDocument.Parse(run.Out.Trim());
+        var root = json.RootElement;
+        foreach (var field in new[]
+        {
+            "train_gflop", "train_gflops", "peak_gflops", "peak_gflops_1t", "train_fraction_of_peak", "bandwidth_l2_gbs",
+            "bandwidth_l3_gbs", "bandwidth_dram_gbs", "decode_bytes_per_step", "decode_floor_us_b1", "decode_b1_over_floor", "peak_threads",
+        })
+        {
+            Assert.That(root.GetProperty(field).GetDouble(), Is.GreaterThan(0), field);
+        }
+
+        Assert.That(root.GetProperty("decode_level").GetString(), Is.AnyOf("l2", "l3", "dram"));
+    }
+
     [TestCase("--gpu-kernels", "fastest")]
     [TestCase("--gemm", "mkl")]
     public void Bench_rejects_an_unknown_kernel_choice(string option, string value)

@@ -1,0 +1,74 @@
+namespace Seq2Seq.Gpu.Benchmarking;
+
+/// <summary>
+/// Work of a <see cref="BenchmarkConfig"/> counted from its shape: the matrix products of a training step (FLOPs)
+/// and the bytes one greedy decode step reads. Element-wise work (gates, softmax, loss, optimizer) is not counted: it
+/// is a few percent of the products at these shapes and is bound by memory, not FMAs.
+/// </summary>
+public static class ModelCost
+{
+    /// <summary>Gates of the LSTM cell the benchmarks run (input, forget, cell, output).</summary>
+    public const int LstmGates = 4;
+
+    /// <summary>
+    /// Product FLOPs of one training step (forward, backward), with G = 4 gates, H hidden, L layers, B batch,
+    /// T_s / T_t source / target steps, E embedding width, V_t target tokens, counting 2 FLOPs a multiply-add:
+    /// <code>
+    /// forward(side, T) = B·T·( in₀ + (L−1)·2·H·GH + L·2·H·GH )       GH = G·H
+    ///   in₀ = 0 for one-hot inputs (layer 0's input product is a gather of a kernel row; its gradient a scatter-add)
+    ///   in₀ = 2·E·GH with an embedding (the gathered embedding row times layer 0's input kernel)
+    /// output = 2·B·T_t·H·V_t                                            (decoder states times the output projection)
+    /// train = 3 · ( forward(encoder, T_s) + forward(decoder, T_t) + output )
+    /// </code>
+    /// The factor 3 is the forward product plus its two backward products (the input gradient dY·Wᵀ and the weight
+    /// gradient Xᵀ·dY, each as many FLOPs as the forward one). For the LSTM-only shape (DeepBench) only the encoder
+    /// side counts. keras-char (one-hot 71 / 93, H 256, B 64, 16 + 59 steps): 3 · (4,800 · 524,288 + 179,798,016)
+    /// = 8,089,141,248 FLOPs.
+    /// </summary>
+    /// <param name="config">The shape.</param>
+    public static double TrainingFlops(BenchmarkConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        double encoder = SideForwardFlops(config, config.SourceSteps);
+        if (config.LstmOnly)
+        {
+            return 3 * encoder;
+        }
+
+        double output = 2.0 * config.Batch * config.TargetSteps * config.Hidden * config.TargetVocab;
+        return 3 * (encoder + SideForwardFlops(config, config.TargetSteps) + output);
+    }
+
+    /// <summary>
+    /// Bytes one greedy decode step reads at <paramref name="batch"/> rows (4-byte floats): every decoder layer's
+    /// recurrent kernel (H·GH), bias (GH) and input kernel (H·GH above layer 0; E·GH plus B embedding rows of E for an
+    /// embedding; for one-hot inputs only the B gathered kernel rows of GH), and the output projection (H·V_t + V_t).
+    /// keras-char at batch 1: 4 · (262,144 + 1,024 + 1,024 + 23,808 + 93) = 1,152,372 bytes. Activations (a few rows
+    /// of H) are not counted. Zero for the LSTM-only shape, which does not decode.
+    /// </summary>
+    /// <param name="config">The shape.</param>
+    /// <param name="batch">Sentences decoded together.</param>
+    public static long DecodeBytesPerStep(BenchmarkConfig config, int batch)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        if (config.LstmOnly)
+        {
+            return 0;
+        }
+
+        long h = config.Hidden, gh = LstmGates * h, e = config.Embedding;
+        long layer0Input = e == 0 ? batch * gh : (e * gh) + (batch * e);
+        long floats = (config.Layers * ((h * gh) + gh)) + layer0Input + ((config.Layers - 1) * h * gh) + (h * config.TargetVocab) + config.TargetVocab;
+        return floats * sizeof(float);
+    }
+
+    /// <summary>Forward product FLOPs of one side's stack over <paramref name="steps"/> steps (see <see cref="TrainingFlops"/>).</summary>
+    private static double SideForwardFlops(BenchmarkConfig config, int steps)
+    {
+        double h = config.Hidden, gh = LstmGates * h;
+        double input0 = config.Embedding == 0 ? 0 : 2 * config.Embedding * gh;
+        double perRow = input0 + ((config.Layers - 1) * 2 * h * gh) + (config.Layers * 2 * h * gh);
+        return (double)config.Batch * steps * perRow;
+    }
+}
