@@ -25,11 +25,11 @@ internal sealed class RecurrentStack
     private readonly StackDescription stack;
     private readonly int hidden;
 
-    public RecurrentStack(WeightStore store, StackDescription stack, int hidden)
+    public RecurrentStack(WeightStore store, StackDescription stack)
     {
         this.store = store;
         this.stack = stack;
-        this.hidden = hidden;
+        hidden = stack.Units;
         Cell = RecurrentCells.For(stack.Cell);
     }
 
@@ -46,13 +46,23 @@ internal sealed class RecurrentStack
     /// </summary>
     public void Forward(RecurrentStackBuffers buffers, ArrayView<int> ids, ArrayView<int>? mask, int steps, int batch)
     {
-        int rows = steps * batch;
         for (int l = 0; l < stack.Layers.Count; l++)
         {
-            var input = l == 0 && !stack.OneHot ? buffers.Embedded(rows, stack.EmbeddingSize) : default;
-            ProjectInputs(l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), input, buffers.Gates(l, steps, batch), rows);
-            Cell.Forward(Ops, buffers.Sequence(l, Weights(l), steps, batch), mask, steps, batch, hidden);
+            ForwardLayer(buffers, l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), mask, steps, batch);
         }
+    }
+
+    /// <summary>
+    /// Runs layer <paramref name="layer"/> over T steps from its initial state in slot 0: layer 0 reads
+    /// <paramref name="ids"/> [T·B], a layer above reads <paramref name="lowerOutputs"/> [T·B, InputWidth] (the layer
+    /// below's outputs, or a bidirectional encoder's concatenated ones).
+    /// </summary>
+    public void ForwardLayer(RecurrentStackBuffers buffers, int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, ArrayView<int>? mask, int steps, int batch)
+    {
+        int rows = steps * batch;
+        var input = layer == 0 && !stack.OneHot ? buffers.Embedded(rows, stack.EmbeddingSize) : default;
+        ProjectInputs(layer, ids, lowerOutputs, input, buffers.Gates(layer, steps, batch), rows);
+        Cell.Forward(Ops, buffers.Sequence(layer, Weights(layer), steps, batch), mask, steps, batch, hidden);
     }
 
     /// <summary>
@@ -72,38 +82,61 @@ internal sealed class RecurrentStack
         ArrayView<float>[] dcCarry,
         BackwardScratch scratch)
     {
-        int rows = steps * batch;
         ArrayView<float>? dExternal = dTop;
         for (int l = stack.Layers.Count - 1; l >= 0; l--)
         {
-            var layer = stack.Layers[l];
-            var dGates = scratch.Gates(rows, GateWidth);
-            var backward = new CellBackward(Gradients(l), dExternal, dhCarry[l], Cell.HasCellState ? dcCarry[l] : default, dGates, scratch.RecurrentGates(rows, GateWidth));
-            Cell.Backward(Ops, buffers.Sequence(l, Weights(l), steps, batch), backward, mask, steps, batch, hidden);
-            Ops.ColumnSum(dGates, Cell.InputBias(store.Gradient(layer.Bias), hidden), rows, GateWidth, accumulate: true);
-
-            if (l == 0 && stack.OneHot)
-            {
-                Ops.ScatterAdd(ids, dGates, store.Gradient(layer.Kernel), rows, GateWidth, stack.VocabularySize);
-                continue;
-            }
-
-            int width = layer.InputWidth;
-            var input = l == 0 ? buffers.Embedded(rows, width) : buffers.HRange(l - 1, 1, steps, batch);
-            Ops.MatMul(input, dGates, null, store.Gradient(layer.Kernel), new MatMulShape(width, GateWidth, rows, transposeA: true, accumulate: true));
-
-            // dExternal (this layer's input gradient) was consumed by the cell's backward pass, so the one scratch buffer is free.
-            var dInput = scratch.Inputs(rows, width);
-            Ops.MatMul(dGates, store.Weight(layer.Kernel), null, dInput, new MatMulShape(rows, width, GateWidth, transposeB: true));
-            if (l == 0)
-            {
-                Ops.ScatterAdd(ids, dInput, store.Gradient(stack.Embedding!), rows, width, stack.VocabularySize);
-            }
-            else
-            {
-                dExternal = dInput;
-            }
+            dExternal = BackwardLayer(buffers, l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), mask, steps, batch, dExternal, dhCarry[l], Cell.HasCellState ? dcCarry[l] : default, scratch);
         }
+    }
+
+    /// <summary>
+    /// Back-propagates layer <paramref name="layer"/> (see <see cref="Backward"/>) given the inputs it read forward,
+    /// <paramref name="lowerOutputs"/> [T·B, InputWidth] above layer 0, and <paramref name="dExternal"/> [T·B, units]
+    /// (or null), the gradient into its outputs. Returns the gradient into <paramref name="lowerOutputs"/>,
+    /// [T·B, InputWidth] in <paramref name="scratch"/>'s input buffer (valid until the next layer's backward pass), or
+    /// null at layer 0, whose input gradient goes into the embedding or the one-hot kernel.
+    /// </summary>
+    public ArrayView<float>? BackwardLayer(
+        RecurrentStackBuffers buffers,
+        int layer,
+        ArrayView<int> ids,
+        ArrayView<float>? lowerOutputs,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        ArrayView<float>? dExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        BackwardScratch scratch)
+    {
+        int rows = steps * batch;
+        int l = layer;
+        var description = stack.Layers[l];
+        var dGates = scratch.Gates(rows, GateWidth);
+        var backward = new CellBackward(Gradients(l), dExternal, dhCarry, Cell.HasCellState ? dcCarry : default, dGates, scratch.RecurrentGates(rows, GateWidth));
+        Cell.Backward(Ops, buffers.Sequence(l, Weights(l), steps, batch), backward, mask, steps, batch, hidden);
+        Ops.ColumnSum(dGates, Cell.InputBias(store.Gradient(description.Bias), hidden), rows, GateWidth, accumulate: true);
+
+        if (l == 0 && stack.OneHot)
+        {
+            Ops.ScatterAdd(ids, dGates, store.Gradient(description.Kernel), rows, GateWidth, stack.VocabularySize);
+            return null;
+        }
+
+        int width = description.InputWidth;
+        var input = l == 0 ? buffers.Embedded(rows, width) : lowerOutputs ?? throw new ArgumentNullException(nameof(lowerOutputs));
+        Ops.MatMul(input, dGates, null, store.Gradient(description.Kernel), new MatMulShape(width, GateWidth, rows, transposeA: true, accumulate: true));
+
+        // dExternal (this layer's input gradient) was consumed by the cell's backward pass, so the one scratch buffer is free.
+        var dInput = scratch.Inputs(rows, width);
+        Ops.MatMul(dGates, store.Weight(description.Kernel), null, dInput, new MatMulShape(rows, width, GateWidth, transposeB: true));
+        if (l == 0)
+        {
+            Ops.ScatterAdd(ids, dInput, store.Gradient(stack.Embedding!), rows, width, stack.VocabularySize);
+            return null;
+        }
+
+        return dInput;
     }
 
     /// <summary>Layer <paramref name="layer"/>'s recurrent kernel U [H, G·H], prepared for the per-step products of a decode.</summary>
