@@ -18,11 +18,19 @@ public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target
     [TestCase(0, 5, 1, VocabularyScheme.Standard, CellKind.Gru)]
     [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Gru)]
     [TestCase(0, 7, 1, VocabularyScheme.KerasCompatible, CellKind.Gru)]
-    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme, CellKind cell)
+    [TestCase(0, 6, 1, VocabularyScheme.Standard, CellKind.Lstm, true)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Lstm, true)]
+    [TestCase(0, 8, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm, true)]
+    [TestCase(3, 4, 2, VocabularyScheme.KerasCompatible, CellKind.Lstm, true)]
+    [TestCase(0, 6, 1, VocabularyScheme.Standard, CellKind.Gru, true)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Gru, true)]
+    [TestCase(0, 8, 1, VocabularyScheme.KerasCompatible, CellKind.Gru, true)]
+    [TestCase(3, 4, 2, VocabularyScheme.KerasCompatible, CellKind.Gru, true)]
+    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme, CellKind cell, bool bidirectional = false)
     {
         var pairs = TinyTasks.Reverse(7, 5, 11);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers, cell), seed: 3);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers, cell, bidirectional), seed: 3);
         var dataset = new ParallelDataset(pairs, text);
         var batch = dataset.GetBatches(7).Single();
         using var pass = new TrainingPass(model.Weights, model.Config);
