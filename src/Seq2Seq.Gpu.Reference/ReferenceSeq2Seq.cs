@@ -186,6 +186,16 @@ public sealed class ReferenceSeq2Seq
         return Encode(batch).Initial;
     }
 
+    /// <summary>
+    /// The encoder's top-layer outputs [T, B, H] in source order: h_t, or [forward_t; backward_t] with a bidirectional
+    /// encoder (on padding, each direction's carried state).
+    /// </summary>
+    public double[] EncoderOutputs(ReferenceBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Encode(batch).TopOutputs;
+    }
+
     /// <summary>One decoder step for a batch of one: advances <paramref name="states"/> in place and returns the logits [V].</summary>
     public double[] DecoderStep(int token, (double[] H, double[] C)[] states)
     {
@@ -232,7 +242,7 @@ public sealed class ReferenceSeq2Seq
         if (Architecture.EncoderReverse is not { } reverseSide)
         {
             var runs = RunSide(Architecture.Encoder, cell, batch.SourceIds, batch.SourceMask, batch.SourceSteps, batch.BatchSize, null, out var inputs);
-            return new EncoderPass(runs, inputs, null, runs.Select(r => r.Final).ToArray());
+            return new EncoderPass(runs, inputs, null, runs.Select(r => r.Final).ToArray(), Concat(runs[Layers - 1].H, 1, batch.SourceSteps));
         }
 
         // Bidirectional: layer by layer, both directions, each reading the concatenation below in its own time order.
@@ -265,7 +275,7 @@ public sealed class ReferenceSeq2Seq
             initial[l] = (Interleave(fh, bh, u), fc.Length == 0 ? [] : Interleave(fc, bc, u));
         }
 
-        return new EncoderPass(forward, forwardInputs, new ReverseEncoderPass(backward, backwardInputs, reversedIds, lengths), initial);
+        return new EncoderPass(forward, forwardInputs, new ReverseEncoderPass(backward, backwardInputs, reversedIds, lengths), initial, concat);
     }
 
     /// <summary>Back-propagation of a bidirectional encoder from the gradients into the decoder's initial states.</summary>
@@ -469,7 +479,7 @@ public sealed class ReferenceSeq2Seq
     private sealed record ForwardPass(
         IReferenceCellRun[] Encoder, double[][] EncoderInputs, IReferenceCellRun[] Decoder, double[][] DecoderInputs, double[] Logits, ReverseEncoderPass? ReverseEncoder);
 
-    private sealed record EncoderPass(IReferenceCellRun[] Forward, double[][] ForwardInputs, ReverseEncoderPass? Reverse, (double[] H, double[] C)[] Initial);
+    private sealed record EncoderPass(IReferenceCellRun[] Forward, double[][] ForwardInputs, ReverseEncoderPass? Reverse, (double[] H, double[] C)[] Initial, double[] TopOutputs);
 
     private sealed record ReverseEncoderPass(IReferenceCellRun[] Runs, double[][] Inputs, int[] ReversedIds, int[] Lengths);
 }
