@@ -6,6 +6,8 @@ namespace Seq2Seq.Gpu.Reference;
 /// </summary>
 internal sealed class GruReferenceCell(int hidden) : IReferenceCell
 {
+    public int Units => hidden;
+
     public int Gates => ReferenceGru.Gates;
 
     public double[] InputBias(double[] bias) => bias[..(ReferenceGru.Gates * hidden)];

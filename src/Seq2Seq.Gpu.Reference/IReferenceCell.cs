@@ -6,6 +6,9 @@ namespace Seq2Seq.Gpu.Reference;
 /// </summary>
 internal interface IReferenceCell
 {
+    /// <summary>Units H of the cell (the width of its state).</summary>
+    int Units { get; }
+
     /// <summary>Gates per unit: 4 (LSTM) or 3 (GRU); the projections are [rows, Gates·H].</summary>
     int Gates { get; }
 

@@ -3,6 +3,8 @@ namespace Seq2Seq.Gpu.Reference;
 /// <summary>The LSTM behind <see cref="IReferenceCell"/>: <see cref="ReferenceLstm"/>, one bias [4H] added with the input projection.</summary>
 internal sealed class LstmReferenceCell(int hidden) : IReferenceCell
 {
+    public int Units => hidden;
+
     public int Gates => ReferenceOps.Gates;
 
     public double[] InputBias(double[] bias) => bias;

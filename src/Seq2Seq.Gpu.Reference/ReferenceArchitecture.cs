@@ -10,7 +10,12 @@ namespace Seq2Seq.Gpu.Reference;
 /// <param name="Decoder">The decoder's parameter names (as many layers as the encoder: its initial state is the encoder's final one, layer by layer).</param>
 /// <param name="OutputKernel">Output kernel [H, V].</param>
 /// <param name="OutputBias">Output bias [V].</param>
-public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encoder, ReferenceSideNames Decoder, string OutputKernel, string OutputBias)
+/// <param name="EncoderReverse">
+/// The backward direction of a bidirectional encoder (null for a unidirectional one): its layers' names (its embedding
+/// is the encoder's). Each encoder direction then has H/2 units, layer l &gt; 0 of each reads [forward; backward]
+/// outputs of layer l − 1, and the decoder starts from [forward final; backward final].
+/// </param>
+public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encoder, ReferenceSideNames Decoder, string OutputKernel, string OutputBias, ReferenceSideNames? EncoderReverse = null)
 {
     /// <summary>Cell kind of an LSTM (gates i, f, g, o; state (h, c)).</summary>
     public const string Lstm = "lstm";
@@ -20,9 +25,10 @@ public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encod
 
     /// <summary>
     /// The engine's names for a model of <paramref name="layers"/> layers per side: <c>{side}.embedding</c> (unless
-    /// <paramref name="oneHot"/>), <c>{side}.{cell}.{l}.kernel|recurrent_kernel|bias</c>, <c>output.kernel</c>, <c>output.bias</c>.
+    /// <paramref name="oneHot"/>), <c>{side}.{cell}.{l}.kernel|recurrent_kernel|bias</c>, <c>output.kernel</c>, <c>output.bias</c>;
+    /// with <paramref name="bidirectional"/>, the encoder's backward direction <c>encoder.{cell}.{l}.reverse.*</c>.
     /// </summary>
-    public static ReferenceArchitecture Default(string cell, int layers, bool oneHot)
+    public static ReferenceArchitecture Default(string cell, int layers, bool oneHot, bool bidirectional = false)
     {
         ArgumentNullException.ThrowIfNull(cell);
         if (cell is not (Lstm or Gru))
@@ -31,11 +37,11 @@ public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encod
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
-        ReferenceSideNames Side(string side) => new(
+        ReferenceSideNames Side(string side, string suffix = "") => new(
             oneHot ? null : $"{side}.embedding",
             Enumerable.Range(0, layers)
-                .Select(l => new ReferenceLayerNames($"{side}.{cell}.{l}.kernel", $"{side}.{cell}.{l}.recurrent_kernel", $"{side}.{cell}.{l}.bias"))
+                .Select(l => new ReferenceLayerNames($"{side}.{cell}.{l}{suffix}.kernel", $"{side}.{cell}.{l}{suffix}.recurrent_kernel", $"{side}.{cell}.{l}{suffix}.bias"))
                 .ToArray());
-        return new ReferenceArchitecture(cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias");
+        return new ReferenceArchitecture(cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias", bidirectional ? Side("encoder", ".reverse") : null);
     }
 }

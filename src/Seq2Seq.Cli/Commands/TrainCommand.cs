@@ -59,6 +59,11 @@ internal sealed class TrainCommand
         DefaultValueFactory = _ => "lstm",
         HelpName = "lstm|gru",
     };
+    private readonly Option<bool> bidirectional = new("--bidirectional")
+    {
+        Description = "A bidirectional encoder (OpenNMT's): per layer a forward and a backward direction of H/2 units each (--hidden must be even); the decoder starts from both directions' final states. Default: off (the Keras model).",
+    };
+
     private readonly Option<int> batch = CommonOptions.Batch();
 
     private readonly Option<string> batching = new("--batching")
@@ -126,8 +131,8 @@ internal sealed class TrainCommand
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
-            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, batch, batching, batchTokens, epochs, optimizer, learningRate,
-            clip, dropout, validationSplit, patience, seed, output, resume, noVerify,
+            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, bidirectional, batch, batching, batchTokens, epochs, optimizer,
+            learningRate, clip, dropout, validationSplit, patience, seed, output, resume, noVerify,
         };
         foreach (var option in device.All)
         {
@@ -146,6 +151,11 @@ internal sealed class TrainCommand
         {
             // Checked here rather than in a command validator: those run before the option values are converted.
             throw CliException.Usage("--keras-compat is character level only; it cannot be combined with --level word.");
+        }
+
+        if (parse.GetValue(bidirectional) && parse.GetValue(hidden) % 2 != 0)
+        {
+            throw CliException.Usage($"--bidirectional splits --hidden into two directions of H/2 units: {parse.GetValue(hidden)} is odd");
         }
 
         string resumePath = parse.GetValue(resume) ?? string.Empty;
@@ -310,7 +320,7 @@ internal sealed class TrainCommand
             return;
         }
 
-        Option[] shape = [level, kerasCompat, embedding, hidden, layers, cell, seed];
+        Option[] shape = [level, kerasCompat, embedding, hidden, layers, cell, bidirectional, seed];
         Option? given = shape.FirstOrDefault(o => CommonOptions.IsGiven(parse, o));
         if (given is not null)
         {
@@ -331,7 +341,7 @@ internal sealed class TrainCommand
         TextEncoder text = TextEncoder.Build(vocabularyPairs, tokenLevel, scheme);
         int embeddingSize = parse.GetValue(embedding) ?? (keras ? 0 : DefaultEmbedding);
         var cellKind = parse.GetValue(cell) == "gru" ? CellKind.Gru : CellKind.Lstm;
-        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers), cellKind);
+        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers), cellKind, parse.GetValue(bidirectional));
         return Seq2SeqModel.Create(dev, text, config, (ulong)parse.GetValue(seed));
     }
 

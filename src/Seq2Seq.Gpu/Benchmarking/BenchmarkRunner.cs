@@ -79,7 +79,7 @@ public static class BenchmarkRunner
         var device = model.Device;
         int b = config.Batch, t = config.SourceSteps, h = config.Hidden;
         var encoder = Seq2SeqArchitecture.For(model.Config).Encoder;
-        var stack = new RecurrentStack(model.Weights, encoder, h);
+        var stack = new RecurrentStack(model.Weights, encoder);
         using var buffers = new RecurrentStackBuffers(device, encoder, h, t, b);
         using var scratch = new BackwardScratch(device, (long)t * b, stack.Cell.GateCount * h, Math.Max(h, config.Embedding), stack.Cell.KeepsRecurrentGates);
         var random = new DeterministicRandom(3);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
@@ -61,7 +62,7 @@ public static class ModelCheckpoint
         var config = model.Config;
         var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
             text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
-            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name);
+            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null);
 
         // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
         string where = $"cannot save '{path}'";
@@ -175,7 +176,7 @@ public static class ModelCheckpoint
                 "gru" => CellKind.Gru,
                 _ => throw new CheckpointException($"{where}: unknown cell '{config.Cell}' in metadata 'config' (lstm or gru)"),
             };
-            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell);
+            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false);
             layout = ModelLayout.Create(modelConfig);
         }
         catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
@@ -311,7 +312,8 @@ public static class ModelCheckpoint
 
     /// <summary>The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs).</summary>
     private sealed record ConfigJson(
-        int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength, string? Cell = null);
+        int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength, string? Cell = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Bidirectional = null);
 
     private sealed record OptimizerJson(string Name, float LearningRate, long Steps);
 

@@ -20,7 +20,7 @@ internal sealed class DecoderSession : IDisposable
 {
     private readonly Seq2SeqModel model;
     private readonly Seq2SeqArchitecture architecture;
-    private readonly RecurrentStack encoder;
+    private readonly EncoderStack encoder;
     private readonly RecurrentStack decoder;
     private readonly List<IDisposable> owned = [];
     private readonly DeviceBuffer<float>[] h;
@@ -43,15 +43,15 @@ internal sealed class DecoderSession : IDisposable
         var config = model.Config;
         var device = model.Device;
         architecture = Seq2SeqArchitecture.For(config);
-        encoder = new RecurrentStack(model.Weights, architecture.Encoder, config.HiddenSize);
-        decoder = new RecurrentStack(model.Weights, architecture.Decoder, config.HiddenSize);
+        encoder = new EncoderStack(model.Weights, architecture.Encoder);
+        decoder = new RecurrentStack(model.Weights, architecture.Decoder);
         int layers = config.Layers;
         long rowsState = (long)maxRows * config.HiddenSize;
         bool cells = Cell.HasCellState;
         state = new DecoderState(layers);
         try
         {
-            EncoderBuffers = Own(new RecurrentStackBuffers(device, architecture.Encoder, config.HiddenSize, maxSourceSteps, maxRows));
+            EncoderBuffers = Own(new EncoderBuffers(device, architecture.Encoder, maxSourceSteps, maxRows));
             SourceIds = Own(device.Allocate<int>((long)maxSourceSteps * maxRows, "source ids"));
             SourceMask = Own(device.Allocate<int>((long)maxSourceSteps * maxRows, "source mask"));
             h = Enumerable.Range(0, layers).Select(l => Own(device.Allocate<float>(rowsState, $"decoder h {l}"))).ToArray();
@@ -80,7 +80,7 @@ internal sealed class DecoderSession : IDisposable
 
     public int Rows { get; private set; }
 
-    private RecurrentStackBuffers EncoderBuffers { get; } = null!;
+    private EncoderBuffers EncoderBuffers { get; } = null!;
 
     private DeviceBuffer<int> SourceIds { get; } = null!;
 
@@ -120,17 +120,8 @@ internal sealed class DecoderSession : IDisposable
         Rows = b * rowsPerSource;
         SourceIds.CopyFrom(sources.SourceIds);
         SourceMask.CopyFrom(sources.SourceMask);
-        for (int l = 0; l < Config.Layers; l++)
-        {
-            EncoderBuffers.HAt(l, 0, b).MemSetToZero();
-            if (Cell.HasCellState)
-            {
-                EncoderBuffers.CAt(l, 0, b).MemSetToZero();
-            }
-        }
-
         ArrayView<int>? mask = sources.Scheme == VocabularyScheme.KerasCompatible ? null : SourceMask.Slice(0, (long)ts * b);
-        encoder.Forward(EncoderBuffers, SourceIds.Slice(0, (long)ts * b), mask, ts, b);
+        encoder.Forward(EncoderBuffers, SourceIds.Slice(0, (long)ts * b), mask, sources.SourceIds, sources.SourceMask, ts, b);
 
         // Row r starts from source r / rowsPerSource: a gather of the final states by that index.
         var replicate = Enumerable.Range(0, Rows).Select(r => r / rowsPerSource).ToArray();
@@ -141,10 +132,11 @@ internal sealed class DecoderSession : IDisposable
             state.NextHidden[l] = nextH[l].Slice(0, StateLength);
             state.Cells[l] = c[l]?.Slice(0, StateLength) ?? default;
             state.NextCells[l] = nextC[l]?.Slice(0, StateLength) ?? default;
-            Ops.Gather(Parents.Slice(0, Rows), EncoderBuffers.HAt(l, ts, b), null, state.Hidden[l], Rows, Config.HiddenSize, b);
+            var (hidden, cells) = encoder.FinalState(EncoderBuffers, l, ts, b);
+            Ops.Gather(Parents.Slice(0, Rows), hidden, null, state.Hidden[l], Rows, Config.HiddenSize, b);
             if (Cell.HasCellState)
             {
-                Ops.Gather(Parents.Slice(0, Rows), EncoderBuffers.CAt(l, ts, b), null, state.Cells[l], Rows, Config.HiddenSize, b);
+                Ops.Gather(Parents.Slice(0, Rows), cells, null, state.Cells[l], Rows, Config.HiddenSize, b);
             }
         }
 

@@ -25,11 +25,11 @@ internal sealed class RecurrentStack
     private readonly StackDescription stack;
     private readonly int hidden;
 
-    public RecurrentStack(WeightStore store, StackDescription stack, int hidden)
+    public RecurrentStack(WeightStore store, StackDescription stack)
     {
         this.store = store;
         this.stack = stack;
-        this.hidden = hidden;
+        hidden = stack.Units;
         Cell = RecurrentCells.For(stack.Cell);
     }
 
@@ -48,13 +48,26 @@ internal sealed class RecurrentStack
     /// </summary>
     public void Forward(RecurrentStackBuffers buffers, ArrayView<int> ids, ArrayView<int>? mask, int steps, int batch, StackDropout? dropout = null)
     {
-        int rows = steps * batch;
         for (int l = 0; l < stack.Layers.Count; l++)
         {
-            var input = l == 0 && !stack.OneHot ? buffers.Embedded(rows, stack.EmbeddingSize) : default;
-            ProjectInputs(l, ids, l == 0 ? null : LowerOutputs(buffers, l, steps, batch, dropout), input, buffers.Gates(l, steps, batch), rows, dropout);
-            Cell.Forward(Ops, buffers.Sequence(l, Weights(l), steps, batch), mask, steps, batch, hidden);
+            ForwardLayer(buffers, l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), mask, steps, batch, dropout);
         }
+    }
+
+    /// <summary>
+    /// Runs layer <paramref name="layer"/> over T steps from its initial state in slot 0: layer 0 reads
+    /// <paramref name="ids"/> [T·B], a layer above reads <paramref name="lowerOutputs"/> [T·B, InputWidth] (the layer
+    /// below's outputs, or a bidirectional encoder's concatenated ones). With <paramref name="dropout"/>, the embedding
+    /// output (in place) or <paramref name="lowerOutputs"/> (into the dropout's scratch; the originals stay) are dropped
+    /// as the layer reads them; pass the same to <see cref="BackwardLayer"/>.
+    /// </summary>
+    public void ForwardLayer(
+        RecurrentStackBuffers buffers, int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, ArrayView<int>? mask, int steps, int batch, StackDropout? dropout = null)
+    {
+        int rows = steps * batch;
+        var input = layer == 0 && !stack.OneHot ? buffers.Embedded(rows, stack.EmbeddingSize) : default;
+        ProjectInputs(layer, ids, lowerOutputs is { } lower && layer > 0 ? Dropped(layer, lower, rows, dropout) : lowerOutputs, input, buffers.Gates(layer, steps, batch), rows, dropout);
+        Cell.Forward(Ops, buffers.Sequence(layer, Weights(layer), steps, batch), mask, steps, batch, hidden);
     }
 
     /// <summary>
@@ -76,46 +89,73 @@ internal sealed class RecurrentStack
         BackwardScratch scratch,
         StackDropout? dropout = null)
     {
-        int rows = steps * batch;
         ArrayView<float>? dExternal = dTop;
         for (int l = stack.Layers.Count - 1; l >= 0; l--)
         {
-            var layer = stack.Layers[l];
-            var dGates = scratch.Gates(rows, GateWidth);
-            var backward = new CellBackward(Gradients(l), dExternal, dhCarry[l], Cell.HasCellState ? dcCarry[l] : default, dGates, scratch.RecurrentGates(rows, GateWidth));
-            Cell.Backward(Ops, buffers.Sequence(l, Weights(l), steps, batch), backward, mask, steps, batch, hidden);
-            Ops.ColumnSum(dGates, Cell.InputBias(store.Gradient(layer.Bias), hidden), rows, GateWidth, accumulate: true);
-
-            if (l == 0 && stack.OneHot)
-            {
-                Ops.ScatterAdd(ids, dGates, store.Gradient(layer.Kernel), rows, GateWidth, stack.VocabularySize);
-                continue;
-            }
-
-            // The input as the forward pass saw it: the embedding output was dropped in place; the lower layer's
-            // outputs are dropped again into the dropout scratch. dExternal (this layer's output gradient, in the
-            // input-gradient scratch) was consumed by the cell's backward pass, so that scratch is free; the training
-            // pass gives the dropout the same buffer, which dW's product reads before dInput's product overwrites it.
-            int width = layer.InputWidth;
-            var input = l == 0 ? buffers.Embedded(rows, width) : LowerOutputs(buffers, l, steps, batch, dropout);
-            Ops.MatMul(input, dGates, null, store.Gradient(layer.Kernel), new MatMulShape(width, GateWidth, rows, transposeA: true, accumulate: true));
-
-            var dInput = scratch.Inputs(rows, width);
-            Ops.MatMul(dGates, store.Weight(layer.Kernel), null, dInput, new MatMulShape(rows, width, GateWidth, transposeB: true));
-            if (dropout is not null)
-            {
-                // d(input) = d(dropped input)·mask/(1-p), in place.
-                Ops.Dropout(dInput, dInput, (long)rows * width, dropout.Mask(l));
-            }
-            if (l == 0)
-            {
-                Ops.ScatterAdd(ids, dInput, store.Gradient(stack.Embedding!), rows, width, stack.VocabularySize);
-            }
-            else
-            {
-                dExternal = dInput;
-            }
+            dExternal = BackwardLayer(buffers, l, ids, l == 0 ? null : buffers.HRange(l - 1, 1, steps, batch), mask, steps, batch, dExternal, dhCarry[l], Cell.HasCellState ? dcCarry[l] : default, scratch, dropout);
         }
+    }
+
+    /// <summary>
+    /// Back-propagates layer <paramref name="layer"/> (see <see cref="Backward"/>) given the inputs it read forward,
+    /// <paramref name="lowerOutputs"/> [T·B, InputWidth] above layer 0, and <paramref name="dExternal"/> [T·B, units]
+    /// (or null), the gradient into its outputs. Returns the gradient into <paramref name="lowerOutputs"/>,
+    /// [T·B, InputWidth] in <paramref name="scratch"/>'s input buffer (valid until the next layer's backward pass), or
+    /// null at layer 0, whose input gradient goes into the embedding or the one-hot kernel. <paramref name="dropout"/> is
+    /// <see cref="ForwardLayer"/>'s: the input gradient goes through the same mask.
+    /// </summary>
+    public ArrayView<float>? BackwardLayer(
+        RecurrentStackBuffers buffers,
+        int layer,
+        ArrayView<int> ids,
+        ArrayView<float>? lowerOutputs,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        ArrayView<float>? dExternal,
+        ArrayView<float> dhCarry,
+        ArrayView<float> dcCarry,
+        BackwardScratch scratch,
+        StackDropout? dropout = null)
+    {
+        int rows = steps * batch;
+        int l = layer;
+        var description = stack.Layers[l];
+        var dGates = scratch.Gates(rows, GateWidth);
+        var backward = new CellBackward(Gradients(l), dExternal, dhCarry, Cell.HasCellState ? dcCarry : default, dGates, scratch.RecurrentGates(rows, GateWidth));
+        Cell.Backward(Ops, buffers.Sequence(l, Weights(l), steps, batch), backward, mask, steps, batch, hidden);
+        Ops.ColumnSum(dGates, Cell.InputBias(store.Gradient(description.Bias), hidden), rows, GateWidth, accumulate: true);
+
+        if (l == 0 && stack.OneHot)
+        {
+            Ops.ScatterAdd(ids, dGates, store.Gradient(description.Kernel), rows, GateWidth, stack.VocabularySize);
+            return null;
+        }
+
+        // The input as the forward pass saw it: the embedding output was dropped in place; the lower layer's outputs are
+        // dropped again into the dropout scratch. dExternal (this layer's output gradient; in the input-gradient scratch
+        // unless a bidirectional encoder gave its own buffer) was consumed by the cell's backward pass, so that scratch is
+        // free; the training pass gives the dropout the same buffer, which dW's product reads before dInput's product
+        // overwrites it.
+        int width = description.InputWidth;
+        var input = l == 0 ? buffers.Embedded(rows, width) : Dropped(l, lowerOutputs ?? throw new ArgumentNullException(nameof(lowerOutputs)), rows, dropout);
+        Ops.MatMul(input, dGates, null, store.Gradient(description.Kernel), new MatMulShape(width, GateWidth, rows, transposeA: true, accumulate: true));
+
+        var dInput = scratch.Inputs(rows, width);
+        Ops.MatMul(dGates, store.Weight(description.Kernel), null, dInput, new MatMulShape(rows, width, GateWidth, transposeB: true));
+        if (dropout is not null)
+        {
+            // d(input) = d(dropped input)·mask/(1-p), in place.
+            Ops.Dropout(dInput, dInput, (long)rows * width, dropout.Mask(l));
+        }
+
+        if (l == 0)
+        {
+            Ops.ScatterAdd(ids, dInput, store.Gradient(stack.Embedding!), rows, width, stack.VocabularySize);
+            return null;
+        }
+
+        return dInput;
     }
 
     /// <summary>Layer <paramref name="layer"/>'s recurrent kernel U [H, G·H], prepared for the per-step products of a decode.</summary>
@@ -145,20 +185,20 @@ internal sealed class RecurrentStack
     private CellWeights Gradients(int layer) => new(store.Gradient(stack.Layers[layer].RecurrentKernel), store.Gradient(stack.Layers[layer].Bias));
 
     /// <summary>
-    /// The outputs [T·B, H] of layer <paramref name="layer"/> - 1 as layer <paramref name="layer"/> takes them: as they
-    /// are, or with <paramref name="dropout"/> dropped into its scratch (the originals stay for the lower layer's backward pass).
+    /// The inputs <paramref name="lowerOutputs"/> [T·B, InputWidth] of layer <paramref name="layer"/> &gt; 0 as it takes
+    /// them: as they are, or with <paramref name="dropout"/> dropped into its scratch (the originals stay for the lower
+    /// layer's backward pass).
     /// </summary>
-    private ArrayView<float> LowerOutputs(RecurrentStackBuffers buffers, int layer, int steps, int batch, StackDropout? dropout)
+    private ArrayView<float> Dropped(int layer, ArrayView<float> lowerOutputs, int rows, StackDropout? dropout)
     {
-        var outputs = buffers.HRange(layer - 1, 1, steps, batch);
         if (dropout is null)
         {
-            return outputs;
+            return lowerOutputs;
         }
 
-        long count = (long)steps * batch * hidden;
+        long count = (long)rows * stack.Layers[layer].InputWidth;
         var dropped = dropout.Scratch(count);
-        Ops.Dropout(outputs, dropped, count, dropout.Mask(layer));
+        Ops.Dropout(lowerOutputs, dropped, count, dropout.Mask(layer));
         return dropped;
     }
 

@@ -66,6 +66,9 @@ internal sealed class RecurrentStackBuffers : IDisposable
 
     public int Hidden { get; }
 
+    /// <summary>Stacked layers.</summary>
+    public int Layers => h.Length;
+
     public int MaxSteps { get; }
 
     public int MaxBatch { get; }

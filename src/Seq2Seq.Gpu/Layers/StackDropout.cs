@@ -13,6 +13,11 @@ namespace Seq2Seq.Gpu.Layers;
 /// both in the forward pass and again in the backward pass (<see cref="DropoutMask"/> is a pure function of the element
 /// index, so recomputing costs a launch, not a [T, B, H] buffer per layer).
 /// </para>
+/// <para>
+/// A bidirectional encoder gives its one dropout to both directions: each direction's layer drops its own inputs (its
+/// embedding output, or the concatenation below, H wide, in its own time order) with the site's mask, one direction
+/// after the other through the same scratch.
+/// </para>
 /// </summary>
 internal sealed class StackDropout
 {

@@ -9,7 +9,10 @@ namespace Seq2Seq.Gpu.Models;
 /// and the tests' reference model all read it; nothing else spells a parameter name. Names follow DESIGN.md section 5:
 /// <c>{encoder|decoder}.embedding</c> [V, E] (absent with one-hot inputs), <c>{side}.{cell}.{l}.kernel</c>
 /// [E or V or H, G·H], <c>.recurrent_kernel</c> [H, G·H], <c>.bias</c> (per cell), <c>output.kernel</c> [H, V_target],
-/// <c>output.bias</c> [V_target], with cell <c>lstm</c> (G = 4) or <c>gru</c> (G = 3).
+/// <c>output.bias</c> [V_target], with cell <c>lstm</c> (G = 4) or <c>gru</c> (G = 3). A bidirectional encoder has
+/// per layer, after the forward direction's three parameters, the backward direction's
+/// <c>encoder.{cell}.{l}.reverse.kernel|recurrent_kernel|bias</c>; both directions have H/2 units, and layer l &gt; 0 of
+/// each reads the concatenated outputs of layer l − 1 (kernel [H, G·H/2]), as PyTorch's bidirectional LSTM.
 /// </summary>
 public sealed class Seq2SeqArchitecture
 {
@@ -30,8 +33,8 @@ public sealed class Seq2SeqArchitecture
     private Seq2SeqArchitecture(Seq2SeqConfig config)
     {
         Config = config;
-        Encoder = Side(EncoderSide, config.SourceVocabSize);
-        Decoder = Side(DecoderSide, config.TargetVocabSize);
+        Encoder = Side(EncoderSide, config.SourceVocabSize, config.EncoderUnits, config.Bidirectional);
+        Decoder = Side(DecoderSide, config.TargetVocabSize, config.HiddenSize, bidirectional: false);
         parameters.Add((OutputKernel, [config.HiddenSize, config.TargetVocabSize], ParameterInit.GlorotUniform));
         parameters.Add((OutputBias, [config.TargetVocabSize], ParameterInit.Zeros));
     }
@@ -39,7 +42,7 @@ public sealed class Seq2SeqArchitecture
     /// <summary>The shape the description was made from.</summary>
     public Seq2SeqConfig Config { get; }
 
-    /// <summary>The encoder side.</summary>
+    /// <summary>The encoder side (with its <see cref="StackDescription.Reverse"/> direction when bidirectional).</summary>
     public StackDescription Encoder { get; }
 
     /// <summary>The decoder side (its initial state is the encoder's final state, layer by layer).</summary>
@@ -59,30 +62,42 @@ public sealed class Seq2SeqArchitecture
     /// <summary>Where every parameter lives in the one contiguous buffer.</summary>
     public ParameterLayout CreateLayout() => ParameterLayout.Create(parameters);
 
-    private StackDescription Side(string side, int vocab)
+    private StackDescription Side(string side, int vocab, int units, bool bidirectional)
     {
         var config = Config;
         var cell = RecurrentCells.For(config.Cell);
-        int h = config.HiddenSize;
-        int gates = cell.GateCount * h;
+        int gates = cell.GateCount * units;
         string? embedding = config.OneHot ? null : $"{side}.embedding";
         if (embedding is not null)
         {
             parameters.Add((embedding, [vocab, config.EmbeddingSize], ParameterInit.EmbeddingUniform));
         }
 
+        // Layer l > 0 reads the layer below's outputs: [forward; backward] (2·units = H) when bidirectional.
+        int lowerWidth = bidirectional ? 2 * units : units;
         var layers = new List<LayerDescription>();
+        var reverse = new List<LayerDescription>();
         for (int l = 0; l < config.Layers; l++)
         {
-            int input = l > 0 ? h : config.OneHot ? vocab : config.EmbeddingSize;
+            int input = l > 0 ? lowerWidth : config.OneHot ? vocab : config.EmbeddingSize;
             string prefix = $"{side}.{cell.Name}.{l}";
-            var layer = new LayerDescription(l, input, gates, $"{prefix}.kernel", $"{prefix}.recurrent_kernel", $"{prefix}.bias");
-            parameters.Add((layer.Kernel, [input, gates], ParameterInit.GlorotUniform));
-            parameters.Add((layer.RecurrentKernel, [h, gates], ParameterInit.Orthogonal));
-            parameters.Add((layer.Bias, cell.BiasShape(h), cell.BiasInit));
-            layers.Add(layer);
+            layers.Add(Layer(l, input, gates, units, prefix, cell));
+            if (bidirectional)
+            {
+                reverse.Add(Layer(l, input, gates, units, $"{prefix}.reverse", cell));
+            }
         }
 
-        return new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, layers);
+        var backward = bidirectional ? new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, reverse, units) : null;
+        return new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, layers, units, backward);
+    }
+
+    private LayerDescription Layer(int index, int input, int gates, int units, string prefix, IRecurrentCell cell)
+    {
+        var layer = new LayerDescription(index, input, gates, $"{prefix}.kernel", $"{prefix}.recurrent_kernel", $"{prefix}.bias");
+        parameters.Add((layer.Kernel, [input, gates], ParameterInit.GlorotUniform));
+        parameters.Add((layer.RecurrentKernel, [units, gates], ParameterInit.Orthogonal));
+        parameters.Add((layer.Bias, cell.BiasShape(units), cell.BiasInit));
+        return layer;
     }
 }

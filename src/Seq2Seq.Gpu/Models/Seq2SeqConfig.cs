@@ -13,17 +13,26 @@ namespace Seq2Seq.Gpu.Models;
 /// <param name="HiddenSize">Units H of every recurrent layer.</param>
 /// <param name="Layers">Stacked recurrent layers in the encoder and in the decoder (1 to 4).</param>
 /// <param name="Cell">The recurrent cell of every layer.</param>
-public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm)
+/// <param name="Bidirectional">
+/// Whether the encoder reads the source both ways (OpenNMT's bidirectional encoder): each encoder layer is a forward and a
+/// backward direction of H/2 units (H must be even), the backward one reading each sentence reversed over its true
+/// length; the decoder starts from [forward final; backward final] of each layer, H wide. False (the default) is the
+/// Keras model.
+/// </param>
+public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false)
 {
     /// <summary>Most stacked layers supported.</summary>
     public const int MaxLayers = 4;
 
     /// <summary>A config whose vocabulary sizes are those of <paramref name="text"/>.</summary>
-    public static Seq2SeqConfig ForText(Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1, CellKind cell = CellKind.Lstm)
+    public static Seq2SeqConfig ForText(Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1, CellKind cell = CellKind.Lstm, bool bidirectional = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell);
+        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell, bidirectional);
     }
+
+    /// <summary>Units of each encoder direction: H/2 with a bidirectional encoder, else H.</summary>
+    public int EncoderUnits => Bidirectional ? HiddenSize / 2 : HiddenSize;
 
     /// <summary>Whether inputs are one-hot (no embedding tables).</summary>
     public bool OneHot => EmbeddingSize == 0;
@@ -44,6 +53,11 @@ public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int
         if (HiddenSize < 1)
         {
             throw new ShapeException($"model config: hidden size {HiddenSize} must be positive");
+        }
+
+        if (Bidirectional && HiddenSize % 2 != 0)
+        {
+            throw new ShapeException($"model config: hidden size {HiddenSize} is odd; a bidirectional encoder splits it into two directions of H/2 units, so it must be even");
         }
 
         if (Layers < 1 || Layers > MaxLayers)

@@ -9,8 +9,18 @@ namespace Seq2Seq.Gpu.Models;
 /// <param name="EmbeddingSize">E, or 0 with one-hot inputs.</param>
 /// <param name="Cell">The cell of every layer.</param>
 /// <param name="Layers">The layers, input layer first.</param>
-public sealed record StackDescription(string Side, int VocabularySize, string? Embedding, int EmbeddingSize, CellKind Cell, IReadOnlyList<LayerDescription> Layers)
+/// <param name="Units">Units of every layer (the width of its state): H, or H/2 for each direction of a bidirectional encoder.</param>
+/// <param name="Reverse">
+/// The backward direction of a bidirectional encoder (null otherwise): the same embedding, layers of the same widths
+/// named <c>{side}.{cell}.{l}.reverse.*</c> (PyTorch's <c>_reverse</c>), reading each source reversed over its true length.
+/// With it, layer l &gt; 0 of both directions reads [forward; backward] outputs of layer l − 1 (input width 2·Units).
+/// </param>
+public sealed record StackDescription(
+    string Side, int VocabularySize, string? Embedding, int EmbeddingSize, CellKind Cell, IReadOnlyList<LayerDescription> Layers, int Units, StackDescription? Reverse = null)
 {
+    /// <summary>Whether this side has a backward direction (a bidirectional encoder).</summary>
+    public bool Bidirectional => Reverse is not null;
+
     /// <summary>Whether the inputs are one-hot (layer 0's kernel row of a token is its input projection).</summary>
     public bool OneHot => Embedding is null;
 }

@@ -23,7 +23,7 @@ internal sealed class TrainingPass : IDisposable
     private readonly WeightStore store;
     private readonly Seq2SeqConfig config;
     private readonly Seq2SeqArchitecture architecture;
-    private readonly RecurrentStack encoder;
+    private readonly EncoderStack encoder;
     private readonly RecurrentStack decoder;
     private Workspace? workspace;
 
@@ -32,8 +32,8 @@ internal sealed class TrainingPass : IDisposable
         this.store = store;
         this.config = config;
         architecture = Seq2SeqArchitecture.For(config);
-        encoder = new RecurrentStack(store, architecture.Encoder, config.HiddenSize);
-        decoder = new RecurrentStack(store, architecture.Decoder, config.HiddenSize);
+        encoder = new EncoderStack(store, architecture.Encoder);
+        decoder = new RecurrentStack(store, architecture.Decoder);
     }
 
     private IRecurrentCell Cell => encoder.Cell;
@@ -54,7 +54,7 @@ internal sealed class TrainingPass : IDisposable
         long[] sourceRows = [maxSource, maxBatch];
         long[] targetRows = [maxTarget, maxBatch];
         var items = new List<MemoryItem>();
-        items.AddRange(RecurrentStackBuffers.Plan(architecture.Encoder, h, maxSource, maxBatch));
+        items.AddRange(EncoderBuffers.Plan(architecture.Encoder, maxSource, maxBatch));
         items.AddRange(RecurrentStackBuffers.Plan(architecture.Decoder, h, maxTarget, maxBatch));
         items.AddRange(BackwardScratch.Plan(maxRows, cell.GateCount * h, Math.Max(h, config.EmbeddingSize), cell.KeepsRecurrentGates));
         items.Add(MemoryItem.Of("source ids and mask (2)", "[2 x Ts x B]", [2, .. sourceRows], sizeof(int)));
@@ -173,22 +173,14 @@ internal sealed class TrainingPass : IDisposable
         int b = batch.BatchSize;
         int ts = batch.SourceSteps;
         int tt = batch.TargetSteps;
+        encoder.Forward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), batch.SourceIds, batch.SourceMask, ts, b, encoderDropout);
         for (int l = 0; l < config.Layers; l++)
         {
-            ws.Encoder.HAt(l, 0, b).MemSetToZero();
+            var (hidden, cells) = encoder.FinalState(ws.Encoder, l, ts, b);
+            hidden.CopyTo(ws.Decoder.HAt(l, 0, b));
             if (Cell.HasCellState)
             {
-                ws.Encoder.CAt(l, 0, b).MemSetToZero();
-            }
-        }
-
-        encoder.Forward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, encoderDropout);
-        for (int l = 0; l < config.Layers; l++)
-        {
-            ws.Encoder.HAt(l, ts, b).CopyTo(ws.Decoder.HAt(l, 0, b));
-            if (Cell.HasCellState)
-            {
-                ws.Encoder.CAt(l, ts, b).CopyTo(ws.Decoder.CAt(l, 0, b));
+                cells.CopyTo(ws.Decoder.CAt(l, 0, b));
             }
         }
 
@@ -233,7 +225,7 @@ internal sealed class TrainingPass : IDisposable
         decoder.Backward(ws.Decoder, ws.DecoderInputs.Slice(0, rows), MaskOrNull(batch, ws.TargetMask, rows), tt, b, dTop, dh, dc, ws.Scratch, decoderDropout);
 
         // The decoder's initial state is the encoder's final state: its gradient carries straight on.
-        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, null, dh, dc, ws.Scratch, encoderDropout);
+        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, dh, dc, ws.Scratch, encoderDropout);
     }
 
     private sealed class Workspace : IDisposable
@@ -252,7 +244,7 @@ internal sealed class TrainingPass : IDisposable
                 int h = config.HiddenSize;
                 long maxRows = (long)Math.Max(maxSource, maxTarget) * maxBatch;
                 long targetRows = (long)maxTarget * maxBatch;
-                Encoder = Own(new RecurrentStackBuffers(device, architecture.Encoder, h, maxSource, maxBatch));
+                Encoder = Own(new EncoderBuffers(device, architecture.Encoder, maxSource, maxBatch));
                 Decoder = Own(new RecurrentStackBuffers(device, architecture.Decoder, h, maxTarget, maxBatch));
                 Scratch = Own(new BackwardScratch(device, maxRows, cell.GateCount * h, Math.Max(h, config.EmbeddingSize), cell.KeepsRecurrentGates));
                 SourceIds = Own(device.Allocate<int>((long)maxSource * maxBatch, "source ids"));
@@ -280,7 +272,7 @@ internal sealed class TrainingPass : IDisposable
 
         public int MaxTargetSteps { get; }
 
-        public RecurrentStackBuffers Encoder { get; } = null!;
+        public EncoderBuffers Encoder { get; } = null!;
 
         public RecurrentStackBuffers Decoder { get; } = null!;
 

@@ -133,10 +133,38 @@ public sealed class ModelCheckpointTests
         }
     }
 
-    private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme, CellKind cell = CellKind.Lstm)
+    [TestCase(CellKind.Lstm, "encoder.lstm.1.reverse.kernel", 6, 12)]
+    [TestCase(CellKind.Gru, "encoder.gru.1.reverse.recurrent_kernel", 3, 9)]
+    public void A_bidirectional_model_round_trips_and_a_unidirectional_one_does_not_mention_it(CellKind cell, string reverseTensor, int rows, int gateWidth)
+    {
+        using var model = NewModel(5, 2, VocabularyScheme.Standard, cell, bidirectional: true);
+        using var unidirectional = NewModel(5, 2, VocabularyScheme.Standard, cell);
+        string path = Path.Combine(directory, "bi.s2s");
+        string plain = Path.Combine(directory, "uni.s2s");
+
+        ModelCheckpoint.Save(path, model);
+        ModelCheckpoint.Save(plain, unidirectional);
+        using var loaded = ModelCheckpoint.Load(TestDevices.Cpu(), path).Model;
+
+        Assert.That(loaded.Config, Is.EqualTo(model.Config));
+        Assert.That(loaded.Config.Bidirectional, Is.True);
+        Assert.That(loaded.Weights.Weights.ToArray(), Is.EqualTo(model.Weights.Weights.ToArray()));
+
+        // Each direction has H/2 = 3 units; layer 1 reads the 6-wide concatenation of layer 0's two directions.
+        var file = SafeTensorsFile.Read(path);
+        Assert.That(file.GetTensor(reverseTensor).Shape, Is.EqualTo(new[] { rows, gateWidth }));
+        Assert.That(file.Metadata["config"], Does.Contain("\"bidirectional\":true"));
+
+        // Older files have no such field and load as unidirectional; new unidirectional files are written as before.
+        Assert.That(SafeTensorsFile.Read(plain).Metadata["config"], Does.Not.Contain("bidirectional"));
+        using var loadedPlain = ModelCheckpoint.Load(TestDevices.Cpu(), plain).Model;
+        Assert.That(loadedPlain.Config.Bidirectional, Is.False);
+    }
+
+    private static Seq2SeqModel NewModel(int embedding, int layers, VocabularyScheme scheme, CellKind cell = CellKind.Lstm, bool bidirectional = false)
     {
         var pairs = TinyTasks.Reverse(10, 4, 3);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        return Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 6, layers, cell), seed: 2);
+        return Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 6, layers, cell, bidirectional), seed: 2);
     }
 }

@@ -198,6 +198,30 @@ public sealed class CliTests
     }
 
     [Test]
+    public void A_bidirectional_encoder_trains_saves_translates_and_cannot_be_changed_on_resume()
+    {
+        string bi = Path.Combine(directory, "bi.s2s");
+        var train = CliRun.Of(Tiny("train", "--data", corpus, "--bidirectional", "--layers", "2", "--epochs", "1", "--out", bi));
+        Assert.That(train.ExitCode, Is.Zero, train.ToString());
+        Assert.That(train.Out, Does.Contain("LSTM hidden 8 (bidirectional encoder), 2 layers"));
+        Assert.That(SafeTensorsFile.Read(bi).Metadata["config"], Does.Contain("\"bidirectional\":true"));
+        Assert.That(SafeTensorsFile.Read(bi).Tensors.Select(t => t.Name), Does.Contain("encoder.lstm.1.reverse.kernel"));
+
+        var translate = CliRun.Of("translate", "--model", bi, "--device", "cpu", "abc", "cab");
+        var resume = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--bidirectional", "--epochs", "2", "--resume", Path.Combine(directory, "bi.last.s2s"), "--out", Path.Combine(directory, "x.s2s"));
+        var odd = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--bidirectional", "--hidden", "7", "--out", Path.Combine(directory, "odd.s2s"));
+
+        Assert.That(translate.ExitCode, Is.Zero, translate.ToString());
+        Assert.That(translate.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(2));
+        Assert.That(resume.ExitCode, Is.EqualTo(2), "the encoder's directions come from the checkpoint: " + resume);
+        AssertOneErrorLine(resume, "--bidirectional");
+        Assert.That(odd.ExitCode, Is.EqualTo(2), odd.ToString());
+        AssertOneErrorLine(odd, "--bidirectional");
+        Assert.That(odd.ErrorLines[0], Does.Contain("7 is odd"));
+        Assert.That(File.Exists(Path.Combine(directory, "odd.s2s")), Is.False);
+    }
+
+    [Test]
     public void Resume_trains_until_the_requested_total_of_epochs()
     {
         string resumed = Path.Combine(directory, "resumed.s2s");

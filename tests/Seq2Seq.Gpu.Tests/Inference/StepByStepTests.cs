@@ -17,11 +17,17 @@ public sealed class StepByStepTests(TestTarget target) : DeviceTestBase(target)
     [TestCase(0, 1, VocabularyScheme.KerasCompatible, CellKind.Gru)]
     [TestCase(0, 2, VocabularyScheme.Standard, CellKind.Gru)]
     [TestCase(5, 3, VocabularyScheme.Standard, CellKind.Gru)]
-    public void Teacher_forced_and_step_by_step_logits_agree_at_every_step(int embedding, int layers, VocabularyScheme scheme, CellKind cell)
+    [TestCase(0, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm, true)]
+    [TestCase(0, 2, VocabularyScheme.Standard, CellKind.Lstm, true)]
+    [TestCase(5, 2, VocabularyScheme.KerasCompatible, CellKind.Gru, true)]
+    [TestCase(5, 1, VocabularyScheme.Standard, CellKind.Gru, true)]
+    public void Teacher_forced_and_step_by_step_logits_agree_at_every_step(int embedding, int layers, VocabularyScheme scheme, CellKind cell, bool bidirectional = false)
     {
         var pairs = TinyTasks.Reverse(9, 5, 31);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, 7, layers, cell), seed: 8);
+
+        // A bidirectional encoder splits H into two directions of H/2 units: it needs an even H.
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, bidirectional ? 8 : 7, layers, cell, bidirectional), seed: 8);
         var dataset = new ParallelDataset(pairs, text);
         model.MaxSourceLength = dataset.MaxSourceLength;
         var batch = dataset.GetBatches(9).Single();

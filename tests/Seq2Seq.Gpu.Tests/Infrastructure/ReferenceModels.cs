@@ -19,7 +19,8 @@ public static class ReferenceModels
         static ReferenceSideNames Side(StackDescription side) =>
             new(side.Embedding, side.Layers.Select(l => new ReferenceLayerNames(l.Kernel, l.RecurrentKernel, l.Bias)).ToList());
         var architecture = new ReferenceArchitecture(
-            model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias);
+            model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias,
+            description.Encoder.Reverse is { } reverse ? Side(reverse) : null);
         var c = model.Config;
         return new ReferenceSeq2Seq(architecture, c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, parameters);
     }
@@ -27,29 +28,38 @@ public static class ReferenceModels
     /// <summary>
     /// A model of either cell with the engine's names (<see cref="ReferenceArchitecture.Default"/>) and every parameter
     /// uniform in [-0.5, 0.5): large enough that the gates leave their linear range, small enough to stay off saturation.
+    /// With <paramref name="bidirectional"/>, the encoder has two directions of hidden / 2 units.
     /// </summary>
-    public static ReferenceSeq2Seq Random(string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed)
+    public static ReferenceSeq2Seq Random(string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false)
     {
-        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0);
-        int gates = (cell == ReferenceArchitecture.Gru ? ReferenceGru.Gates : ReferenceOps.Gates) * hidden;
-
-        // A GRU's bias is [2, 3H] (input bias, recurrent bias); an LSTM's is [4H].
-        int biasLength = cell == ReferenceArchitecture.Gru ? 2 * gates : gates;
+        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional);
+        int gateCount = cell == ReferenceArchitecture.Gru ? ReferenceGru.Gates : ReferenceOps.Gates;
         var random = new DeterministicRandom(seed);
         var parameters = new Dictionary<string, double[]>();
         void Add(string name, int count) => parameters[name] = Enumerable.Range(0, count).Select(_ => random.NextUniform(-0.5, 0.5)).ToArray();
-        foreach (var (side, vocab) in new[] { (architecture.Encoder, sourceVocab), (architecture.Decoder, targetVocab) })
+        int encoderUnits = bidirectional ? hidden / 2 : hidden;
+        var sides = new List<(ReferenceSideNames Side, int Vocab, int Units)> { (architecture.Encoder, sourceVocab, encoderUnits), (architecture.Decoder, targetVocab, hidden) };
+        if (architecture.EncoderReverse is { } reverse)
+        {
+            sides.Add((reverse with { Embedding = null }, sourceVocab, encoderUnits));
+        }
+
+        foreach (var (side, vocab, units) in sides)
         {
             if (side.Embedding is not null)
             {
                 Add(side.Embedding, vocab * embedding);
             }
 
+            int gates = gateCount * units;
+
+            // A GRU's bias is [2, 3U] (input bias, recurrent bias); an LSTM's is [4U]. Layers above 0 read H-wide outputs.
+            int biasLength = cell == ReferenceArchitecture.Gru ? 2 * gates : gates;
             for (int l = 0; l < layers; l++)
             {
                 int input = l > 0 ? hidden : embedding > 0 ? embedding : vocab;
                 Add(side.Layers[l].Kernel, input * gates);
-                Add(side.Layers[l].RecurrentKernel, hidden * gates);
+                Add(side.Layers[l].RecurrentKernel, units * gates);
                 Add(side.Layers[l].Bias, biasLength);
             }
         }

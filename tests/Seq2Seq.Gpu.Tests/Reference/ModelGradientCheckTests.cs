@@ -13,12 +13,18 @@ public sealed class ModelGradientCheckTests
     [TestCase(ReferenceArchitecture.Lstm, 3, 2)]
     [TestCase(ReferenceArchitecture.Gru, 0, 2)]
     [TestCase(ReferenceArchitecture.Gru, 3, 2)]
-    public void Whole_model_gradients_match_finite_differences(string cell, int embedding, int layers)
+    [TestCase(ReferenceArchitecture.Lstm, 0, 1, true)]
+    [TestCase(ReferenceArchitecture.Lstm, 3, 2, true)]
+    [TestCase(ReferenceArchitecture.Gru, 0, 2, true)]
+    [TestCase(ReferenceArchitecture.Gru, 3, 1, true)]
+    public void Whole_model_gradients_match_finite_differences(string cell, int embedding, int layers, bool bidirectional = false)
     {
-        const int sourceVocab = 5, targetVocab = 6, hidden = 3, batch = 3, sourceSteps = 4, targetSteps = 3;
-        var model = ReferenceModels.Random(cell, sourceVocab, targetVocab, embedding, hidden, layers, 17);
+        // A bidirectional encoder splits H into two directions of H/2 units, so it needs an even H.
+        const int sourceVocab = 5, targetVocab = 6, batch = 3, sourceSteps = 4, targetSteps = 3;
+        int hidden = bidirectional ? 4 : 3;
+        var model = ReferenceModels.Random(cell, sourceVocab, targetVocab, embedding, hidden, layers, 17, bidirectional);
 
-        // Row 0 full length, row 1 shorter source, row 2 shorter target (masked tail, ignored targets).
+        // Row 0 full length, row 1 shorter source (reversed over its 3 real steps), row 2 shorter target (masked tail, ignored targets).
         int[] sourceIds = [1, 2, 3, 4, 0, 1, 2, 3, 4, 1, 0, 0];
         int[] sourceMask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1];
         int[] decoderInputs = [1, 1, 1, 2, 3, 4, 5, 0, 0];

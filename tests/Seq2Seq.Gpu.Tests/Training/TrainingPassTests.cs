@@ -12,7 +12,7 @@ namespace Seq2Seq.Gpu.Tests.Training;
 
 /// <summary>
 /// The device training pass against the plain C# reference model: loss and every gradient, without and with dropout
-/// (the reference given the engine's masks); and evaluation and decoding of a model trained with dropout never drop.
+/// (the reference given the engine's masks), with a unidirectional or a bidirectional encoder (and both together); and evaluation and decoding of a model trained with dropout never drop.
 /// </summary>
 [TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.All))]
 public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target)
@@ -31,11 +31,24 @@ public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target
     [TestCase(0, 7, 2, VocabularyScheme.KerasCompatible, CellKind.Lstm, 0.3)]
     [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Gru, 0.3)]
     [TestCase(0, 5, 3, VocabularyScheme.Standard, CellKind.Gru, 0.25)]
-    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme, CellKind cell, double dropout = 0)
+    [TestCase(0, 6, 1, VocabularyScheme.Standard, CellKind.Lstm, 0.0, true)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Lstm, 0.0, true)]
+    [TestCase(0, 8, 1, VocabularyScheme.KerasCompatible, CellKind.Lstm, 0.0, true)]
+    [TestCase(3, 4, 2, VocabularyScheme.KerasCompatible, CellKind.Lstm, 0.0, true)]
+    [TestCase(0, 6, 1, VocabularyScheme.Standard, CellKind.Gru, 0.0, true)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Gru, 0.0, true)]
+    [TestCase(0, 8, 1, VocabularyScheme.KerasCompatible, CellKind.Gru, 0.0, true)]
+    [TestCase(3, 4, 2, VocabularyScheme.KerasCompatible, CellKind.Gru, 0.0, true)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Lstm, 0.3, true)]
+    [TestCase(0, 6, 2, VocabularyScheme.Standard, CellKind.Lstm, 0.4, true)]
+    [TestCase(3, 4, 3, VocabularyScheme.KerasCompatible, CellKind.Lstm, 0.5, true)]
+    [TestCase(4, 6, 2, VocabularyScheme.Standard, CellKind.Gru, 0.3, true)]
+    [TestCase(0, 8, 2, VocabularyScheme.KerasCompatible, CellKind.Gru, 0.25, true)]
+    public void Loss_and_every_gradient_match_the_reference(int embedding, int hidden, int layers, VocabularyScheme scheme, CellKind cell, double dropout = 0, bool bidirectional = false)
     {
         var pairs = TinyTasks.Reverse(7, 5, 11);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers, cell), seed: 3);
+        using var model = Seq2SeqModel.Create(Device, text, Seq2SeqConfig.ForText(text, embedding, hidden, layers, cell, bidirectional), seed: 3);
         var dataset = new ParallelDataset(pairs, text);
         var batch = dataset.GetBatches(7).Single();
         using var pass = new TrainingPass(model.Weights, model.Config);
