@@ -73,6 +73,13 @@ internal sealed class TrainCommand
         HelpName = "bucketed|slices",
     };
 
+    private readonly Option<int> bucketWindow = new("--bucket-window")
+    {
+        Description = "With --batching bucketed: batches' worth of shuffled pairs sorted by length together (fewer: more varied batches, more padding).",
+        DefaultValueFactory = _ => new BatchPlan().WindowBatches,
+        HelpName = "N",
+    };
+
     private readonly Option<int?> batchTokens = new("--batch-tokens")
     {
         Description = "Most padded positions a batch computes, pairs × (longest source + longest target steps); with it --batch is the most pairs a batch. Default: --batch pairs every batch.",
@@ -121,6 +128,7 @@ internal sealed class TrainCommand
         cell.AcceptOnlyFromAmong("lstm", "gru");
         batching.AcceptOnlyFromAmong("bucketed", "slices");
         NumericOptions.Range(batchTokens, 1);
+        NumericOptions.Range(bucketWindow, 1);
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(patience, 1);
         NumericOptions.Range(seed, 0);
@@ -131,7 +139,7 @@ internal sealed class TrainCommand
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
-            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, bidirectional, batch, batching, batchTokens, epochs, optimizer,
+            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, bidirectional, batch, batching, bucketWindow, batchTokens, epochs, optimizer,
             learningRate, clip, dropout, validationSplit, patience, seed, output, resume, noVerify,
         };
         foreach (var option in device.All)
@@ -226,6 +234,7 @@ internal sealed class TrainCommand
                 BatchSize = parse.GetValue(batch),
                 Bucketed = parse.GetValue(batching) != "slices",
                 BatchTokens = parse.GetValue(batchTokens),
+                BucketWindow = parse.GetValue(bucketWindow),
                 Optimizer = parse.GetValue(optimizer)!,
                 LearningRate = parse.GetValue(learningRate),
                 ClipNorm = parse.GetValue(clip),
@@ -255,7 +264,7 @@ internal sealed class TrainCommand
             var firstEpoch = train.PlanBatches(plan, options.Shuffle ? options.Seed : null, (state?.EpochsCompleted ?? 0) + 1);
             string budget = plan.BatchTokens is { } tokens ? $", at most {tokens:N0} padded positions" : string.Empty;
             outText.WriteLine(
-                $"batches: {(plan.Bucketed ? "bucketed by length" : "slices")}{budget}, {firstEpoch.Count:N0} an epoch; {train.UsefulFraction(firstEpoch):P1} of the positions computed are tokens");
+                $"batches: {(plan.Bucketed ? $"bucketed by length (windows of {plan.WindowBatches})" : "slices")}{budget}, {firstEpoch.Count:N0} an epoch; {train.UsefulFraction(firstEpoch):P1} of the positions computed are tokens");
 
             var progress = new ConsoleProgressReporter(outText, context.Interactive);
             TrainingReport report;

@@ -46,11 +46,14 @@ public sealed record TrainerOptions
     /// <summary>Most padded positions a batch computes (rows × longest source and target steps), or null for <see cref="BatchSize"/> pairs a batch.</summary>
     public int? BatchTokens { get; init; }
 
+    /// <summary>With <see cref="Bucketed"/>: how many batches' worth of shuffled pairs are sorted by length together (fewer: more varied batches, more padding).</summary>
+    public int BucketWindow { get; init; } = new BatchPlan().WindowBatches;
+
     /// <summary>How a training epoch of <paramref name="data"/> is cut into batches under these options.</summary>
     public BatchPlan BatchPlanFor(ParallelDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return new BatchPlan { BatchSize = BatchSize, BatchTokens = BatchTokens, Bucketed = Bucketed && data.PaddedSourceSteps is null };
+        return new BatchPlan { BatchSize = BatchSize, BatchTokens = BatchTokens, Bucketed = Bucketed && data.PaddedSourceSteps is null, WindowBatches = BucketWindow };
     }
 
     /// <summary>Keep the weights of the epoch with the lowest validation loss and restore them at the end.</summary>
@@ -75,6 +78,11 @@ public sealed record TrainerOptions
         if (BatchTokens is < 1)
         {
             throw new ArgumentException($"batch token budget must be at least 1 (got {BatchTokens})");
+        }
+
+        if (BucketWindow < 1)
+        {
+            throw new ArgumentException($"bucket window must be at least 1 batch (got {BucketWindow})");
         }
 
         if (!(LearningRate > 0) || float.IsInfinity(LearningRate))

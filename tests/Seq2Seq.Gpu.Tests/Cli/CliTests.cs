@@ -189,7 +189,7 @@ public sealed class CliTests
     [Test]
     public void Training_says_how_its_batches_are_cut_and_how_much_of_them_is_padding()
     {
-        Assert.That(training.Out, Does.Match(@"batches: bucketed by length, \d+ an epoch; [\d.]+ % of the positions computed are tokens"));
+        Assert.That(training.Out, Does.Match(@"batches: bucketed by length \(windows of 100\), \d+ an epoch; [\d.]+ % of the positions computed are tokens"));
 
         var slices = CliRun.Of(Tiny("train", "--data", corpus, "--epochs", "1", "--batching", "slices", "--batch-tokens", "40", "--out", Path.Combine(directory, "slices.s2s")));
 
@@ -386,6 +386,7 @@ public sealed class CliTests
     [TestCase("--level", "byte")]
     [TestCase("--batch-tokens", "0")]
     [TestCase("--batching", "random")]
+    [TestCase("--bucket-window", "0")]
     public void Bad_train_arguments_are_usage_errors(params string[] extra)
     {
         var run = CliRun.Of(["train", "--data", corpus, "--out", Path.Combine(directory, "x.s2s"), .. extra]);
