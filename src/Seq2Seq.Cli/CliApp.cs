@@ -83,7 +83,7 @@ internal static class CliApp
     /// <returns>The root command.</returns>
     public static RootCommand CreateRootCommand(CliContext context)
     {
-        var root = new RootCommand("Train and evaluate LSTM sequence-to-sequence models on a GPU (ILGPU; CUDA, OpenCL or the CPU accelerator).")
+        var root = new RootCommand("Train and evaluate LSTM (or GRU) sequence-to-sequence models on a GPU (ILGPU; CUDA, OpenCL or the CPU accelerator).")
         {
             DevicesCommand.Create(context),
             new TrainCommand(context).Command,
