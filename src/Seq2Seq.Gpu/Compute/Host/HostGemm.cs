@@ -46,13 +46,13 @@ internal static unsafe class HostGemm<TS, TV>
     public const int Mr = 6;
 
     /// <summary>Most row blocks in a task (96 rows).</summary>
-    private const int MaxRowBlocksPerTask = 16;
+    internal const int MaxRowBlocksPerTask = 16;
 
     /// <summary>Largest packed A block (rows × KC floats) of a task whose B is packed per task.</summary>
-    private const int WideRowBytes = 327680;
+    internal const int WideRowBytes = 327680;
 
     /// <summary>Most panels in a task: a packed B block of 16 × KC × NR floats is 256 KB.</summary>
-    private const int MaxPanelsPerTask = 16;
+    internal const int MaxPanelsPerTask = 16;
 
     /// <summary>Products of at most this many rows (greedy decoding of a few sentences) stream B instead of packing it.</summary>
     private const int NarrowRows = 8;
@@ -73,7 +73,7 @@ internal static unsafe class HostGemm<TS, TV>
     private const int ReduceGrain = 1 << 13;
 
     /// <summary>Rows ahead that packing an operand read a row segment at a time (B stored [K, N], A stored [K, M]) prefetches.</summary>
-    private const int PrefetchRows = 3;
+    internal const int PrefetchRows = 3;
 
     /// <summary>Columns of the micro-tile (two vectors).</summary>
     public static int Nr => 2 * TS.Width;
@@ -91,7 +91,7 @@ internal static unsafe class HostGemm<TS, TV>
     /// </summary>
     public static void PackRight(float* b, MatMulShape shape, float* dst)
     {
-        var job = new GemmJob(null, b, null, null, shape, 1, prePackedB: false);
+        var job = new HostGemmJob<TS, TV>(null, b, null, null, shape, 1, prePackedB: false);
         job.PackWhole(dst);
     }
 
@@ -234,7 +234,7 @@ internal static unsafe class HostGemm<TS, TV>
         int m = shape.M;
         int n = shape.N;
         int k = shape.K;
-        var job = new GemmJob(a, b, bias, c, shape, threads, prePackedB: packedB != null);
+        var job = new HostGemmJob<TS, TV>(a, b, bias, c, shape, threads, prePackedB: packedB != null);
         float[]? rentedA = null;
         float[]? rentedB = null;
         try
@@ -349,7 +349,7 @@ internal static unsafe class HostGemm<TS, TV>
         }
     }
 
-    private static float* Align(float* pointer) => pointer == null ? null : (float*)(((nint)pointer + 63) & ~(nint)63);
+    internal static float* Align(float* pointer) => pointer == null ? null : (float*)(((nint)pointer + 63) & ~(nint)63);
 
     private static void RunTasks(int count, int threads, Action<int> body)
     {
@@ -384,7 +384,7 @@ internal static unsafe class HostGemm<TS, TV>
     /// A is a packed micro-panel [kc][6], B a packed micro-panel [kc][2W].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Micro(int kc, float* a, float* b, float* c, nint ldc, float* bias, bool load)
+    internal static void Micro(int kc, float* a, float* b, float* c, nint ldc, float* bias, bool load)
     {
         int w = TS.Width;
         int nr = 2 * w;
@@ -438,7 +438,7 @@ internal static unsafe class HostGemm<TS, TV>
     /// of an operand read a segment per row: rows in other pages, where the hardware prefetchers stop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(float* source, int count)
+    internal static void Prefetch(float* source, int count)
     {
         if (!Sse.IsSupported)
         {
@@ -471,412 +471,5 @@ internal static unsafe class HostGemm<TS, TV>
 
         TS.Store(c, acc0);
         TS.Store(c + w, acc1);
-    }
-
-    /// <summary>One product's operands and its partition into tasks.</summary>
-    private sealed class GemmJob
-    {
-        /// <summary>Row blocks a packing unit of A covers.</summary>
-        private const int RowBlocksPerPackUnit = 4;
-
-        /// <summary>Panels a packing unit of B covers.</summary>
-        private const int PanelsPerPackUnit = 4;
-
-        private readonly float* a;
-        private readonly float* b;
-        private readonly float* bias;
-        private readonly float* c;
-        private readonly int m;
-        private readonly int n;
-        private readonly int k;
-        private readonly bool transposeA;
-        private readonly bool accumulate;
-        private readonly int rowsPerTask;
-        private readonly int panelsPerTask;
-        private readonly int panelGroups;
-        private readonly int aPackUnits;
-        private readonly bool transposeB;
-        private float* aPacked;
-        private float* bPacked;
-        private nint bPanelStride;
-
-        public GemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, bool prePackedB)
-        {
-            this.a = a;
-            this.b = b;
-            this.bias = bias;
-            this.c = c;
-            m = shape.M;
-            n = shape.N;
-            k = shape.K;
-            transposeA = shape.TransposeA != 0;
-            accumulate = shape.Accumulate != 0;
-            Panels = Count(n, Nr);
-            RowBlocks = Count(m, Mr);
-
-            // Tasks as large as the cache blocking allows; split further (the larger side of a task first) until every
-            // thread has at least two, then even out the groups. A B packed per task is packed again by every row
-            // group, so then a task spans as many rows as an A block of WideRowBytes allows, and columns are split first.
-            bool packsBPerTask = !prePackedB && shape.TransposeB == 0;
-            int maxRowBlocks = packsBPerTask ? Math.Max(MaxRowBlocksPerTask, WideRowBytes / (Mr * Kc * sizeof(float))) : MaxRowBlocksPerTask;
-            int rowGroups = Count(RowBlocks, maxRowBlocks);
-            int columnGroups = Count(Panels, MaxPanelsPerTask);
-            while (threads > 1 && rowGroups * columnGroups < 2 * threads && (rowGroups < RowBlocks || columnGroups < Panels))
-            {
-                bool splitRows = columnGroups == Panels ||
-                    (rowGroups < RowBlocks && !packsBPerTask && Count(RowBlocks, rowGroups) * Mr >= Count(Panels, columnGroups) * Nr);
-                if (splitRows)
-                {
-                    rowGroups++;
-                }
-                else
-                {
-                    columnGroups++;
-                }
-            }
-
-            int rg = Count(RowBlocks, rowGroups);
-            int pg = Count(Panels, columnGroups);
-            rowsPerTask = rg;
-            panelsPerTask = pg;
-            panelGroups = Count(Panels, pg);
-            TaskCount = Count(RowBlocks, rg) * panelGroups;
-            PacksAOnce = panelGroups > 1;
-            PacksBOnce = prePackedB || shape.TransposeB != 0;
-            transposeB = shape.TransposeB != 0;
-            aPackUnits = PacksAOnce ? Count(RowBlocks, RowBlocksPerPackUnit) : 0;
-            PackUnits = aPackUnits + (PacksBOnce && !prePackedB ? Count(Panels, PanelsPerPackUnit) : 0);
-        }
-
-        public int Panels { get; }
-
-        public int RowBlocks { get; }
-
-        public int TaskCount { get; }
-
-        /// <summary>Whether A is packed once for the whole product (several tasks share its rows).</summary>
-        public bool PacksAOnce { get; }
-
-        /// <summary>Whether B is packed once for the whole product (it is transposed).</summary>
-        public bool PacksBOnce { get; }
-
-        /// <summary>Units of the packing phase.</summary>
-        public int PackUnits { get; }
-
-        /// <summary>Sets the buffers of A and B packed once; B's panels are <paramref name="packedDepth"/> rows of NR apart.</summary>
-        public void SetPacked(float* packedA, float* packedB, int packedDepth)
-        {
-            aPacked = packedA;
-            bPacked = packedB;
-            bPanelStride = (nint)packedDepth * Nr;
-        }
-
-        /// <summary>Packing unit u: a group of row blocks of A ([rb][K][6]) or of panels of a transposed B ([p][K][NR]).</summary>
-        public void Pack(int unit)
-        {
-            if (unit < aPackUnits)
-            {
-                int rb0 = unit * RowBlocksPerPackUnit;
-                int rb1 = Math.Min(RowBlocks, rb0 + RowBlocksPerPackUnit);
-                PackA(aPacked + ((nint)rb0 * Mr * k), rb0, rb1, 0, k);
-                return;
-            }
-
-            int p0 = (unit - aPackUnits) * PanelsPerPackUnit;
-            int p1 = Math.Min(Panels, p0 + PanelsPerPackUnit);
-            for (int p = p0; p < p1; p++)
-            {
-                PackTransposedB(bPacked + (p * bPanelStride), p);
-            }
-        }
-
-        /// <summary>Computes one task's tiles of C.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        [SkipLocalsInit]
-        public void RunTask(int task)
-        {
-            int nr = Nr;
-            int kcMax = Kc;
-            int rgIndex = task / panelGroups;
-            int pgIndex = task - (rgIndex * panelGroups);
-            int rb0 = rgIndex * rowsPerTask;
-            int rb1 = Math.Min(RowBlocks, rb0 + rowsPerTask);
-            int p0 = pgIndex * panelsPerTask;
-            int p1 = Math.Min(Panels, p0 + panelsPerTask);
-
-            float* tile = stackalloc float[Mr * 32];
-            int aLength = PacksAOnce ? 0 : rowsPerTask * Mr * kcMax;
-            int bLength = PacksBOnce ? 0 : panelsPerTask * kcMax * nr;
-            float[] rented = ArrayPool<float>.Shared.Rent(aLength + bLength + 32);
-            try
-            {
-                fixed (float* scratch = rented)
-                {
-                    float* aBlock = Align(scratch);
-                    float* bBlock = Align(aBlock + aLength);
-                    for (int k0 = 0; k0 < k; k0 += kcMax)
-                    {
-                        int kc = Math.Min(kcMax, k - k0);
-                        bool first = k0 == 0;
-                        bool load = accumulate || !first;
-                        float* biasBlock = first ? bias : null;
-                        if (!PacksAOnce)
-                        {
-                            PackA(aBlock, rb0, rb1, k0, kc);
-                        }
-
-                        if (!PacksBOnce)
-                        {
-                            PackBBlock(bBlock, p0, p1, k0, kc);
-                        }
-
-                        for (int p = p0; p < p1; p++)
-                        {
-                            int n0 = p * nr;
-                            int cols = Math.Min(nr, n - n0);
-                            float* bp = PacksBOnce
-                                ? bPacked + (p * bPanelStride) + ((nint)k0 * nr)
-                                : bBlock + ((nint)(p - p0) * kc * nr);
-                            for (int rb = rb0; rb < rb1; rb++)
-                            {
-                                int m0 = rb * Mr;
-                                int rows = Math.Min(Mr, m - m0);
-                                float* ap = PacksAOnce
-                                    ? aPacked + ((nint)rb * Mr * k) + ((nint)k0 * Mr)
-                                    : aBlock + ((nint)(rb - rb0) * Mr * kc);
-                                float* cp = c + ((nint)m0 * n) + n0;
-                                if (rows == Mr && cols == nr)
-                                {
-                                    Micro(kc, ap, bp, cp, n, biasBlock == null ? null : biasBlock + n0, load);
-                                    continue;
-                                }
-
-                                // Edge tile: computed into a scratch tile, then only its valid part is stored.
-                                Micro(kc, ap, bp, tile, nr, null, false);
-                                for (int i = 0; i < rows; i++)
-                                {
-                                    float* crow = cp + ((nint)i * n);
-                                    float* trow = tile + (i * nr);
-                                    for (int j = 0; j < cols; j++)
-                                    {
-                                        float value = load ? crow[j] + trow[j] : trow[j];
-                                        crow[j] = biasBlock != null ? value + biasBlock[n0 + j] : value;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(rented);
-            }
-        }
-
-        private static int Count(int items, int group) => (items + group - 1) / group;
-
-        /// <summary>
-        /// Packs row blocks [rb0, rb1) × columns [k0, k0 + kc) of op(A) as consecutive micro-panels [kc][6] (the block of
-        /// rb at dst + (rb - rb0)·6·kc), rows past M zero.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void PackA(float* dst, int rb0, int rb1, int k0, int kc)
-        {
-            if (transposeA)
-            {
-                PackTransposedA(dst, rb0, rb1, k0, kc);
-                return;
-            }
-
-            for (int rb = rb0; rb < rb1; rb++)
-            {
-                int m0 = rb * Mr;
-                int rows = Math.Min(Mr, m - m0);
-                float* panel = dst + ((nint)(rb - rb0) * Mr * kc);
-                if (rows == Mr)
-                {
-                    float* s0 = a + ((nint)m0 * k) + k0;
-                    float* s1 = s0 + k;
-                    float* s2 = s1 + k;
-                    float* s3 = s2 + k;
-                    float* s4 = s3 + k;
-                    float* s5 = s4 + k;
-                    int kk = 0;
-                    if (Sse.IsSupported)
-                    {
-                        for (; kk + 4 <= kc; kk += 4, panel += 4 * Mr)
-                        {
-                            Transposes.Sse6x4(s0 + kk, k, panel);
-                        }
-                    }
-
-                    for (; kk < kc; kk++, panel += Mr)
-                    {
-                        panel[0] = s0[kk];
-                        panel[1] = s1[kk];
-                        panel[2] = s2[kk];
-                        panel[3] = s3[kk];
-                        panel[4] = s4[kk];
-                        panel[5] = s5[kk];
-                    }
-                }
-                else
-                {
-                    for (int r = 0; r < Mr; r++)
-                    {
-                        float* src = a + ((nint)(m0 + r) * k) + k0;
-                        for (int kk = 0; kk < kc; kk++)
-                        {
-                            panel[(kk * Mr) + r] = r < rows ? src[kk] : 0f;
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// <see cref="PackA"/> for A stored [K, M], where the rows of the row blocks at one k are contiguous: k by k, each
-        /// row segment read once, in order, and split between the blocks' micro-panels.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void PackTransposedA(float* dst, int rb0, int rb1, int k0, int kc)
-        {
-            int fullBlocks = Math.Min(rb1, m / Mr);
-            int span = Math.Min(m, rb1 * Mr) - (rb0 * Mr);
-            int ahead = Math.Min(kc, k - k0 - PrefetchRows);
-            nint panelStride = (nint)Mr * kc;
-            float* row = a + ((nint)k0 * m) + (rb0 * Mr);
-            for (int kk = 0; kk < kc; kk++, row += m)
-            {
-                if (kk < ahead)
-                {
-                    Prefetch(row + ((nint)PrefetchRows * m), span);
-                }
-
-                float* panel = dst + (kk * Mr);
-                float* src = row;
-                int rb = rb0;
-                for (; rb < fullBlocks; rb++, panel += panelStride, src += Mr)
-                {
-                    // Four floats as a vector, two as a long.
-                    Vector128.Store(Vector128.Load(src), panel);
-                    *(long*)(panel + 4) = *(long*)(src + 4);
-                }
-
-                if (rb < rb1)
-                {
-                    // The last block, past the end of M.
-                    int rows = m - (rb * Mr);
-                    for (int r = 0; r < Mr; r++)
-                    {
-                        panel[r] = r < rows ? src[r] : 0f;
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// Packs all of op(B) as panels [K][NR] one after the other at <paramref name="dst"/>, whichever way B is
-        /// stored (a B stored [K, N] is read row by row, each row once).
-        /// </summary>
-        public void PackWhole(float* dst)
-        {
-            if (!transposeB)
-            {
-                PackBBlock(dst, 0, Panels, 0, k);
-                return;
-            }
-
-            for (int p = 0; p < Panels; p++)
-            {
-                PackTransposedB(dst + ((nint)p * k * Nr), p);
-            }
-        }
-
-        /// <summary>Packs panel p of a transposed B (stored [N, K]) as [K][NR], zero columns past N.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void PackTransposedB(float* dst, int p)
-        {
-            int nr = Nr;
-            int n0 = p * nr;
-            int cols = Math.Min(nr, n - n0);
-            for (int j0 = 0; j0 < nr; j0 += 8)
-            {
-                if (j0 + 8 <= cols)
-                {
-                    // Column j of the panel is row n0 + j of B, contiguous in k: 8×8 block transposes.
-                    float* src = b + ((nint)(n0 + j0) * k);
-                    int kk = 0;
-                    for (; kk + 8 <= k; kk += 8)
-                    {
-                        TS.Transpose8x8(src + kk, k, dst + ((nint)kk * nr) + j0, nr);
-                    }
-
-                    for (; kk < k; kk++)
-                    {
-                        for (int j = 0; j < 8; j++)
-                        {
-                            dst[((nint)kk * nr) + j0 + j] = src[((nint)j * k) + kk];
-                        }
-                    }
-
-                    continue;
-                }
-
-                for (int j = j0; j < j0 + 8; j++)
-                {
-                    float* src = b + ((nint)(n0 + j) * k);
-                    for (int kk = 0; kk < k; kk++)
-                    {
-                        dst[((nint)kk * nr) + j] = j < cols ? src[kk] : 0f;
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// Packs rows [k0, k0 + kc) of panels [p0, p1) of a non-transposed B as consecutive micro-panels [kc][NR] (panel p
-        /// at dst + (p - p0)·kc·NR), zero columns past N; each row of B is read as one contiguous segment.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void PackBBlock(float* dst, int p0, int p1, int k0, int kc)
-        {
-            int nr = Nr;
-            int w = TS.Width;
-            int n0 = p0 * nr;
-            int fullPanels = Math.Min(p1, n / nr) - p0;
-            int panelStride = kc * nr;
-            float* row = b + ((nint)k0 * n) + n0;
-            int span = Math.Min(n, p1 * nr) - n0;
-            int ahead = Math.Min(kc, k - k0 - PrefetchRows);
-            for (int kk = 0; kk < kc; kk++, row += n)
-            {
-                if (kk < ahead)
-                {
-                    Prefetch(row + ((nint)PrefetchRows * n), span);
-                }
-
-                float* d = dst + ((nint)kk * nr);
-                int p = 0;
-                for (; p < fullPanels; p++, d += panelStride)
-                {
-                    float* s = row + (p * nr);
-                    TS.Store(d, TS.Load(s));
-                    TS.Store(d + w, TS.Load(s + w));
-                }
-
-                if (p < p1 - p0)
-                {
-                    // The last panel, past the end of N.
-                    int cols = n - n0 - (p * nr);
-                    float* s = row + (p * nr);
-                    for (int j = 0; j < nr; j++)
-                    {
-                        d[j] = j < cols ? s[j] : 0f;
-                    }
-                }
-            }
-        }
     }
 }
