@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime;
 using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
@@ -368,6 +369,91 @@ public sealed class DeviceOps : IDisposable
         if (RequireDropout(input, output, count, mask))
         {
             backend.Dropout(input, output, (int)count, mask);
+        }
+    }
+
+    /// <summary>
+    /// Attention weights (see <see cref="AttentionKernels.Weights"/>): <c>weights[t, b, :] = softmax_s(queries[t, b]·keys[s, b])</c>
+    /// over the source positions <paramref name="mask"/> [Ts, B] keeps (all with null); queries [Tq, B, W], keys
+    /// [Ts, B, W], weights [Tq, B, Ts] assigned.
+    /// </summary>
+    public void AttentionWeights(ArrayView<float> queries, ArrayView<float> keys, ArrayView<int>? mask, ArrayView<float> weights, AttentionShape shape)
+    {
+        if (RequireAttention(shape, queries, keys, weights, "attention weights"))
+        {
+            if (mask is { } m)
+            {
+                Require(m, (long)shape.Keys * shape.Batch, "attention mask");
+            }
+
+            backend.AttentionWeights(queries, keys, mask, weights, shape);
+        }
+    }
+
+    /// <summary>
+    /// <c>context[t, b, :] (=|+= per the shape) Σ_s weights[t, b, s]·values[s, b, :]</c> (see <see cref="AttentionKernels.Context"/>):
+    /// weights [Tq, B, Ts], values [Ts, B, W], context [Tq, B, W].
+    /// </summary>
+    public void AttentionContext(ArrayView<float> weights, ArrayView<float> values, ArrayView<float> context, AttentionShape shape)
+    {
+        if (RequireAttention(shape, context, values, weights, "attention context"))
+        {
+            backend.AttentionContext(weights, values, context, shape);
+        }
+    }
+
+    /// <summary>
+    /// <c>output[s, b, :] (=|+= per the shape) Σ_t weights[t, b, s]·inputs[t, b, :]</c> (see <see cref="AttentionKernels.TransposedContext"/>):
+    /// weights [Tq, B, Ts], inputs [Tq, B, W], output [Ts, B, W].
+    /// </summary>
+    public void AttentionTransposedContext(ArrayView<float> weights, ArrayView<float> inputs, ArrayView<float> output, AttentionShape shape)
+    {
+        if (RequireAttention(shape, inputs, output, weights, "attention transposed context"))
+        {
+            backend.AttentionTransposedContext(weights, inputs, output, shape);
+        }
+        else if (shape.Accumulate == 0 && (long)shape.Keys * shape.Batch * shape.Width > 0)
+        {
+            // No query rows: the sum over them is zero.
+            output.SubView(0, (long)shape.Keys * shape.Batch * shape.Width).MemSetToZero();
+        }
+    }
+
+    /// <summary>
+    /// The score gradient (see <see cref="AttentionKernels.WeightsBackward"/>): <c>dScores = a ⊙ (dA − Σ_s a·dA)</c> with
+    /// <c>dA[t, b, s] = dContext[t, b]·values[s, b]</c>; weights and dScores [Tq, B, Ts], dContext [Tq, B, W], values [Ts, B, W].
+    /// </summary>
+    public void AttentionWeightsBackward(ArrayView<float> weights, ArrayView<float> dContext, ArrayView<float> values, ArrayView<float> dScores, AttentionShape shape)
+    {
+        if (RequireAttention(shape, dContext, values, weights, "attention weights backward"))
+        {
+            Require(dScores, (long)shape.Queries * shape.Batch * shape.Keys, "attention score gradient");
+            backend.AttentionWeightsBackward(weights, dContext, values, dScores, shape);
+        }
+    }
+
+    /// <summary><c>output[e] = tanh(input[e])</c> for <paramref name="count"/> elements; the views may be the same (in place).</summary>
+    public void Tanh(ArrayView<float> input, ArrayView<float> output, long count)
+    {
+        RequireElementwise(count, "tanh");
+        Require(input, count, "tanh input");
+        Require(output, count, "tanh output");
+        if (count > 0)
+        {
+            backend.Tanh(input, output, (int)count);
+        }
+    }
+
+    /// <summary><c>gradInput[e] = gradOutput[e]·(1 − output[e]²)</c> for <paramref name="count"/> elements (in place allowed).</summary>
+    public void TanhBackward(ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput, long count)
+    {
+        RequireElementwise(count, "tanh backward");
+        Require(output, count, "tanh output");
+        Require(gradOutput, count, "tanh output gradient");
+        Require(gradInput, count, "tanh input gradient");
+        if (count > 0)
+        {
+            backend.TanhBackward(output, gradOutput, gradInput, (int)count);
         }
     }
 

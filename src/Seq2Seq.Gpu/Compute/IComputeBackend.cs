@@ -120,6 +120,24 @@ internal interface IComputeBackend : IDisposable
     /// </summary>
     void Dropout(ArrayView<float> input, ArrayView<float> output, int count, DropoutMask mask);
 
+    /// <summary>Masked softmax of the attention scores (see <see cref="AttentionKernels.Weights"/>); mask [Ts, B] or null.</summary>
+    void AttentionWeights(ArrayView<float> queries, ArrayView<float> keys, ArrayView<int>? mask, ArrayView<float> weights, AttentionShape shape);
+
+    /// <summary><c>context (=|+=) Σ_s a·v</c> (see <see cref="AttentionKernels.Context"/>).</summary>
+    void AttentionContext(ArrayView<float> weights, ArrayView<float> values, ArrayView<float> context, AttentionShape shape);
+
+    /// <summary><c>output (=|+=) Σ_t a·x</c> (see <see cref="AttentionKernels.TransposedContext"/>).</summary>
+    void AttentionTransposedContext(ArrayView<float> weights, ArrayView<float> inputs, ArrayView<float> output, AttentionShape shape);
+
+    /// <summary>The score gradient (see <see cref="AttentionKernels.WeightsBackward"/>), assigned.</summary>
+    void AttentionWeightsBackward(ArrayView<float> weights, ArrayView<float> dContext, ArrayView<float> values, ArrayView<float> dScores, AttentionShape shape);
+
+    /// <summary><c>output = tanh(input)</c> over <paramref name="count"/> elements (see <see cref="TanhKernels"/>); in place allowed. Count is positive.</summary>
+    void Tanh(ArrayView<float> input, ArrayView<float> output, int count);
+
+    /// <summary><c>gradInput = gradOutput·(1 − output²)</c> over <paramref name="count"/> elements; in place allowed. Count is positive.</summary>
+    void TanhBackward(ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput, int count);
+
     /// <summary>Σ x (or Σ x²) accumulated in double over fixed chunks added in order; waits for the device. The view is not empty.</summary>
     double Sum(ArrayView<float> input, bool squares);
 

@@ -242,6 +242,45 @@ internal static class OperationShapes
         return count > 0;
     }
 
+    /// <summary>
+    /// Checks an attention shape against its views: <paramref name="rowsLike"/> [Tq, B, W] (queries, contexts),
+    /// <paramref name="columnsLike"/> [Ts, B, W] (keys, values), <paramref name="weightsLike"/> [Tq, B, Ts]; returns
+    /// whether there is anything to compute. Sizes past int range are refused (the kernels index with int).
+    /// </summary>
+    public static bool RequireAttention(AttentionShape shape, ArrayView<float> rowsLike, ArrayView<float> columnsLike, ArrayView<float> weightsLike, string what)
+    {
+        if (shape.Queries < 0 || shape.Keys < 0 || shape.Batch < 0 || shape.Width < 0)
+        {
+            throw new ShapeException($"{what}: negative size in {shape}");
+        }
+
+        long rows = (long)shape.Queries * shape.Batch;
+        long columns = (long)shape.Keys * shape.Batch;
+        if (rows * Math.Max(shape.Width, shape.Keys) > int.MaxValue || columns * shape.Width > int.MaxValue)
+        {
+            throw new ShapeException($"{what}: {shape} is past the {int.MaxValue} elements a view of the kernels may hold");
+        }
+
+        if (shape.Keys == 0 && rows > 0)
+        {
+            throw new ShapeException($"{what}: {shape} attends over no source position");
+        }
+
+        Require(rowsLike, rows * shape.Width, $"{what} ([Tq, B, W])");
+        Require(columnsLike, columns * shape.Width, $"{what} ([Ts, B, W])");
+        Require(weightsLike, rows * shape.Keys, $"{what} ([Tq, B, Ts])");
+        return rows > 0 && shape.Width > 0;
+    }
+
+    /// <summary>Checks an elementwise operation's count (0 to int range).</summary>
+    public static void RequireElementwise(long count, string what)
+    {
+        if (count < 0 || count > int.MaxValue)
+        {
+            throw new ShapeException($"{what} of {count} elements: 0 to {int.MaxValue} are supported");
+        }
+    }
+
     public static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
     {
         if (offset < 0 || offset + count > parameters.Length)

@@ -132,6 +132,23 @@ internal sealed class HostComputeBackend : IComputeBackend
     public void Dropout(ArrayView<float> input, ArrayView<float> output, int count, DropoutMask mask) =>
         host.Dropout(S(input), S(output), count, mask);
 
+    public void AttentionWeights(ArrayView<float> queries, ArrayView<float> keys, ArrayView<int>? mask, ArrayView<float> weights, AttentionShape shape) =>
+        host.AttentionWeights(S(queries), S(keys), Optional(mask), S(weights), shape);
+
+    public void AttentionContext(ArrayView<float> weights, ArrayView<float> values, ArrayView<float> context, AttentionShape shape) =>
+        host.AttentionContext(S(weights), S(values), S(context), shape);
+
+    public void AttentionTransposedContext(ArrayView<float> weights, ArrayView<float> inputs, ArrayView<float> output, AttentionShape shape) =>
+        host.AttentionTransposedContext(S(weights), S(inputs), S(output), shape);
+
+    public void AttentionWeightsBackward(ArrayView<float> weights, ArrayView<float> dContext, ArrayView<float> values, ArrayView<float> dScores, AttentionShape shape) =>
+        host.AttentionWeightsBackward(S(weights), S(dContext), S(values), S(dScores), shape);
+
+    public void Tanh(ArrayView<float> input, ArrayView<float> output, int count) => host.Tanh(S(input), S(output), count);
+
+    public void TanhBackward(ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput, int count) =>
+        host.TanhBackward(S(output), S(gradOutput), S(gradInput), count);
+
     public double Sum(ArrayView<float> input, bool squares) => host.SumInDouble(S(input), squares);
 
     public int? TryGreedyDecode(

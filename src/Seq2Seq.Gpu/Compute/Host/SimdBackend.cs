@@ -12,7 +12,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// </summary>
 /// <typeparam name="TS">The instruction set.</typeparam>
 /// <typeparam name="TV">Its vector type.</typeparam>
-internal sealed unsafe class SimdBackend<TS, TV> : HostBackend
+internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
     where TS : struct, ISimd<TV>
     where TV : unmanaged
 {

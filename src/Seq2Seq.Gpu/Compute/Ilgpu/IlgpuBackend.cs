@@ -361,6 +361,44 @@ internal sealed class IlgpuBackend : IComputeBackend
         kernels.Dropout.Value(LaunchChunk.Threads(count, chunk), input, output, count, mask, chunk);
     }
 
+    public void AttentionWeights(ArrayView<float> queries, ArrayView<float> keys, ArrayView<int>? mask, ArrayView<float> weights, AttentionShape shape)
+    {
+        int chunk = ChunkFor(shape.WeightRows);
+        kernels.AttentionWeights.Value(LaunchChunk.Threads(shape.WeightRows, chunk), queries, keys, mask ?? noInts.View, weights, shape, mask is null ? 0 : 1, chunk);
+    }
+
+    public void AttentionContext(ArrayView<float> weights, ArrayView<float> values, ArrayView<float> context, AttentionShape shape)
+    {
+        int count = shape.WeightRows * shape.Width;
+        int chunk = ChunkFor(count);
+        kernels.AttentionContext.Value(LaunchChunk.Threads(count, chunk), weights, values, context, shape, chunk);
+    }
+
+    public void AttentionTransposedContext(ArrayView<float> weights, ArrayView<float> inputs, ArrayView<float> output, AttentionShape shape)
+    {
+        int count = shape.Keys * shape.Batch * shape.Width;
+        int chunk = ChunkFor(count);
+        kernels.AttentionTransposedContext.Value(LaunchChunk.Threads(count, chunk), weights, inputs, output, shape, chunk);
+    }
+
+    public void AttentionWeightsBackward(ArrayView<float> weights, ArrayView<float> dContext, ArrayView<float> values, ArrayView<float> dScores, AttentionShape shape)
+    {
+        int chunk = ChunkFor(shape.WeightRows);
+        kernels.AttentionWeightsBackward.Value(LaunchChunk.Threads(shape.WeightRows, chunk), weights, dContext, values, dScores, shape, chunk);
+    }
+
+    public void Tanh(ArrayView<float> input, ArrayView<float> output, int count)
+    {
+        int chunk = ChunkFor(count);
+        kernels.Tanh.Value(LaunchChunk.Threads(count, chunk), input, output, count, chunk);
+    }
+
+    public void TanhBackward(ArrayView<float> output, ArrayView<float> gradOutput, ArrayView<float> gradInput, int count)
+    {
+        int chunk = ChunkFor(count);
+        kernels.TanhBackward.Value(LaunchChunk.Threads(count, chunk), output, gradOutput, gradInput, count, chunk);
+    }
+
     public double Sum(ArrayView<float> input, bool squares)
     {
         // Stage one: at most MaxPartials threads, each summing a contiguous chunk in double; stage two: one thread adds

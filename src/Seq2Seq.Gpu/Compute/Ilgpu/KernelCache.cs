@@ -62,6 +62,18 @@ internal sealed class KernelCache
             a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, LstmSequenceShape>(PersistentSequenceKernels.Backward));
         GreedyDecode = Implicit<Action<KernelConfig, ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>>(
             a => a.LoadStreamKernel<ArrayView<float>, ArrayView<long>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<int>, ArrayView<int>, GreedyDecodeShape>(PersistentDecodeKernels.GreedyDecode));
+        AttentionWeights = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, AttentionShape, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, AttentionShape, int, int>(AttentionKernels.Weights));
+        AttentionContext = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>(AttentionKernels.Context));
+        AttentionTransposedContext = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>(AttentionKernels.TransposedContext));
+        AttentionWeightsBackward = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>(AttentionKernels.WeightsBackward));
+        Tanh = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TanhKernels.Forward));
+        TanhBackward = Implicit<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>>(
+            a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(TanhKernels.Backward));
         PartialSums = Implicit<Action<Index1D, ArrayView<float>, ArrayView<double>, int, int, int>>(
             a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, int, int, int>(ReductionKernels.PartialSums));
         SumPartials = Implicit<Action<Index1D, ArrayView<double>, ArrayView<double>, int>>(
@@ -70,6 +82,18 @@ internal sealed class KernelCache
 
     /// <summary>How many kernels have been compiled and loaded so far.</summary>
     public int LoadedCount => Volatile.Read(ref loaded);
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, AttentionShape, int, int>> AttentionWeights { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>> AttentionContext { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>> AttentionTransposedContext { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AttentionShape, int>> AttentionWeightsBackward { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>> Tanh { get; }
+
+    public Lazy<Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>> TanhBackward { get; }
 
     public Lazy<Action<Index1D, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>> GatherRows { get; }
 
