@@ -15,8 +15,29 @@ namespace Seq2Seq.Gpu.Reference;
 /// is the encoder's). Each encoder direction then has H/2 units, layer l &gt; 0 of each reads [forward; backward]
 /// outputs of layer l − 1, and the decoder starts from [forward final; backward final].
 /// </param>
-public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encoder, ReferenceSideNames Decoder, string OutputKernel, string OutputBias, ReferenceSideNames? EncoderReverse = null)
+/// <param name="Attention">The decoder's attention: <see cref="NoAttention"/>, <see cref="DotAttention"/> or <see cref="GeneralAttention"/> (see <see cref="ReferenceAttention"/>).</param>
+/// <param name="AttentionScoreKernel">W_a [H, H] (general attention only).</param>
+/// <param name="AttentionCombineKernel">W_c [2H, H] (with attention).</param>
+public sealed record ReferenceArchitecture(
+    string Cell,
+    ReferenceSideNames Encoder,
+    ReferenceSideNames Decoder,
+    string OutputKernel,
+    string OutputBias,
+    ReferenceSideNames? EncoderReverse = null,
+    string Attention = ReferenceArchitecture.NoAttention,
+    string? AttentionScoreKernel = null,
+    string? AttentionCombineKernel = null)
 {
+    /// <summary>No attention: the output layer reads the top decoder state.</summary>
+    public const string NoAttention = "none";
+
+    /// <summary>Luong's dot attention.</summary>
+    public const string DotAttention = "dot";
+
+    /// <summary>Luong's general attention.</summary>
+    public const string GeneralAttention = "general";
+
     /// <summary>Cell kind of an LSTM (gates i, f, g, o; state (h, c)).</summary>
     public const string Lstm = "lstm";
 
@@ -26,10 +47,17 @@ public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encod
     /// <summary>
     /// The engine's names for a model of <paramref name="layers"/> layers per side: <c>{side}.embedding</c> (unless
     /// <paramref name="oneHot"/>), <c>{side}.{cell}.{l}.kernel|recurrent_kernel|bias</c>, <c>output.kernel</c>, <c>output.bias</c>;
-    /// with <paramref name="bidirectional"/>, the encoder's backward direction <c>encoder.{cell}.{l}.reverse.*</c>.
+    /// with <paramref name="bidirectional"/>, the encoder's backward direction <c>encoder.{cell}.{l}.reverse.*</c>; with
+    /// <paramref name="attention"/>, <c>attention.score.kernel</c> (general) and <c>attention.combine.kernel</c>.
     /// </summary>
-    public static ReferenceArchitecture Default(string cell, int layers, bool oneHot, bool bidirectional = false)
+    public static ReferenceArchitecture Default(string cell, int layers, bool oneHot, bool bidirectional = false, string attention = NoAttention)
     {
+        ArgumentNullException.ThrowIfNull(attention);
+        if (attention is not (NoAttention or DotAttention or GeneralAttention))
+        {
+            throw new ArgumentException($"Unknown attention '{attention}': expected '{NoAttention}', '{DotAttention}' or '{GeneralAttention}'.", nameof(attention));
+        }
+
         ArgumentNullException.ThrowIfNull(cell);
         if (cell is not (Lstm or Gru))
         {
@@ -42,6 +70,8 @@ public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encod
             Enumerable.Range(0, layers)
                 .Select(l => new ReferenceLayerNames($"{side}.{cell}.{l}{suffix}.kernel", $"{side}.{cell}.{l}{suffix}.recurrent_kernel", $"{side}.{cell}.{l}{suffix}.bias"))
                 .ToArray());
-        return new ReferenceArchitecture(cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias", bidirectional ? Side("encoder", ".reverse") : null);
+        return new ReferenceArchitecture(
+            cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias", bidirectional ? Side("encoder", ".reverse") : null, attention,
+            attention == GeneralAttention ? "attention.score.kernel" : null, attention == NoAttention ? null : "attention.combine.kernel");
     }
 }

@@ -18,6 +18,7 @@ public sealed class ReferenceSeq2Seq
     private readonly Dictionary<string, double[]> parameters;
     private readonly IReferenceCell cell;
     private readonly IReferenceCell encoderCell;
+    private readonly ReferenceAttention? attention;
 
     /// <summary>Creates an LSTM model with the engine's parameter names over a set of named parameters (not copied: the caller may perturb them).</summary>
     /// <param name="sourceVocab">Source vocabulary size.</param>
@@ -72,6 +73,12 @@ public sealed class ReferenceSeq2Seq
             throw new ArgumentException($"Missing parameters: {string.Join(", ", missing)}.", nameof(parameters));
         }
 
+        attention = architecture.Attention == ReferenceArchitecture.NoAttention ? null : new ReferenceAttention(architecture.Attention, hidden);
+        if (attention is not null && (architecture.AttentionCombineKernel is null || (attention.General && architecture.AttentionScoreKernel is null)))
+        {
+            throw new ArgumentException($"Attention '{architecture.Attention}' needs the names of its kernels.", nameof(architecture));
+        }
+
         Architecture = architecture;
         SourceVocab = sourceVocab;
         TargetVocab = targetVocab;
@@ -121,12 +128,17 @@ public sealed class ReferenceSeq2Seq
         int h = Hidden;
         string outputKernel = Architecture.OutputKernel;
 
-        // Output projection: logits = Y·Wout + bout, Y = top decoder states 1..Tt.
-        var y = Concat(pass.Decoder[Layers - 1].H, 1, batch.TargetSteps);
-        ReferenceOps.MatMul(y, ce.Gradient, null, grads[outputKernel], h, TargetVocab, rows, transposeA: true, accumulate: true);
+        // Output projection: logits = Y·Wout + bout, Y = top decoder states 1..Tt, or with attention their attentional states.
+        ReferenceOps.MatMul(pass.OutputInputs, ce.Gradient, null, grads[outputKernel], h, TargetVocab, rows, transposeA: true, accumulate: true);
         ReferenceOps.ColumnSum(ce.Gradient, grads[Architecture.OutputBias], rows, TargetVocab, accumulate: true);
         var dTop = new double[rows * h];
         ReferenceOps.MatMul(ce.Gradient, parameters[outputKernel], null, dTop, rows, h, TargetVocab, transposeB: true);
+        double[]? dMemory = null;
+        if (pass.Attention is { } attended)
+        {
+            (dTop, dMemory) = attention!.Backward(
+                attended, dTop, ScoreKernel(parameters), parameters[Architecture.AttentionCombineKernel!], ScoreKernel(grads), grads[Architecture.AttentionCombineKernel!]);
+        }
 
         // The decoder's initial state is the encoder's final one, so the decoder's dh0 (and dc0) carry into the encoder.
         var carry = new ReferenceCellGradients[Layers];
@@ -138,11 +150,12 @@ public sealed class ReferenceSeq2Seq
 
         if (pass.ReverseEncoder is { } reverse)
         {
-            BackwardBidirectional(pass, reverse, batch, carry, grads, Dropped(dropout, EncoderSide));
+            BackwardBidirectional(pass, reverse, batch, carry, grads, Dropped(dropout, EncoderSide), dMemory);
         }
         else
         {
-            dExternal = null;
+            // With attention the top layer's outputs were read, so they get the attention's gradient.
+            dExternal = dMemory;
             for (int l = Layers - 1; l >= 0; l--)
             {
                 (_, dExternal) = BackwardLayer(
@@ -164,12 +177,13 @@ public sealed class ReferenceSeq2Seq
     {
         ArgumentNullException.ThrowIfNull(source);
         var encoder = new ReferenceBatch(source, null, [startId], [-1], null, source.Length, 1, 1);
-        var states = EncoderFinalStates(encoder);
+        var encoded = Encode(encoder, Identity);
+        var states = encoded.Initial;
         var output = new List<int>();
         int token = startId;
         for (int step = 0; step < maxLength; step++)
         {
-            var logits = DecoderStep(token, states);
+            var logits = DecoderStep(token, states, encoded.TopOutputs, out _);
             int next = ReferenceOps.Argmax(logits, 1, TargetVocab)[0];
             if (next == endId)
             {
@@ -200,10 +214,26 @@ public sealed class ReferenceSeq2Seq
         return Encode(batch, Identity).TopOutputs;
     }
 
-    /// <summary>One decoder step for a batch of one: advances <paramref name="states"/> in place and returns the logits [V].</summary>
+    /// <summary>One decoder step for a batch of one without attention: advances <paramref name="states"/> in place and returns the logits [V].</summary>
     public double[] DecoderStep(int token, (double[] H, double[] C)[] states)
     {
+        if (attention is not null)
+        {
+            throw new InvalidOperationException("This model attends over the encoder's outputs: pass them to the overload that takes the memory.");
+        }
+
+        return DecoderStep(token, states, [], out _);
+    }
+
+    /// <summary>
+    /// One decoder step for a batch of one: advances <paramref name="states"/> in place and returns the logits [V]. With
+    /// attention, <paramref name="memory"/> is the sentence's encoder outputs [Ts, 1, H] (<see cref="EncoderOutputs"/>) and
+    /// <paramref name="weights"/> the step's attention weights [Ts]; without, both are empty.
+    /// </summary>
+    public double[] DecoderStep(int token, (double[] H, double[] C)[] states, double[] memory, out double[] weights)
+    {
         ArgumentNullException.ThrowIfNull(states);
+        ArgumentNullException.ThrowIfNull(memory);
         var side = Architecture.Decoder;
         var input = InputProjection(side, cell, [token], 1);
         double[] top = [];
@@ -214,6 +244,14 @@ public sealed class ReferenceSeq2Seq
             var run = cell.Forward(x, parameters[names.RecurrentKernel], parameters[names.Bias], states[l], null, 1, 1);
             states[l] = run.Final;
             top = run.H[1];
+        }
+
+        weights = [];
+        if (attention is not null)
+        {
+            var attended = attention.Forward(top, memory, null, ScoreKernel(parameters), parameters[Architecture.AttentionCombineKernel!], 1, memory.Length / Hidden, 1);
+            top = attended.Attentional;
+            weights = attended.Weights;
         }
 
         var logits = new double[TargetVocab];
@@ -227,7 +265,12 @@ public sealed class ReferenceSeq2Seq
             .SelectMany(s => s.Layers.SelectMany(l => new[] { l.Kernel, l.RecurrentKernel, l.Bias }).Prepend(s.Embedding))
             .Append(architecture.OutputKernel)
             .Append(architecture.OutputBias)
+            .Append(architecture.AttentionScoreKernel)
+            .Append(architecture.AttentionCombineKernel)
             .OfType<string>();
+
+    /// <summary>W_a (or its gradient) of general attention from a set of named arrays; null otherwise.</summary>
+    private double[]? ScoreKernel(Dictionary<string, double[]> arrays) => Architecture.AttentionScoreKernel is { } name ? arrays[name] : null;
 
     /// <summary>A side's inputs of a layer (or their gradient) through the dropout's mask, or unchanged without dropout.</summary>
     private static Func<int, double[], double[]> Dropped(ReferenceDropout? dropout, int side) =>
@@ -242,8 +285,11 @@ public sealed class ReferenceSeq2Seq
         int rows = batch.TargetSteps * batch.BatchSize;
         var logits = new double[rows * TargetVocab];
         var y = Concat(decoder[Layers - 1].H, 1, batch.TargetSteps);
-        ReferenceOps.MatMul(y, parameters[Architecture.OutputKernel], parameters[Architecture.OutputBias], logits, rows, TargetVocab, Hidden);
-        return new ForwardPass(encoded.Forward, encoded.ForwardInputs, decoder, decoderInputs, logits, encoded.Reverse);
+        var attended = attention?.Forward(
+            y, encoded.TopOutputs, batch.SourceMask, ScoreKernel(parameters), parameters[Architecture.AttentionCombineKernel!], batch.TargetSteps, batch.SourceSteps, batch.BatchSize);
+        var outputInputs = attended?.Attentional ?? y;
+        ReferenceOps.MatMul(outputInputs, parameters[Architecture.OutputKernel], parameters[Architecture.OutputBias], logits, rows, TargetVocab, Hidden);
+        return new ForwardPass(encoded.Forward, encoded.ForwardInputs, decoder, decoderInputs, logits, encoded.Reverse, outputInputs, attended);
     }
 
     /// <summary>
@@ -293,10 +339,19 @@ public sealed class ReferenceSeq2Seq
 
     /// <summary>Back-propagation of a bidirectional encoder from the gradients into the decoder's initial states.</summary>
     private void BackwardBidirectional(
-        ForwardPass pass, ReverseEncoderPass reverse, ReferenceBatch batch, ReferenceCellGradients[] carry, Dictionary<string, double[]> grads, Func<int, double[], double[]> drop)
+        ForwardPass pass, ReverseEncoderPass reverse, ReferenceBatch batch, ReferenceCellGradients[] carry, Dictionary<string, double[]> grads, Func<int, double[], double[]> drop, double[]? dOutputs)
     {
         int steps = batch.SourceSteps, u = encoderCell.Units;
         double[]? dForward = null, dBackward = null;
+        if (dOutputs is not null)
+        {
+            // The top outputs are [forward_t; backward output at source step t]: each half goes to its direction, the
+            // backward one in its own (reversed) time order.
+            var (dTopForward, dTopBackward) = Deinterleave(dOutputs, u);
+            dForward = dTopForward;
+            dBackward = ReverseTime(dTopBackward, reverse.Lengths, steps, u);
+        }
+
         for (int l = Layers - 1; l >= 0; l--)
         {
             var (dhF, dhB) = Deinterleave(carry[l].DhInitial, u);
@@ -503,7 +558,14 @@ public sealed class ReferenceSeq2Seq
     private const int DecoderSide = 1;
 
     private sealed record ForwardPass(
-        IReferenceCellRun[] Encoder, double[][] EncoderInputs, IReferenceCellRun[] Decoder, double[][] DecoderInputs, double[] Logits, ReverseEncoderPass? ReverseEncoder);
+        IReferenceCellRun[] Encoder,
+        double[][] EncoderInputs,
+        IReferenceCellRun[] Decoder,
+        double[][] DecoderInputs,
+        double[] Logits,
+        ReverseEncoderPass? ReverseEncoder,
+        double[] OutputInputs,
+        ReferenceAttentionPass? Attention);
 
     private sealed record EncoderPass(IReferenceCellRun[] Forward, double[][] ForwardInputs, ReverseEncoderPass? Reverse, (double[] H, double[] C)[] Initial, double[] TopOutputs);
 

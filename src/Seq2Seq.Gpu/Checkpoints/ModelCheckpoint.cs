@@ -62,7 +62,8 @@ public static class ModelCheckpoint
         var config = model.Config;
         var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
             text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
-            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null);
+            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null,
+            config.HasAttention ? config.Attention.ToString().ToLowerInvariant() : null);
 
         // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
         string where = $"cannot save '{path}'";
@@ -176,7 +177,14 @@ public static class ModelCheckpoint
                 "gru" => CellKind.Gru,
                 _ => throw new CheckpointException($"{where}: unknown cell '{config.Cell}' in metadata 'config' (lstm or gru)"),
             };
-            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false);
+            var attention = config.Attention switch
+            {
+                null or "none" => AttentionKind.None,
+                "dot" => AttentionKind.Dot,
+                "general" => AttentionKind.General,
+                _ => throw new CheckpointException($"{where}: unknown attention '{config.Attention}' in metadata 'config' (none, dot or general)"),
+            };
+            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false, attention);
             layout = ModelLayout.Create(modelConfig);
         }
         catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
@@ -310,10 +318,14 @@ public static class ModelCheckpoint
 
     private static SpecialsJson Specials(SpecialTokens s, SpecialJson source) => new(s.Pad, s.Start, s.End, s.Unk, source);
 
-    /// <summary>The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs).</summary>
+    /// <summary>
+    /// The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs), <c>bidirectional</c>
+    /// and <c>attention</c> in files without them.
+    /// </summary>
     private sealed record ConfigJson(
         int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength, string? Cell = null,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Bidirectional = null);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Bidirectional = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Attention = null);
 
     private sealed record OptimizerJson(string Name, float LearningRate, long Steps);
 

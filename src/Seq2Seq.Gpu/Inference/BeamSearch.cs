@@ -27,6 +27,7 @@ public static class BeamSearch
         }
 
         scorer.Start(sources, k);
+        var attention = scorer as IAttentionSource is { HasAttention: true } source ? source : null;
         var alive = new List<Beam>[n];
         var finished = new List<Hypothesis>[n];
         var done = new bool[n];
@@ -34,7 +35,7 @@ public static class BeamSearch
         var tokens = new int[n * k];
         for (int s = 0; s < n; s++)
         {
-            alive[s] = [new Beam([], 0, s * k)];
+            alive[s] = [new Beam([], 0, s * k, attention is null ? null : [])];
             finished[s] = [];
             for (int i = 0; i < k; i++)
             {
@@ -48,6 +49,8 @@ public static class BeamSearch
         {
             bool last = step == maxLength;
             var scores = scorer.Advance(parents, tokens);
+            var stepAttention = attention?.LastAttention();
+            int positions = attention?.SourcePositions ?? 0;
             var nextParents = new int[n * k];
             var nextTokens = new int[n * k];
             for (int r = 0; r < n * k; r++)
@@ -71,12 +74,14 @@ public static class BeamSearch
                     var beam = alive[s][beamIndex];
                     if (token == endId)
                     {
-                        finished[s].Add(Finish(beam.Tokens, logProb, true, lengthPenalty));
+                        finished[s].Add(Finish(beam.Tokens, logProb, true, lengthPenalty, beam.Attention));
                         ended.Add(beamIndex);
                     }
                     else if (!last)
                     {
-                        nextAlive.Add(new Beam([.. beam.Tokens, token], logProb, beam.Row));
+                        // The weights of this step for the beam's row belong to the token it chooses now.
+                        var aligned = stepAttention is null ? null : (IReadOnlyList<float[]>)[.. beam.Attention!, stepAttention.AsSpan(beam.Row * positions, positions).ToArray()];
+                        nextAlive.Add(new Beam([.. beam.Tokens, token], logProb, beam.Row, aligned));
                     }
 
                     if (nextAlive.Count == k || finished[s].Count >= k)
@@ -88,7 +93,7 @@ public static class BeamSearch
                 if (last && finished[s].Count < k)
                 {
                     // Out of length: the live hypotheses end here, unfinished.
-                    finished[s].AddRange(alive[s].Where((_, i) => !ended.Contains(i)).Select(b => Finish(b.Tokens, b.LogProbability, false, lengthPenalty)));
+                    finished[s].AddRange(alive[s].Where((_, i) => !ended.Contains(i)).Select(b => Finish(b.Tokens, b.LogProbability, false, lengthPenalty, b.Attention)));
                 }
 
                 if (finished[s].Count >= k || nextAlive.Count == 0 || last)
@@ -157,11 +162,11 @@ public static class BeamSearch
         return candidates.Count > keep ? candidates.GetRange(0, keep) : candidates;
     }
 
-    private static Hypothesis Finish(IReadOnlyList<int> tokens, double logProb, bool ended, double alpha)
+    private static Hypothesis Finish(IReadOnlyList<int> tokens, double logProb, bool ended, double alpha, IReadOnlyList<float[]>? attention)
     {
         int length = Math.Max(1, tokens.Count + (ended ? 1 : 0));
-        return new Hypothesis(tokens, logProb, logProb / Math.Pow(length, alpha), ended);
+        return new Hypothesis(tokens, logProb, logProb / Math.Pow(length, alpha), ended, attention);
     }
 
-    private sealed record Beam(IReadOnlyList<int> Tokens, double LogProbability, int Row);
+    private sealed record Beam(IReadOnlyList<int> Tokens, double LogProbability, int Row, IReadOnlyList<float[]>? Attention);
 }

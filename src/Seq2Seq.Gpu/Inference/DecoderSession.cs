@@ -13,8 +13,10 @@ namespace Seq2Seq.Gpu.Inference;
 /// <summary>
 /// Device buffers and steps of step-by-step decoding for up to <see cref="MaxRows"/> decoder rows: the encoder's
 /// activations, per layer the decoder state (h, c) [rows, H] and its next-step twin, the step's gates and logits,
-/// and the greedy bookkeeping (current ids, argmax, finished flags, outputs). Reads the weights from the model's
-/// weight store at every launch: nothing is copied.
+/// and the greedy bookkeeping (current ids, argmax, finished flags, outputs). With attention, also each row's copy of
+/// its source's encoder outputs (the memory [Ts, rows, H]), its keys and source mask, the step's attention buffers,
+/// and for greedy decoding the weights of every step [steps, rows, Ts], kept on the device until the end. Reads the
+/// weights from the model's weight store at every launch: nothing is copied.
 /// </summary>
 internal sealed class DecoderSession : IDisposable
 {
@@ -22,6 +24,7 @@ internal sealed class DecoderSession : IDisposable
     private readonly Seq2SeqArchitecture architecture;
     private readonly EncoderStack encoder;
     private readonly RecurrentStack decoder;
+    private readonly LuongAttention? attention;
     private readonly List<IDisposable> owned = [];
     private readonly DeviceBuffer<float>[] h;
     private readonly DeviceBuffer<float>?[] c;
@@ -34,6 +37,9 @@ internal sealed class DecoderSession : IDisposable
     private DeviceBuffer<float>? persistentHidden;
     private DeviceBuffer<float>? persistentCells;
     private DeviceBuffer<long>? layerTable;
+    private DeviceBuffer<float>? attentionHistory;
+    private ArrayView<float> keys;
+    private bool sourceMasked;
 
     public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps)
     {
@@ -45,6 +51,7 @@ internal sealed class DecoderSession : IDisposable
         architecture = Seq2SeqArchitecture.For(config);
         encoder = new EncoderStack(model.Weights, architecture.Encoder);
         decoder = new RecurrentStack(model.Weights, architecture.Decoder);
+        attention = config.HasAttention ? new LuongAttention(model.Weights, config) : null;
         int layers = config.Layers;
         long rowsState = (long)maxRows * config.HiddenSize;
         bool cells = Cell.HasCellState;
@@ -66,6 +73,14 @@ internal sealed class DecoderSession : IDisposable
             Chosen = Own(device.Allocate<int>(maxRows, "decoder argmax ids"));
             Finished = Own(device.Allocate<int>(maxRows, "decoder finished flags"));
             Parents = Own(device.Allocate<int>(maxRows, "beam parents"));
+            if (attention is not null)
+            {
+                long memoryRows = (long)maxSourceSteps * maxRows;
+                AttentionBuffers = Own(new AttentionBuffers(device, config, 1, maxSourceSteps, maxRows, training: false));
+                Memory = Own(device.Allocate<float>(memoryRows * config.HiddenSize, "attention memory"));
+                MemorySources = Own(device.Allocate<int>(memoryRows, "attention memory rows"));
+                MemoryMask = Own(device.Allocate<int>(memoryRows, "attention memory mask"));
+            }
         }
         catch
         {
@@ -79,6 +94,12 @@ internal sealed class DecoderSession : IDisposable
     public int MaxSourceSteps { get; }
 
     public int Rows { get; private set; }
+
+    /// <summary>Source steps of the current decode.</summary>
+    public int SourceSteps { get; private set; }
+
+    /// <summary>Whether the model attends (then <see cref="ReadAttention"/> and <see cref="ReadAttentionHistory"/> have weights).</summary>
+    public bool HasAttention => attention is not null;
 
     private EncoderBuffers EncoderBuffers { get; } = null!;
 
@@ -102,6 +123,14 @@ internal sealed class DecoderSession : IDisposable
 
     private DeviceBuffer<int> Parents { get; } = null!;
 
+    private AttentionBuffers? AttentionBuffers { get; }
+
+    private DeviceBuffer<float>? Memory { get; }
+
+    private DeviceBuffer<int>? MemorySources { get; }
+
+    private DeviceBuffer<int>? MemoryMask { get; }
+
     private Seq2SeqConfig Config => model.Config;
 
     private Compute.DeviceOps Ops => model.Device.Ops;
@@ -118,6 +147,7 @@ internal sealed class DecoderSession : IDisposable
         int b = sources.BatchSize;
         int ts = sources.SourceSteps;
         Rows = b * rowsPerSource;
+        SourceSteps = ts;
         SourceIds.CopyFrom(sources.SourceIds);
         SourceMask.CopyFrom(sources.SourceMask);
         ArrayView<int>? mask = sources.Scheme == VocabularyScheme.KerasCompatible ? null : SourceMask.Slice(0, (long)ts * b);
@@ -140,6 +170,11 @@ internal sealed class DecoderSession : IDisposable
             }
         }
 
+        if (attention is not null)
+        {
+            StartAttention(sources, rowsPerSource, mask is not null);
+        }
+
         Current.CopyFrom(Enumerable.Repeat(model.Text.TargetVocabulary.StartId, Rows).ToArray());
         Finished.Slice(0, Rows).MemSetToZero();
 
@@ -148,6 +183,36 @@ internal sealed class DecoderSession : IDisposable
         DisposeRecurrent();
         recurrent = Enumerable.Range(0, Config.Layers).Select(decoder.PrepareRecurrent).ToArray();
         outputKernel = Ops.PrepareRight(model.Weights.Weight(Seq2SeqArchitecture.OutputKernel), Config.HiddenSize, Config.TargetVocabSize, transposed: false);
+    }
+
+    /// <summary>
+    /// Gives row r its source's encoder outputs, position by position (memory [Ts, rows, H], a gather of the encoder's
+    /// top outputs [Ts, B, H]), their keys, and its source mask [Ts, rows] (when masked). Beam search reorders rows only
+    /// among the rows of one source, so the memory stays valid for the whole decode.
+    /// </summary>
+    private void StartAttention(Batch sources, int rowsPerSource, bool masked)
+    {
+        int b = sources.BatchSize;
+        int ts = sources.SourceSteps;
+        int memoryRows = ts * Rows;
+        var rowSources = new int[memoryRows];
+        var rowMask = new int[memoryRows];
+        for (int s = 0; s < ts; s++)
+        {
+            for (int r = 0; r < Rows; r++)
+            {
+                int from = (s * b) + (r / rowsPerSource);
+                rowSources[(s * Rows) + r] = from;
+                rowMask[(s * Rows) + r] = sources.SourceMask[from];
+            }
+        }
+
+        MemorySources!.CopyFrom(rowSources);
+        MemoryMask!.CopyFrom(rowMask);
+        sourceMasked = masked;
+        var memory = Memory!.Slice(0, (long)memoryRows * Config.HiddenSize);
+        Ops.Gather(MemorySources.Slice(0, memoryRows), encoder.TopOutputs(EncoderBuffers, ts, b), null, memory, memoryRows, Config.HiddenSize, ts * b);
+        keys = attention!.Keys(AttentionBuffers!, memory, memoryRows);
     }
 
     /// <summary>Sets the next inputs from the host (teacher forcing, beam search).</summary>
@@ -175,9 +240,42 @@ internal sealed class DecoderSession : IDisposable
         long gates = StateLength * Cell.GateCount;
         var top = decoder.Step(
             Current.Slice(0, Rows), state, recurrent, Gates.Slice(0, gates), RecurrentGates?.Slice(0, gates) ?? default, Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
+        if (attention is not null)
+        {
+            long memoryRows = (long)SourceSteps * Rows;
+            var memory = Memory!.Slice(0, memoryRows * Config.HiddenSize);
+            top = attention.Forward(AttentionBuffers!, top, memory, keys, sourceMasked ? MemoryMask!.Slice(0, memoryRows) : null, 1, SourceSteps, Rows);
+        }
+
         var logits = Logits.Slice(0, (long)Rows * Config.TargetVocabSize);
         Ops.MatMul(top, outputKernel!, model.Weights.Weight(Seq2SeqArchitecture.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
         return logits;
+    }
+
+    /// <summary>The attention weights of the last step [rows, Ts], copied to the host (empty without attention).</summary>
+    public float[] ReadAttention()
+    {
+        if (attention is null)
+        {
+            return [];
+        }
+
+        var host = new float[(long)Rows * SourceSteps];
+        LuongAttention.Weights(AttentionBuffers!, 1, SourceSteps, Rows).CopyToCPU(host);
+        return host;
+    }
+
+    /// <summary>The attention weights of the first <paramref name="steps"/> steps of the last <see cref="Greedy"/> [steps, rows, Ts].</summary>
+    public float[] ReadAttentionHistory(int steps)
+    {
+        if (attention is null || attentionHistory is null)
+        {
+            return [];
+        }
+
+        var host = new float[(long)steps * Rows * SourceSteps];
+        attentionHistory.Slice(0, host.Length).CopyToCPU(host);
+        return host;
     }
 
     /// <summary>
@@ -193,9 +291,18 @@ internal sealed class DecoderSession : IDisposable
             outputs = model.Device.Allocate<int>((long)steps * MaxRows, "decoder outputs");
         }
 
-        if (Ops.OffersPersistentDecode && Cell.HasPersistentDecoder && GreedyPersistent(steps, endId) is { } decoded)
+        if (attention is null && Ops.OffersPersistentDecode && Cell.HasPersistentDecoder && GreedyPersistent(steps, endId) is { } decoded)
         {
             return decoded;
+        }
+
+        // With attention each step's weights are copied into the history on the device: no host round trip a token.
+        long stepWeights = (long)Rows * SourceSteps;
+        if (attention is not null && (attentionHistory is null || attentionHistory.Length < steps * stepWeights))
+        {
+            attentionHistory?.Dispose();
+            attentionHistory = null;
+            attentionHistory = model.Device.Allocate<float>((long)steps * MaxRows * MaxSourceSteps, "attention history");
         }
 
         var flags = new int[Rows];
@@ -203,6 +310,11 @@ internal sealed class DecoderSession : IDisposable
         for (int step = 0; step < steps; step++)
         {
             var logits = Step();
+            if (attention is not null)
+            {
+                LuongAttention.Weights(AttentionBuffers!, 1, SourceSteps, Rows).CopyTo(attentionHistory!.Slice(step * stepWeights, stepWeights));
+            }
+
             Ops.Argmax(logits, Chosen.Slice(0, Rows), Rows, Config.TargetVocabSize);
             Ops.RecordStep(Chosen.Slice(0, Rows), Current.Slice(0, Rows), outputs.Slice(0, (long)steps * Rows), Finished.Slice(0, Rows), step, Rows, endId);
             if ((step + 1) % checkEvery == 0 && step + 1 < steps)
@@ -288,6 +400,7 @@ internal sealed class DecoderSession : IDisposable
         }
 
         outputs?.Dispose();
+        attentionHistory?.Dispose();
         DisposeRecurrent();
         owned.Clear();
     }

@@ -4,11 +4,17 @@ using Seq2Seq.Gpu.Models;
 namespace Seq2Seq.Gpu.Inference;
 
 /// <summary>The device decoder as an <see cref="IStepScorer"/>: states stay on the device; each step brings back the logits.</summary>
-internal sealed class DeviceStepScorer(Seq2SeqModel model, Func<int, int, DecoderSession> session, int? sourceSteps) : IStepScorer
+internal sealed class DeviceStepScorer(Seq2SeqModel model, Func<int, int, DecoderSession> session, int? sourceSteps) : IStepScorer, IAttentionSource
 {
     private DecoderSession? current;
 
     public int VocabularySize => model.Config.TargetVocabSize;
+
+    public bool HasAttention => model.Config.HasAttention;
+
+    public int SourcePositions => current?.SourceSteps ?? 0;
+
+    public float[] LastAttention() => current?.ReadAttention() ?? [];
 
     public void Start(IReadOnlyList<int[]> sources, int rowsPerSource)
     {

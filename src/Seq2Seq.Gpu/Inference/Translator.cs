@@ -47,13 +47,13 @@ public sealed class Translator : IDisposable
     /// <summary>Translates many sentences, batched on the device.</summary>
     public IReadOnlyList<string> Translate(IReadOnlyList<string> sources) => TranslateDetailed(sources).Select(t => t.Text).ToList();
 
-    /// <summary>Translates many sentences and says which sources were truncated.</summary>
+    /// <summary>Translates many sentences and says which sources were truncated (and, for a model with attention, where each target token looked).</summary>
     public IReadOnlyList<Translation> TranslateDetailed(IReadOnlyList<string> sources)
     {
         ArgumentNullException.ThrowIfNull(sources);
         var encoded = sources.Select(Encode).ToList();
-        var tokens = DecodeIds(encoded.Select(e => e.Ids).ToList());
-        return tokens.Select((t, i) => new Translation(Model.Text.DecodeTarget(t), t, encoded[i].Truncated)).ToList();
+        var decoded = Decode(encoded.Select(e => e.Ids).ToList());
+        return decoded.Select((d, i) => new Translation(Model.Text.DecodeTarget(d.Tokens), d.Tokens, encoded[i].Truncated, d.Attention)).ToList();
     }
 
     /// <summary>The <paramref name="count"/> best hypotheses of beam search for one sentence (count defaults to <see cref="DecodingOptions.NBest"/>).</summary>
@@ -68,7 +68,7 @@ public sealed class Translator : IDisposable
         var ids = Encode(source).Ids;
         if (ids.Length == 0)
         {
-            return [new Hypothesis([], 0, 0, true)];
+            return [new Hypothesis([], 0, 0, true, Model.Config.HasAttention ? [] : null)];
         }
 
         using var scope = Model.Device.EnterExclusive();
@@ -76,14 +76,17 @@ public sealed class Translator : IDisposable
     }
 
     /// <summary>Decodes source token ids to target token ids (no START/END), greedy or by beam search as the options say.</summary>
-    public IReadOnlyList<IReadOnlyList<int>> DecodeIds(IReadOnlyList<int[]> sources)
+    public IReadOnlyList<IReadOnlyList<int>> DecodeIds(IReadOnlyList<int[]> sources) => Decode(sources).Select(d => d.Tokens).ToList();
+
+    /// <summary>Decodes source token ids; with attention, also each token's weights over its source's tokens.</summary>
+    private (IReadOnlyList<int> Tokens, IReadOnlyList<float[]>? Attention)[] Decode(IReadOnlyList<int[]> sources)
     {
         ArgumentNullException.ThrowIfNull(sources);
-        var results = new IReadOnlyList<int>[sources.Count];
+        var results = new (IReadOnlyList<int>, IReadOnlyList<float[]>?)[sources.Count];
         var work = Enumerable.Range(0, sources.Count).Where(i => sources[i].Length > 0).ToList();
         foreach (int i in Enumerable.Range(0, sources.Count).Except(work))
         {
-            results[i] = [];
+            results[i] = ([], Model.Config.HasAttention ? [] : null);
         }
 
         using var scope = Model.Device.EnterExclusive();
@@ -91,7 +94,7 @@ public sealed class Translator : IDisposable
         foreach (var part in work.Chunk(chunk))
         {
             var ids = part.Select(i => sources[i]).ToList();
-            var decoded = Options.BeamWidth == 1 ? Greedy(ids) : Search(ids, 1).Select(h => h[0].Tokens).ToList();
+            var decoded = Options.BeamWidth == 1 ? Greedy(ids) : Search(ids, 1).Select(h => (h[0].Tokens, h[0].Attention)).ToList();
             for (int j = 0; j < part.Length; j++)
             {
                 results[part[j]] = decoded[j];
@@ -140,7 +143,7 @@ public sealed class Translator : IDisposable
 
     private int? SourceSteps(IEnumerable<int[]> sources) => MaxSourceLength > 0 ? Math.Max(MaxSourceLength, sources.Max(s => s.Length)) : null;
 
-    private List<IReadOnlyList<int>> Greedy(IReadOnlyList<int[]> sources)
+    private List<(IReadOnlyList<int> Tokens, IReadOnlyList<float[]>? Attention)> Greedy(List<int[]> sources)
     {
         var batch = Batch.Create(Model.Text, sources, sourceSteps: SourceSteps(sources));
         var s = Session(batch.BatchSize, batch.SourceSteps);
@@ -150,7 +153,9 @@ public sealed class Translator : IDisposable
         var outputs = s.Greedy(max + 1, end);
         int rows = batch.BatchSize;
         int steps = outputs.Length / rows;
-        var results = new List<IReadOnlyList<int>>(rows);
+        var history = s.ReadAttentionHistory(steps);
+        int positions = s.SourceSteps;
+        var results = new List<(IReadOnlyList<int>, IReadOnlyList<float[]>?)>(rows);
         for (int b = 0; b < rows; b++)
         {
             var tokens = new List<int>();
@@ -165,17 +170,24 @@ public sealed class Translator : IDisposable
                 tokens.Add(token);
             }
 
-            results.Add(tokens);
+            // Row t of sentence b: its weights at step t over its own source tokens (the padding columns dropped).
+            var attention = !s.HasAttention ? null : tokens.Select((_, t) => history.AsSpan((((t * rows) + b) * positions), sources[b].Length).ToArray()).ToList();
+            results.Add((tokens, attention));
         }
 
         return results;
     }
 
-    private IReadOnlyList<IReadOnlyList<Hypothesis>> Search(IReadOnlyList<int[]> sources, int nBest)
+    private List<IReadOnlyList<Hypothesis>> Search(List<int[]> sources, int nBest)
     {
         var vocabulary = Model.Text.TargetVocabulary;
         var scorer = new DeviceStepScorer(Model, Session, SourceSteps(sources));
-        return BeamSearch.Search(scorer, sources, Options.BeamWidth, nBest, vocabulary.StartId, vocabulary.EndId, MaxLength, Options.LengthPenalty);
+        var found = BeamSearch.Search(scorer, sources, Options.BeamWidth, nBest, vocabulary.StartId, vocabulary.EndId, MaxLength, Options.LengthPenalty);
+
+        // Each hypothesis's weights over its own source tokens (the padding columns dropped).
+        return found.Select((list, i) => (IReadOnlyList<Hypothesis>)list
+            .Select(h => h.Attention is null ? h : h with { Attention = h.Attention.Select(row => row[..sources[i].Length]).ToList() })
+            .ToList()).ToList();
     }
 
     private DecoderSession Session(int rows, int sourceSteps)

@@ -110,17 +110,26 @@ internal sealed class EncoderStack
 
     /// <summary>
     /// Back-propagates from the gradients into the final states, <paramref name="dh"/> (and for cells with a cell state
-    /// <paramref name="dc"/>) [B, H] per layer, and accumulates every encoder parameter's gradient. The encoder's
-    /// outputs are not used by the model, so nothing flows into them. The carries are consumed (their values on exit
-    /// are unspecified: the encoder's initial states are constant zeros). <paramref name="dropout"/> is
-    /// <see cref="Forward"/>'s.
+    /// <paramref name="dc"/>) [B, H] per layer, and into the top outputs, <paramref name="dOutputs"/> [T, B, H] in source
+    /// order (the attention's gradient into its memory; null without attention, whose model reads no encoder output),
+    /// and accumulates every encoder parameter's gradient. The carries are consumed (their values on exit are
+    /// unspecified: the encoder's initial states are constant zeros). <paramref name="dropout"/> is <see cref="Forward"/>'s.
     /// </summary>
     public void Backward(
-        EncoderBuffers buffers, ArrayView<int> ids, ArrayView<int>? mask, int steps, int batch, ArrayView<float>[] dh, ArrayView<float>[] dc, BackwardScratch scratch, StackDropout? dropout = null)
+        EncoderBuffers buffers,
+        ArrayView<int> ids,
+        ArrayView<int>? mask,
+        int steps,
+        int batch,
+        ArrayView<float>[] dh,
+        ArrayView<float>[] dc,
+        BackwardScratch scratch,
+        StackDropout? dropout = null,
+        ArrayView<float>? dOutputs = null)
     {
         if (reverse is null)
         {
-            forward.Backward(buffers.Forward, ids, mask, steps, batch, null, dh, dc, scratch, dropout);
+            forward.Backward(buffers.Forward, ids, mask, steps, batch, dOutputs, dh, dc, scratch, dropout);
             return;
         }
 
@@ -130,6 +139,17 @@ internal sealed class EncoderStack
         var reversedIds = buffers.Ints(N.ReversedIds, rows);
         ArrayView<float>? dForward = null;
         ArrayView<float>? dReverse = null;
+        if (dOutputs is { } dTop)
+        {
+            // The top outputs are the pair gathered into source order, so their gradient goes back by the inverse map: the
+            // forward direction's half in source order, the backward direction's in reversed order. Layer l of the loop
+            // below reads the pair gradient of parity (l + 1) % 2 and writes that of parity l % 2, so the top layer's
+            // input is the buffer of parity Layers % 2.
+            var dPair = buffers.Floats(N.PairGradientOf(Layers % 2), pair);
+            Ops.Gather(buffers.Ints(N.SplitSource, 2L * rows), dTop, null, dPair, 2 * rows, Units, 2 * rows);
+            dForward = dPair.SubView(0, (long)rows * Units);
+            dReverse = dPair.SubView((long)rows * Units, (long)rows * Units);
+        }
         for (int l = Layers - 1; l >= 0; l--)
         {
             // dh of layer l [B, H] = [B·2, U] rows: row 2b the forward half, 2b + 1 the backward half; split into [2·B, U].

@@ -12,7 +12,9 @@ namespace Seq2Seq.Gpu.Models;
 /// <c>output.bias</c> [V_target], with cell <c>lstm</c> (G = 4) or <c>gru</c> (G = 3). A bidirectional encoder has
 /// per layer, after the forward direction's three parameters, the backward direction's
 /// <c>encoder.{cell}.{l}.reverse.kernel|recurrent_kernel|bias</c>; both directions have H/2 units, and layer l &gt; 0 of
-/// each reads the concatenated outputs of layer l − 1 (kernel [H, G·H/2]), as PyTorch's bidirectional LSTM.
+/// each reads the concatenated outputs of layer l − 1 (kernel [H, G·H/2]), as PyTorch's bidirectional LSTM. With
+/// attention (<see cref="AttentionKind"/>), after the decoder: <c>attention.score.kernel</c> [H, H] (general only) and
+/// <c>attention.combine.kernel</c> [2H, H]; the output projection then reads the attentional state h̃.
 /// </summary>
 public sealed class Seq2SeqArchitecture
 {
@@ -28,6 +30,12 @@ public sealed class Seq2SeqArchitecture
     /// <summary>Name of the output projection's bias [V_target].</summary>
     public const string OutputBias = "output.bias";
 
+    /// <summary>Name of the general attention score's W_a [H, H] (keys are ē·W_a).</summary>
+    public const string AttentionScoreKernel = "attention.score.kernel";
+
+    /// <summary>Name of the attentional state's W_c [2H, H]: rows 0..H-1 multiply the context c, rows H..2H-1 the decoder state h.</summary>
+    public const string AttentionCombineKernel = "attention.combine.kernel";
+
     private readonly List<(string Name, int[] Shape, ParameterInit Init)> parameters = [];
 
     private Seq2SeqArchitecture(Seq2SeqConfig config)
@@ -35,6 +43,16 @@ public sealed class Seq2SeqArchitecture
         Config = config;
         Encoder = Side(EncoderSide, config.SourceVocabSize, config.EncoderUnits, config.Bidirectional);
         Decoder = Side(DecoderSide, config.TargetVocabSize, config.HiddenSize, bidirectional: false);
+        if (config.Attention == AttentionKind.General)
+        {
+            parameters.Add((AttentionScoreKernel, [config.HiddenSize, config.HiddenSize], ParameterInit.GlorotUniform));
+        }
+
+        if (config.HasAttention)
+        {
+            parameters.Add((AttentionCombineKernel, [2 * config.HiddenSize, config.HiddenSize], ParameterInit.GlorotUniform));
+        }
+
         parameters.Add((OutputKernel, [config.HiddenSize, config.TargetVocabSize], ParameterInit.GlorotUniform));
         parameters.Add((OutputBias, [config.TargetVocabSize], ParameterInit.Zeros));
     }

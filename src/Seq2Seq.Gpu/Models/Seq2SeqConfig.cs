@@ -19,20 +19,26 @@ namespace Seq2Seq.Gpu.Models;
 /// length; the decoder starts from [forward final; backward final] of each layer, H wide. False (the default) is the
 /// Keras model.
 /// </param>
-public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false)
+/// <param name="Attention">The decoder's attention over the encoder's outputs (see <see cref="AttentionKind"/>); none is the Keras model.</param>
+public sealed record Seq2SeqConfig(
+    int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false, AttentionKind Attention = AttentionKind.None)
 {
     /// <summary>Most stacked layers supported.</summary>
     public const int MaxLayers = 4;
 
     /// <summary>A config whose vocabulary sizes are those of <paramref name="text"/>.</summary>
-    public static Seq2SeqConfig ForText(Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1, CellKind cell = CellKind.Lstm, bool bidirectional = false)
+    public static Seq2SeqConfig ForText(
+        Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1, CellKind cell = CellKind.Lstm, bool bidirectional = false, AttentionKind attention = AttentionKind.None)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell, bidirectional);
+        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell, bidirectional, attention);
     }
 
     /// <summary>Units of each encoder direction: H/2 with a bidirectional encoder, else H.</summary>
     public int EncoderUnits => Bidirectional ? HiddenSize / 2 : HiddenSize;
+
+    /// <summary>Whether the decoder attends over the encoder's outputs.</summary>
+    public bool HasAttention => Attention != AttentionKind.None;
 
     /// <summary>Whether inputs are one-hot (no embedding tables).</summary>
     public bool OneHot => EmbeddingSize == 0;
@@ -68,6 +74,11 @@ public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int
         if (!Enum.IsDefined(Cell))
         {
             throw new ShapeException($"model config: unknown cell {(int)Cell}");
+        }
+
+        if (!Enum.IsDefined(Attention))
+        {
+            throw new ShapeException($"model config: unknown attention {(int)Attention}");
         }
     }
 }

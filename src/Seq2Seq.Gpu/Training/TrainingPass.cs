@@ -14,7 +14,8 @@ namespace Seq2Seq.Gpu.Training;
 
 /// <summary>
 /// The teacher-forced pass over a batch on the device: encoder, decoder from the encoder's final (h, c) of every
-/// layer, output projection of all decoder steps in one product, fused softmax cross-entropy, and (for training)
+/// layer, with attention the attentional states of all decoder steps at once (<see cref="LuongAttention"/>), output
+/// projection of all decoder steps in one product, fused softmax cross-entropy, and (for training)
 /// back-propagation into the weight store's gradient buffer. Only scalars come back to the host. Its activation
 /// buffers grow to the largest batch seen and are reused.
 /// </summary>
@@ -25,6 +26,7 @@ internal sealed class TrainingPass : IDisposable
     private readonly Seq2SeqArchitecture architecture;
     private readonly EncoderStack encoder;
     private readonly RecurrentStack decoder;
+    private readonly LuongAttention? attention;
     private Workspace? workspace;
 
     public TrainingPass(WeightStore store, Seq2SeqConfig config)
@@ -34,6 +36,7 @@ internal sealed class TrainingPass : IDisposable
         architecture = Seq2SeqArchitecture.For(config);
         encoder = new EncoderStack(store, architecture.Encoder);
         decoder = new RecurrentStack(store, architecture.Decoder);
+        attention = config.HasAttention ? new LuongAttention(store, config) : null;
     }
 
     private IRecurrentCell Cell => encoder.Cell;
@@ -62,6 +65,12 @@ internal sealed class TrainingPass : IDisposable
         items.Add(MemoryItem.Of("logits", "[T x B x V]", [.. targetRows, config.TargetVocabSize]));
         items.Add(MemoryItem.Of("row losses and correctness (2)", "[2 x T x B]", [2, .. targetRows]));
         items.Add(MemoryItem.Of("decoder output gradient", "[T x B x H]", [.. targetRows, h]));
+        if (config.HasAttention)
+        {
+            items.AddRange(AttentionBuffers.Plan(config, maxTarget, maxSource, maxBatch, training: true));
+            items.Add(MemoryItem.Of("attentional state gradient", "[T x B x H]", [.. targetRows, h]));
+        }
+
         int carries = cell.HasCellState ? 2 : 1;
         items.Add(MemoryItem.Of(cell.HasCellState ? "dh, dc carries (2 x L)" : "dh carries (L)", cell.HasCellState ? "[2L x B x H]" : "[L x B x H]", [carries * config.Layers, maxBatch, h]));
         return items;
@@ -186,8 +195,16 @@ internal sealed class TrainingPass : IDisposable
 
         decoder.Forward(ws.Decoder, ws.DecoderInputs.Slice(0, tt * b), MaskOrNull(batch, ws.TargetMask, tt * b), tt, b, decoderDropout);
         int rows = tt * b;
+        var outputInputs = ws.Decoder.HRange(config.Layers - 1, 1, tt, b);
+        if (attention is not null)
+        {
+            var memory = encoder.TopOutputs(ws.Encoder, ts, b);
+            var keys = attention.Keys(ws.Attention!, memory, ts * b);
+            outputInputs = attention.Forward(ws.Attention!, outputInputs, memory, keys, MaskOrNull(batch, ws.SourceMask, ts * b), tt, ts, b);
+        }
+
         Device.Ops.MatMul(
-            ws.Decoder.HRange(config.Layers - 1, 1, tt, b),
+            outputInputs,
             store.Weight(Seq2SeqArchitecture.OutputKernel),
             store.Weight(Seq2SeqArchitecture.OutputBias),
             ws.Logits.Slice(0, (long)rows * config.TargetVocabSize),
@@ -204,10 +221,20 @@ internal sealed class TrainingPass : IDisposable
         int v = config.TargetVocabSize;
         var ops = Device.Ops;
         var top = ws.Decoder.HRange(config.Layers - 1, 1, tt, b);
-        ops.MatMul(top, dLogits, null, store.Gradient(Seq2SeqArchitecture.OutputKernel), new MatMulShape(h, v, rows, transposeA: true, accumulate: true));
-        ops.ColumnSum(dLogits, store.Gradient(Seq2SeqArchitecture.OutputBias), rows, v, accumulate: true);
         var dTop = ws.DTop.Slice(0, (long)rows * h);
-        ops.MatMul(dLogits, store.Weight(Seq2SeqArchitecture.OutputKernel), null, dTop, new MatMulShape(rows, h, v, transposeB: true));
+
+        // The output layer read the top decoder states, or with attention the attentional states h̃.
+        var outputInputs = attention is null ? top : ws.Attention!.View(AttentionBuffers.Names.Attentional, (long)rows * h);
+        var dOutputInputs = attention is null ? dTop : ws.DAttentional!.Slice(0, (long)rows * h);
+        ops.MatMul(outputInputs, dLogits, null, store.Gradient(Seq2SeqArchitecture.OutputKernel), new MatMulShape(h, v, rows, transposeA: true, accumulate: true));
+        ops.ColumnSum(dLogits, store.Gradient(Seq2SeqArchitecture.OutputBias), rows, v, accumulate: true);
+        ops.MatMul(dLogits, store.Weight(Seq2SeqArchitecture.OutputKernel), null, dOutputInputs, new MatMulShape(rows, h, v, transposeB: true));
+        ArrayView<float>? dMemory = null;
+        if (attention is not null)
+        {
+            var memory = encoder.TopOutputs(ws.Encoder, ts, b);
+            dMemory = attention.Backward(ws.Attention!, top, memory, attention.StoredKeys(ws.Attention!, memory, ts * b), dOutputInputs, dTop, tt, ts, b);
+        }
 
         var dh = new ArrayView<float>[config.Layers];
         var dc = new ArrayView<float>[config.Layers];
@@ -224,8 +251,9 @@ internal sealed class TrainingPass : IDisposable
 
         decoder.Backward(ws.Decoder, ws.DecoderInputs.Slice(0, rows), MaskOrNull(batch, ws.TargetMask, rows), tt, b, dTop, dh, dc, ws.Scratch, decoderDropout);
 
-        // The decoder's initial state is the encoder's final state: its gradient carries straight on.
-        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, dh, dc, ws.Scratch, encoderDropout);
+        // The decoder's initial state is the encoder's final state: its gradient carries straight on; with attention the
+        // encoder's outputs get the attention's gradient too.
+        encoder.Backward(ws.Encoder, ws.SourceIds.Slice(0, ts * b), MaskOrNull(batch, ws.SourceMask, ts * b), ts, b, dh, dc, ws.Scratch, encoderDropout, dMemory);
     }
 
     private sealed class Workspace : IDisposable
@@ -258,6 +286,11 @@ internal sealed class TrainingPass : IDisposable
                 DTop = Own(device.Allocate<float>(targetRows * h, "decoder output gradient"));
                 CarryH = Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dh carry {l}"))).ToArray();
                 CarryC = cell.HasCellState ? Enumerable.Range(0, config.Layers).Select(l => Own(device.Allocate<float>((long)maxBatch * h, $"dc carry {l}"))).ToArray() : [];
+                if (config.HasAttention)
+                {
+                    Attention = Own(new AttentionBuffers(device, config, maxTarget, maxSource, maxBatch, training: true));
+                    DAttentional = Own(device.Allocate<float>(targetRows * h, "attentional state gradient"));
+                }
             }
             catch
             {
@@ -297,6 +330,12 @@ internal sealed class TrainingPass : IDisposable
         public DeviceBuffer<float> DTop { get; } = null!;
 
         public DeviceBuffer<float>[] CarryH { get; } = [];
+
+        /// <summary>The attention's activations and gradients (null without attention).</summary>
+        public AttentionBuffers? Attention { get; }
+
+        /// <summary>The gradient into the attentional states [T, B, H] (null without attention).</summary>
+        public DeviceBuffer<float>? DAttentional { get; }
 
         public DeviceBuffer<float>[] CarryC { get; } = [];
 

@@ -18,9 +18,12 @@ public static class ReferenceModels
         var description = Seq2SeqArchitecture.For(model.Config);
         static ReferenceSideNames Side(StackDescription side) =>
             new(side.Embedding, side.Layers.Select(l => new ReferenceLayerNames(l.Kernel, l.RecurrentKernel, l.Bias)).ToList());
+        var attention = model.Config.Attention;
         var architecture = new ReferenceArchitecture(
             model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias,
-            description.Encoder.Reverse is { } reverse ? Side(reverse) : null);
+            description.Encoder.Reverse is { } reverse ? Side(reverse) : null, attention.ToString().ToLowerInvariant(),
+            attention == AttentionKind.General ? Seq2SeqArchitecture.AttentionScoreKernel : null,
+            attention == AttentionKind.None ? null : Seq2SeqArchitecture.AttentionCombineKernel);
         var c = model.Config;
         return new ReferenceSeq2Seq(architecture, c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, parameters);
     }
@@ -28,11 +31,13 @@ public static class ReferenceModels
     /// <summary>
     /// A model of either cell with the engine's names (<see cref="ReferenceArchitecture.Default"/>) and every parameter
     /// uniform in [-0.5, 0.5): large enough that the gates leave their linear range, small enough to stay off saturation.
-    /// With <paramref name="bidirectional"/>, the encoder has two directions of hidden / 2 units.
+    /// With <paramref name="bidirectional"/>, the encoder has two directions of hidden / 2 units; with
+    /// <paramref name="attention"/>, the decoder attends (its kernels are drawn last).
     /// </summary>
-    public static ReferenceSeq2Seq Random(string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false)
+    public static ReferenceSeq2Seq Random(
+        string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false, string attention = ReferenceArchitecture.NoAttention)
     {
-        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional);
+        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional, attention);
         int gateCount = cell == ReferenceArchitecture.Gru ? ReferenceGru.Gates : ReferenceOps.Gates;
         var random = new DeterministicRandom(seed);
         var parameters = new Dictionary<string, double[]>();
@@ -66,6 +71,15 @@ public static class ReferenceModels
 
         Add(architecture.OutputKernel, hidden * targetVocab);
         Add(architecture.OutputBias, targetVocab);
+        if (architecture.AttentionScoreKernel is { } score)
+        {
+            Add(score, hidden * hidden);
+        }
+
+        if (architecture.AttentionCombineKernel is { } combine)
+        {
+            Add(combine, 2 * hidden * hidden);
+        }
         return new ReferenceSeq2Seq(architecture, sourceVocab, targetVocab, embedding, hidden, parameters);
     }
 }

@@ -17,12 +17,17 @@ public sealed class ModelGradientCheckTests
     [TestCase(ReferenceArchitecture.Lstm, 3, 2, true)]
     [TestCase(ReferenceArchitecture.Gru, 0, 2, true)]
     [TestCase(ReferenceArchitecture.Gru, 3, 1, true)]
-    public void Whole_model_gradients_match_finite_differences(string cell, int embedding, int layers, bool bidirectional = false)
+    [TestCase(ReferenceArchitecture.Lstm, 0, 1, false, ReferenceArchitecture.DotAttention)]
+    [TestCase(ReferenceArchitecture.Lstm, 3, 2, false, ReferenceArchitecture.GeneralAttention)]
+    [TestCase(ReferenceArchitecture.Gru, 3, 1, false, ReferenceArchitecture.GeneralAttention)]
+    [TestCase(ReferenceArchitecture.Lstm, 3, 2, true, ReferenceArchitecture.DotAttention)]
+    [TestCase(ReferenceArchitecture.Gru, 0, 1, true, ReferenceArchitecture.GeneralAttention)]
+    public void Whole_model_gradients_match_finite_differences(string cell, int embedding, int layers, bool bidirectional = false, string attention = ReferenceArchitecture.NoAttention)
     {
         // A bidirectional encoder splits H into two directions of H/2 units, so it needs an even H.
         const int sourceVocab = 5, targetVocab = 6, batch = 3, sourceSteps = 4, targetSteps = 3;
         int hidden = bidirectional ? 4 : 3;
-        var model = ReferenceModels.Random(cell, sourceVocab, targetVocab, embedding, hidden, layers, 17, bidirectional);
+        var model = ReferenceModels.Random(cell, sourceVocab, targetVocab, embedding, hidden, layers, 17, bidirectional, attention);
 
         // Row 0 full length, row 1 shorter source (reversed over its 3 real steps), row 2 shorter target (masked tail, ignored targets).
         int[] sourceIds = [1, 2, 3, 4, 0, 1, 2, 3, 4, 1, 0, 0];

@@ -106,7 +106,7 @@ public sealed class TrainingPassTests(TestTarget target) : DeviceTestBase(target
     }
 
     /// <summary>The engine's mask of a side's layer inputs (site side·16 + layer of <see cref="StackDropout"/>).</summary>
-    private static bool[] Keep(DropoutDraw draw, int side, int layer, int count)
+    internal static bool[] Keep(DropoutDraw draw, int side, int layer, int count)
     {
         var mask = DropoutMask.Create(draw.Rate, draw.Seed, draw.Step, (side * StackDropout.SitesPerSide) + layer);
         return Enumerable.Range(0, count).Select(e => mask.Keeps(e)).ToArray();
