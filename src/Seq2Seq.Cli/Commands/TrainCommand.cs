@@ -64,6 +64,13 @@ internal sealed class TrainCommand
         Description = "A bidirectional encoder (OpenNMT's): per layer a forward and a backward direction of H/2 units each (--hidden must be even); the decoder starts from both directions' final states. Default: off (the Keras model).",
     };
 
+    private readonly Option<string> attention = new("--attention")
+    {
+        Description = "The decoder's attention over the encoder's outputs (Luong 2015, global, no input feeding): none (the Keras model, the default), dot (score h·ē) or general (score h·W_a·ē); the output layer then reads tanh(W_c[c; h]).",
+        DefaultValueFactory = _ => "none",
+        HelpName = "none|dot|general",
+    };
+
     private readonly Option<int> batch = CommonOptions.Batch();
 
     private readonly Option<string> batching = new("--batching")
@@ -126,6 +133,7 @@ internal sealed class TrainCommand
         NumericOptions.Range(maxLength, 1, CheckpointLimits.MaxSequenceLength - 2); // a longer model could not be saved
         NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
         cell.AcceptOnlyFromAmong("lstm", "gru");
+        attention.AcceptOnlyFromAmong("none", "dot", "general");
         batching.AcceptOnlyFromAmong("bucketed", "slices");
         NumericOptions.Range(batchTokens, 1);
         NumericOptions.Range(bucketWindow, 1);
@@ -139,7 +147,7 @@ internal sealed class TrainCommand
 
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
-            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, bidirectional, batch, batching, bucketWindow, batchTokens, epochs, optimizer,
+            data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, bidirectional, attention, batch, batching, bucketWindow, batchTokens, epochs, optimizer,
             learningRate, clip, dropout, validationSplit, patience, seed, output, resume, noVerify,
         };
         foreach (var option in device.All)
@@ -333,9 +341,16 @@ internal sealed class TrainCommand
         Option? given = shape.FirstOrDefault(o => CommonOptions.IsGiven(parse, o));
         if (given is not null)
         {
-            throw CliException.Usage($"{given.Name} cannot be combined with --resume: the model's shape, vocabularies and seed come from the checkpoint");
+            throw CliException.Usage($"{given.Name} cannot be combined with --resume '{parse.GetValue(resume)}': the model's shape, vocabularies and seed come from the checkpoint");
         }
     }
+
+    private AttentionKind AttentionOf(ParseResult parse) => parse.GetValue(attention) switch
+    {
+        "dot" => AttentionKind.Dot,
+        "general" => AttentionKind.General,
+        _ => AttentionKind.None,
+    };
 
     private Seq2SeqModel CreateModel(ParseResult parse, ComputeDevice dev, IReadOnlyList<SentencePair> pairs, int trainCount)
     {
@@ -350,7 +365,7 @@ internal sealed class TrainCommand
         TextEncoder text = TextEncoder.Build(vocabularyPairs, tokenLevel, scheme);
         int embeddingSize = parse.GetValue(embedding) ?? (keras ? 0 : DefaultEmbedding);
         var cellKind = parse.GetValue(cell) == "gru" ? CellKind.Gru : CellKind.Lstm;
-        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers), cellKind, parse.GetValue(bidirectional));
+        var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers), cellKind, parse.GetValue(bidirectional), AttentionOf(parse));
         return Seq2SeqModel.Create(dev, text, config, (ulong)parse.GetValue(seed));
     }
 
@@ -364,6 +379,13 @@ internal sealed class TrainCommand
         if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Name)
         {
             throw CliException.Usage($"--optimizer {options.Optimizer} differs from the checkpoint's optimizer ({resumed.Name}), whose state the run continues");
+        }
+
+        var stored = loaded.Model.Config.Attention;
+        if (CommonOptions.IsGiven(parse, attention) && AttentionOf(parse) != stored)
+        {
+            throw CliException.Usage(
+                $"--attention {parse.GetValue(attention)} contradicts checkpoint '{path}', whose model has {(stored == AttentionKind.None ? "no attention" : $"{stored.ToString().ToLowerInvariant()} attention")}; a resumed run keeps its model");
         }
 
         if (CommonOptions.IsGiven(parse, dropout) && options.Dropout != state.Dropout)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
@@ -17,6 +18,11 @@ internal sealed class TranslateCommand
     private readonly Option<int> beam = new("--beam") { Description = "Beam width; 1 is greedy decoding.", DefaultValueFactory = _ => 1, HelpName = "K" };
     private readonly Option<int> nbest = new("--nbest") { Description = "Hypotheses to print per input (at most the beam width), each as 'score<TAB>text'.", DefaultValueFactory = _ => 1, HelpName = "N" };
     private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
+    private readonly Option<bool> showAttention = new("--show-attention")
+    {
+        Description = "After each translation, print its attention weights as a grid: a row per target token, a column per source token, each cell the weight in percent (models trained with --attention only).",
+    };
+
     private readonly DeviceOptions device = new();
     private readonly Option<bool> noVerify = CommonOptions.NoVerify();
     private readonly Argument<string[]> texts = new("TEXT") { Description = "Sentences to translate; none: read standard input, one sentence a line.", Arity = ArgumentArity.ZeroOrMore };
@@ -28,7 +34,7 @@ internal sealed class TranslateCommand
         NumericOptions.Range(beam, 1);
         NumericOptions.Range(nbest, 1);
         NumericOptions.Range(maxLength, 1);
-        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, noVerify, texts };
+        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, showAttention, noVerify, texts };
         foreach (var option in device.All)
         {
             Command.Options.Add(option);
@@ -50,14 +56,21 @@ internal sealed class TranslateCommand
         }
 
         using ComputeDevice dev = device.Open(parse, context, quiet: true);
-        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, parse.GetRequiredValue(model), parse.GetValue(noVerify), context).Model;
+        string path = parse.GetRequiredValue(model);
+        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, path, parse.GetValue(noVerify), context).Model;
+        bool grid = parse.GetValue(showAttention);
+        if (grid && !m.Config.HasAttention)
+        {
+            throw CliException.Usage($"--show-attention: the model in '{path}' has no attention (train it with --attention dot or general)");
+        }
+
         using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
         var given = parse.GetValue(texts) ?? [];
         IEnumerable<string> inputs = given.Length > 0 ? given : ReadLines(context.In);
         foreach (string input in inputs)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            Translate(translator, input, n);
+            Translate(translator, input, n, grid);
         }
 
         return ExitCodes.Success;
@@ -71,7 +84,7 @@ internal sealed class TranslateCommand
         }
     }
 
-    private void Translate(Translator translator, string input, int n)
+    private void Translate(Translator translator, string input, int n, bool grid)
     {
         var detail = translator.TranslateDetailed([input])[0];
         if (detail.SourceTruncated)
@@ -89,6 +102,14 @@ internal sealed class TranslateCommand
             {
                 context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");
             }
+        }
+
+        if (grid && detail.Attention is { } weights)
+        {
+            var text = translator.Model.Text;
+            var sourceIds = text.EncodeSource(input).Take(weights.Count > 0 ? weights[0].Length : 0);
+            AttentionGrid.Write(
+                context.Out, sourceIds.Select(id => text.SourceVocabulary.Tokens[id]).ToList(), detail.Tokens.Select(id => text.TargetVocabulary.Tokens[id]).ToList(), weights);
         }
 
         context.Out.Flush();
