@@ -3,6 +3,7 @@ using System.Text.Json;
 using Seq2Seq.Gpu.Benchmarking;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Models;
 
 namespace Seq2Seq.Cli.Commands;
 
@@ -16,6 +17,13 @@ internal sealed class BenchCommand
     private readonly Option<string> config = new("--config") { Description = "Configuration: keras-char, word-medium, deepbench-lstm, or all.", DefaultValueFactory = _ => "keras-char", HelpName = "NAME" };
     private readonly Option<int> steps = new("--steps") { Description = "Timed repetitions of each measurement (after 2 warm-up ones); medians are reported.", DefaultValueFactory = _ => 10, HelpName = "N" };
     private readonly Option<int> warmup = new("--warmup") { Description = "Untimed repetitions before the timed ones.", DefaultValueFactory = _ => 2, HelpName = "N" };
+    private readonly Option<string> attention = new("--attention")
+    {
+        Description = "The decoder's attention: none (the default), dot or general, or a comma-separated list to measure each in turn in the same run (e.g. none,dot,general). Not with deepbench-lstm, which has no decoder.",
+        DefaultValueFactory = _ => "none",
+        HelpName = "KIND[,KIND...]",
+    };
+
     private readonly DeviceOptions device = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
     private readonly Option<bool> peak = new("--peak") { Description = "First measure this machine's FMA peak and L2 / L3 / DRAM read bandwidth, and report the run against them." };
@@ -29,7 +37,7 @@ internal sealed class BenchCommand
         NumericOptions.Range(warmup, 0);
         NumericOptions.Range(peakMs, 1);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, steps, warmup, json, peak, peakMs };
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, attention, steps, warmup, json, peak, peakMs };
         foreach (var option in device.All)
         {
             Command.Options.Add(option);
@@ -41,11 +49,31 @@ internal sealed class BenchCommand
     /// <summary>The System.CommandLine command.</summary>
     public Command Command { get; }
 
+    private static List<AttentionKind> Attentions(string list)
+    {
+        var kinds = new List<AttentionKind>();
+        foreach (string item in list.Split(',', StringSplitOptions.TrimEntries))
+        {
+            kinds.Add(item switch
+            {
+                "none" => AttentionKind.None,
+                "dot" => AttentionKind.Dot,
+                "general" => AttentionKind.General,
+                _ => throw CliException.Usage($"--attention '{item}': expected none, dot or general (or a comma-separated list of them)"),
+            });
+        }
+
+        return kinds;
+    }
+
     private int Run(ParseResult parse)
     {
         bool asJson = parse.GetValue(json);
         string name = parse.GetValue(config) ?? "keras-char";
-        var configs = name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)];
+        var kinds = Attentions(parse.GetValue(attention) ?? "none");
+        var configs = (name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)])
+            .SelectMany(c => c.LstmOnly ? [c] : kinds.Select(k => k == AttentionKind.None ? c : c with { Name = $"{c.Name}+{k.ToString().ToLowerInvariant()}-attention", Attention = k }))
+            .ToList();
         using ComputeDevice dev = device.Open(parse, context, quiet: asJson);
         MachinePeaks? peaks = parse.GetValue(peak) ? PeakMeasurement.Measure(TimeSpan.FromMilliseconds(parse.GetValue(peakMs))) : null;
         if (peaks is not null && !asJson)

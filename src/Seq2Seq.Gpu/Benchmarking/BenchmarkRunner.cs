@@ -33,7 +33,7 @@ public static class BenchmarkRunner
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         device.ResetPeakMemory();
         var text = SyntheticText(config);
-        using var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers), seed: 1);
+        using var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers, Attention: config.Attention), seed: 1);
         var result = config.LstmOnly ? RunLstm(model, config, steps, warmup) : RunSeq2Seq(model, config, steps, warmup);
         return PeakComparison.Apply(result with { PeakMemoryBytes = device.PeakAllocatedBytes }, config, peaks);
     }

@@ -222,6 +222,37 @@ public sealed class CliTests
     }
 
     [Test]
+    public void An_attention_model_trains_saves_shows_its_alignment_and_keeps_its_attention_on_resume()
+    {
+        string attended = Path.Combine(directory, "attention.s2s");
+        var train = CliRun.Of(Tiny("train", "--data", corpus, "--attention", "general", "--epochs", "1", "--out", attended));
+        Assert.That(train.ExitCode, Is.Zero, train.ToString());
+        Assert.That(train.Out, Does.Contain("1 layer, general attention"));
+        Assert.That(SafeTensorsFile.Read(attended).Metadata["config"], Does.Contain("\"attention\":\"general\""));
+
+        var translate = CliRun.Of("translate", "--model", attended, "--device", "cpu", "--show-attention", "--max-length", "4", "abc");
+        Assert.That(translate.ExitCode, Is.Zero, translate.ToString());
+        var lines = translate.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "a", "b", "c" }), "the grid's header is the source tokens");
+        Assert.That(lines.Skip(2).Count(l => l.Contains('*')), Is.EqualTo(lines.Length - 2), "every target row marks its largest weight");
+
+        string last = Path.Combine(directory, "attention.last.s2s");
+        var contradicting = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--attention", "dot", "--epochs", "2", "--resume", last, "--out", Path.Combine(directory, "y.s2s"));
+        var onPlain = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--attention", "dot", "--epochs", "3", "--resume", Path.Combine(directory, "m.last.s2s"), "--out", Path.Combine(directory, "y.s2s"));
+        var gridOfPlain = CliRun.Of("translate", "--model", model, "--device", "cpu", "--show-attention", "abc");
+        var same = CliRun.Of("train", "--data", corpus, "--device", "cpu", "--attention", "general", "--epochs", "2", "--resume", last, "--out", Path.Combine(directory, "z.s2s"));
+
+        Assert.That(contradicting.ExitCode, Is.EqualTo(2), contradicting.ToString());
+        AssertOneErrorLine(contradicting, "--attention dot contradicts checkpoint '" + last + "', whose model has general attention");
+        Assert.That(onPlain.ExitCode, Is.EqualTo(2), onPlain.ToString());
+        AssertOneErrorLine(onPlain, "whose model has no attention");
+        Assert.That(gridOfPlain.ExitCode, Is.EqualTo(2), gridOfPlain.ToString());
+        AssertOneErrorLine(gridOfPlain, "--show-attention: the model in '" + model + "' has no attention");
+        Assert.That(same.ExitCode, Is.Zero, "the checkpoint's own attention may be given again: " + same);
+        Assert.That(File.Exists(Path.Combine(directory, "y.s2s")), Is.False);
+    }
+
+    [Test]
     public void Resume_trains_until_the_requested_total_of_epochs()
     {
         string resumed = Path.Combine(directory, "resumed.s2s");
