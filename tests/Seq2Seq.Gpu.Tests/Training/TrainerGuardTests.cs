@@ -61,12 +61,14 @@ public sealed class TrainerGuardTests
     [TestCase(4, 8, 1, CellKind.Lstm)]
     [TestCase(0, 16, 2, CellKind.Lstm)]
     [TestCase(0, 16, 2, CellKind.Gru)]
-    public void The_training_estimate_matches_what_the_device_allocates(int embedding, int hidden, int layers, CellKind cell)
+    [TestCase(4, 8, 1, CellKind.Lstm, AttentionKind.General)]
+    [TestCase(0, 16, 2, CellKind.Gru, AttentionKind.Dot, true)]
+    public void The_training_estimate_matches_what_the_device_allocates(int embedding, int hidden, int layers, CellKind cell, AttentionKind attention = AttentionKind.None, bool bidirectional = false)
     {
         // A device of its own, so that its allocation statistics are this model's alone.
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         var (train, validation) = Data(24, 6);
-        using var model = NewModel(device, train, hidden, embedding, layers, cell);
+        using var model = NewModel(device, train, hidden, embedding, layers, cell, attention, bidirectional);
         using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 8, Optimizer = "adam" });
         var estimate = trainer.EstimateMemory(train, validation);
 
@@ -110,6 +112,7 @@ public sealed class TrainerGuardTests
         return new ParallelDataset(pairs, text).Split(0.25);
     }
 
-    private static Seq2SeqModel NewModel(ComputeDevice device, ParallelDataset train, int hidden, int embedding = 4, int layers = 1, CellKind cell = CellKind.Lstm) =>
-        Seq2SeqModel.Create(device, train.Encoder, Seq2SeqConfig.ForText(train.Encoder, embedding, hidden, layers, cell), seed: 5);
+    private static Seq2SeqModel NewModel(
+        ComputeDevice device, ParallelDataset train, int hidden, int embedding = 4, int layers = 1, CellKind cell = CellKind.Lstm, AttentionKind attention = AttentionKind.None, bool bidirectional = false) =>
+        Seq2SeqModel.Create(device, train.Encoder, Seq2SeqConfig.ForText(train.Encoder, embedding, hidden, layers, cell, bidirectional, attention), seed: 5);
 }
