@@ -74,11 +74,12 @@ internal static class CommonOptions
 
     /// <summary>
     /// Loads a checkpoint, verifying its checksums unless <paramref name="noVerify"/>, and shows the library's
-    /// integrity note (an older file without checksums, or verification skipped) on standard error.
+    /// integrity note (an older file without checksums, or verification skipped) on standard error. For
+    /// <paramref name="inference"/> only the weights are allocated, never a training checkpoint's optimizer state.
     /// </summary>
-    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context)
+    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context, bool inference)
     {
-        LoadedCheckpoint loaded = ModelCheckpoint.Load(device, path, new CheckpointLoadOptions { VerifyIntegrity = !noVerify });
+        LoadedCheckpoint loaded = ModelCheckpoint.Load(device, path, new CheckpointLoadOptions { VerifyIntegrity = !noVerify, OptimizerState = !inference });
         if (loaded.IntegrityNote is { } note)
         {
             context.Error.WriteLine($"seq2seq: note: {note}");

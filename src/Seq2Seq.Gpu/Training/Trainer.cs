@@ -361,10 +361,12 @@ public sealed class Trainer : IDisposable
             return;
         }
 
+        // The .last file is for resuming (optimizer and run state); the model file is for inference: weights,
+        // vocabularies and config only, a third to a half of a training checkpoint.
         TrainingCheckpoint.Save(LastCheckpointPath(path), Model, Optimizer, State);
         if (improved || !Options.KeepBest)
         {
-            TrainingCheckpoint.Save(path, Model, Optimizer, State);
+            ModelCheckpoint.Save(path, Model);
         }
 
         MetricsLog.Write(MetricsPath(path), State.History);
