@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
@@ -12,6 +14,24 @@ internal static class CommonOptions
 {
     /// <summary>The default batch size (pairs per batch), as the Keras example.</summary>
     public const int DefaultBatchSize = 64;
+
+    /// <summary>The name of the root command's <c>--verbose</c> option (recursive: every command has it).</summary>
+    public const string VerboseName = "--verbose";
+
+    /// <summary><c>--verbose</c>: the engine's log (device choice and fallbacks, epochs, checkpoint writes, memory) on standard error.</summary>
+    public static Option<bool> Verbose() => new(VerboseName)
+    {
+        Description = "Write the engine's log to standard error: which device and kernels were chosen and why (and why not CUDA or cuBLAS), epoch summaries, checkpoint writes, the model's device memory.",
+        Recursive = true,
+    };
+
+    /// <summary>The logger <c>--verbose</c> asks for: standard error, or nothing.</summary>
+    public static ILogger Logger(ParseResult parse, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(context);
+        return parse.GetValue<bool>(VerboseName) ? new StderrLogger(context.Error) : NullLogger.Instance;
+    }
 
     /// <summary><c>--device auto|cuda|opencl|cpu</c>, default <c>auto</c> (CUDA, then OpenCL, then the CPU accelerator).</summary>
     public static Option<string> Device()
@@ -75,11 +95,16 @@ internal static class CommonOptions
     /// <summary>
     /// Loads a checkpoint, verifying its checksums unless <paramref name="noVerify"/>, and shows the library's
     /// integrity note (an older file without checksums, or verification skipped) on standard error. For
-    /// <paramref name="inference"/> only the weights are allocated, never a training checkpoint's optimizer state.
+    /// <paramref name="inference"/> only the weights are allocated, never a training checkpoint's optimizer state;
+    /// <paramref name="logger"/> hears what the model holds on the device.
     /// </summary>
-    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context, bool inference)
+    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context, bool inference, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(device);
+        long before = device.AllocatedBytes;
         LoadedCheckpoint loaded = ModelCheckpoint.Load(device, path, new CheckpointLoadOptions { VerifyIntegrity = !noVerify, OptimizerState = !inference });
+        var store = loaded.Model.Weights;
+        CliLog.ModelLoaded(logger, path, store.Layout.TotalCount, device.AllocatedBytes - before, store.OptimizerSlotCount);
         if (loaded.IntegrityNote is { } note)
         {
             context.Error.WriteLine($"seq2seq: note: {note}");

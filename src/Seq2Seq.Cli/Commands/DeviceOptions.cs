@@ -61,7 +61,8 @@ internal sealed class DeviceOptions
         ArgumentNullException.ThrowIfNull(parse);
         ArgumentNullException.ThrowIfNull(context);
         var policy = Policy(parse.GetValue(cpuKernels), parse.GetValue(gpuKernels), parse.GetValue(gemm));
-        ComputeDevice opened = ComputeDevice.Open(CommonOptions.ParseDeviceKind(parse.GetValue(device)), CpuSimulation.Default, policy);
+        var options = new DeviceOpenOptions { Policy = policy, Logger = CommonOptions.Logger(parse, context) };
+        ComputeDevice opened = ComputeDevice.Open(CommonOptions.ParseDeviceKind(parse.GetValue(device)), options);
         if (!quiet)
         {
             context.Out.WriteLine($"device: {Format.Device(opened.Info)}: {opened.Selection}; kernels: {opened.Ops.Backend}");

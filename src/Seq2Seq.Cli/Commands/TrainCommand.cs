@@ -189,7 +189,7 @@ internal sealed class TrainCommand
             if (resuming)
             {
                 dev = device.Open(parse, context);
-                loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context, inference: false);
+                loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context, inference: false, CommonOptions.Logger(parse, context));
                 lengthLevel = loaded.Model.Text.Level;
             }
 
@@ -242,6 +242,7 @@ internal sealed class TrainCommand
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
                 CheckpointPath = outPath,
+                Logger = CommonOptions.Logger(parse, context),
             };
 
             Optimizer? resumedOptimizer = null;

@@ -50,7 +50,7 @@ internal sealed class TranslateCommand
         }
 
         using ComputeDevice dev = device.Open(parse, context, quiet: true);
-        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, parse.GetRequiredValue(model), parse.GetValue(noVerify), context, inference: true).Model;
+        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, parse.GetRequiredValue(model), parse.GetValue(noVerify), context, inference: true, CommonOptions.Logger(parse, context)).Model;
         using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
         var given = parse.GetValue(texts) ?? [];
         IEnumerable<string> inputs = given.Length > 0 ? given : ReadLines(context.In);

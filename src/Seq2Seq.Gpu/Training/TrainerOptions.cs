@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Seq2Seq.Gpu.Data;
 
 namespace Seq2Seq.Gpu.Training;
@@ -65,6 +66,12 @@ public sealed record TrainerOptions
     /// (<see cref="Trainer.LastCheckpointPath"/>). Null to save nothing.
     /// </summary>
     public string? CheckpointPath { get; init; }
+
+    /// <summary>
+    /// Where the trainer logs: a summary of every epoch and every checkpoint file written (Information), and a
+    /// divergence (Error) before it throws <see cref="TrainingDivergedException"/>. Null: nothing is logged.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
