@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Microsoft.Extensions.Logging;
@@ -38,11 +39,18 @@ internal static class CommonOptions
     {
         var option = new Option<string>("--device")
         {
-            Description = "Compute device: auto (CUDA, then OpenCL, then ILGPU's CPU accelerator), cuda, opencl or cpu.",
+            Description = "Compute device: auto (a CUDA GPU, then an OpenCL GPU, then ILGPU's CPU accelerator), cuda, opencl or cpu; cuda:N or opencl:N picks the N-th of that kind (from 0, as 'seq2seq devices' lists them).",
             DefaultValueFactory = _ => "auto",
-            HelpName = "auto|cuda|opencl|cpu",
+            HelpName = "auto|cuda[:N]|opencl[:N]|cpu",
         };
-        option.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
+        option.Validators.Add(result =>
+        {
+            string? value = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+            if (value is not null && ParseDevice(value) is null)
+            {
+                result.AddError($"--device: unknown device '{value}'; expected auto, cuda, cuda:N, opencl, opencl:N or cpu");
+            }
+        });
         return option;
     }
 
@@ -133,15 +141,31 @@ internal static class CommonOptions
         return parseResult.GetResult(option) is OptionResult { Implicit: false };
     }
 
-    /// <summary>Maps a <c>--device</c> value to a <see cref="DeviceKind"/>.</summary>
-    public static DeviceKind ParseDeviceKind(string? value) => value switch
+    /// <summary>Maps a <c>--device</c> value to a <see cref="DeviceKind"/> and, for <c>cuda:N</c> and <c>opencl:N</c>, an index.</summary>
+    public static (DeviceKind Kind, int? Index) ParseDeviceKind(string? value) =>
+        ParseDevice(value ?? "auto") ?? throw CliException.Usage($"unknown device '{value}'; expected auto, cuda, cuda:N, opencl, opencl:N or cpu");
+
+    private static (DeviceKind Kind, int? Index)? ParseDevice(string value)
     {
-        null or "auto" => DeviceKind.Auto,
-        "cuda" => DeviceKind.Cuda,
-        "opencl" => DeviceKind.OpenCL,
-        "cpu" => DeviceKind.Cpu,
-        _ => throw CliException.Usage($"unknown device '{value}'; expected auto, cuda, opencl or cpu"),
-    };
+        int colon = value.IndexOf(':', StringComparison.Ordinal);
+        string name = colon < 0 ? value : value[..colon];
+        DeviceKind? kind = name switch
+        {
+            "auto" => DeviceKind.Auto,
+            "cuda" => DeviceKind.Cuda,
+            "opencl" => DeviceKind.OpenCL,
+            "cpu" => DeviceKind.Cpu,
+            _ => null,
+        };
+        if (kind is null || colon < 0)
+        {
+            return kind is { } k ? (k, null) : null;
+        }
+
+        string digits = value[(colon + 1)..];
+        bool indexed = kind is DeviceKind.Cuda or DeviceKind.OpenCL;
+        return indexed && digits.Length is > 0 and <= 4 && digits.All(char.IsAsciiDigit) ? (kind.Value, int.Parse(digits, CultureInfo.InvariantCulture)) : null;
+    }
 
     /// <summary>Reads the corpus; an empty result is an error naming the file.</summary>
     /// <param name="path">The corpus file.</param>

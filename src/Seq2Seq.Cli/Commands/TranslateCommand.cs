@@ -63,6 +63,14 @@ internal sealed class TranslateCommand
         return ExitCodes.Success;
     }
 
+    private void WarnIfTruncated(Translator translator, string input, bool truncated)
+    {
+        if (truncated)
+        {
+            context.Error.WriteLine($"seq2seq: warning: input longer than the model's {translator.MaxSourceLength} source tokens was truncated: {input}");
+        }
+    }
+
     private static IEnumerable<string> ReadLines(TextReader reader)
     {
         while (reader.ReadLine() is { } line)
@@ -73,18 +81,16 @@ internal sealed class TranslateCommand
 
     private void Translate(Translator translator, string input, int n)
     {
-        var detail = translator.TranslateDetailed([input])[0];
-        if (detail.SourceTruncated)
-        {
-            context.Error.WriteLine($"seq2seq: warning: input longer than the model's {translator.MaxSourceLength} source tokens was truncated: {input}");
-        }
-
+        // One decode an input: the best translation, or with --nbest the one beam search that gives all N.
         if (n == 1)
         {
+            var detail = translator.TranslateDetailed([input])[0];
+            WarnIfTruncated(translator, input, detail.SourceTruncated);
             context.Out.WriteLine(detail.Text);
         }
         else
         {
+            WarnIfTruncated(translator, input, translator.Truncates(input));
             foreach (var hypothesis in translator.TranslateNBest(input, n))
             {
                 context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");

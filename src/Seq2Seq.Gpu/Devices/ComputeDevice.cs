@@ -114,6 +114,11 @@ public sealed class ComputeDevice : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Policy);
+        if (options.Index is { } index && (index < 0 || kind is not (DeviceKind.Cuda or DeviceKind.OpenCL)))
+        {
+            throw new ArgumentException($"a device index ({index}) needs a non-negative index and the kind Cuda or OpenCL (got {kind})", nameof(options));
+        }
+
         ILogger logger = options.Logger ?? NullLogger.Instance;
         CudaLibraryResolver.Install();
         var cpuDevice = options.CpuSimulation switch
@@ -125,7 +130,7 @@ public sealed class ComputeDevice : IDisposable
         Context context = Context.Create(builder => builder.Cuda().OpenCL().CPU(cpuDevice).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {
-            var (device, reason) = Choose(context, kind, logger);
+            var (device, reason) = Choose(context, kind, options.Index, logger);
             Accelerator accelerator;
             try
             {
@@ -305,7 +310,7 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
-    private static (Device Device, string Reason) Choose(Context context, DeviceKind kind, ILogger logger)
+    private static (Device Device, string Reason) Choose(Context context, DeviceKind kind, int? index, ILogger logger)
     {
         var devices = context.Devices.ToList();
         if (kind == DeviceKind.Auto)
@@ -330,14 +335,25 @@ public sealed class ComputeDevice : IDisposable
             return (best, reason);
         }
 
-        var match = devices.FirstOrDefault(d => KindOf(d.AcceleratorType) == kind);
-        if (match is null)
+        var matches = devices.Where(d => KindOf(d.AcceleratorType) == kind).ToList();
+        if (matches.Count == 0)
         {
             string present = string.Join(", ", devices.Select(d => $"{KindOf(d.AcceleratorType)}: {d.Name}"));
             throw new DeviceException($"no {kind} device found; devices present: {present}");
         }
 
-        return (match, $"{kind} requested");
+        if (index is { } n)
+        {
+            if (n >= matches.Count)
+            {
+                string numbered = string.Join(", ", matches.Select((d, i) => $"{i}: {d.Name}"));
+                throw new DeviceException($"no {kind} device {n}; the {kind} devices are {numbered}");
+            }
+
+            return (matches[n], $"{kind} device {n} requested");
+        }
+
+        return (matches[0], $"{kind} requested");
     }
 
     private static bool IsOpenClOnCpu(Device device) =>

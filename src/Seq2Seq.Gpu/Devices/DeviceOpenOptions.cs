@@ -12,6 +12,13 @@ public sealed record DeviceOpenOptions
     public KernelPolicy Policy { get; init; } = KernelPolicy.Default;
 
     /// <summary>
+    /// Which device of the requested kind, counting from 0 in the order ILGPU lists them (a machine with several
+    /// GPUs: <c>--device cuda:1</c>); null takes the first. Only with <see cref="DeviceKind.Cuda"/> or
+    /// <see cref="DeviceKind.OpenCL"/>; an index with no such device is a <see cref="Errors.DeviceException"/> listing those present.
+    /// </summary>
+    public int? Index { get; init; }
+
+    /// <summary>
     /// Where the device reports what it chose and why (Information: the device and the reason; why CUDA was not
     /// used; Warning: cuBLAS asked for but not available). Null: nothing is logged.
     /// </summary>
