@@ -92,6 +92,7 @@ internal static class CliApp
             new BenchCommand(context).Command,
             new DemoCommand(context).Command,
         };
+        root.Options.Add(CommonOptions.Verbose());
         NumericOptions.ParseEveryNumber(root);
         return root;
     }

@@ -22,6 +22,18 @@ internal static class Program
             cancellation.Cancel();
         };
 
+        // Sentences in and translations out are UTF-8 whatever the console's code page or the locale's charset says
+        // (Windows' 437, an ISO-8859 LANG): French accents and U+202F are read and written as UTF-8 bytes.
+        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+        try
+        {
+            Console.InputEncoding = utf8;
+            Console.OutputEncoding = utf8;
+        }
+        catch (IOException)
+        {
+            // No console to set (a Windows process without one): the streams keep their encodings.
+        }
         bool redirected = Console.IsOutputRedirected;
         using TextWriter? pipe = redirected ? OpenRedirectedOutput() : null;
         return CliApp.Run(args, pipe ?? Console.Out, Console.Error, interactive: !redirected, Console.In, cancellation.Token);

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
@@ -13,16 +16,41 @@ internal static class CommonOptions
     /// <summary>The default batch size (pairs per batch), as the Keras example.</summary>
     public const int DefaultBatchSize = 64;
 
+    /// <summary>The name of the root command's <c>--verbose</c> option (recursive: every command has it).</summary>
+    public const string VerboseName = "--verbose";
+
+    /// <summary><c>--verbose</c>: the engine's log (device choice and fallbacks, epochs, checkpoint writes, memory) on standard error.</summary>
+    public static Option<bool> Verbose() => new(VerboseName)
+    {
+        Description = "Write the engine's log to standard error: which device and kernels were chosen and why (and why not CUDA or cuBLAS), epoch summaries, checkpoint writes, the model's device memory.",
+        Recursive = true,
+    };
+
+    /// <summary>The logger <c>--verbose</c> asks for: standard error, or nothing.</summary>
+    public static ILogger Logger(ParseResult parse, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(context);
+        return parse.GetValue<bool>(VerboseName) ? new StderrLogger(context.Error) : NullLogger.Instance;
+    }
+
     /// <summary><c>--device auto|cuda|opencl|cpu</c>, default <c>auto</c> (CUDA, then OpenCL, then the CPU accelerator).</summary>
     public static Option<string> Device()
     {
         var option = new Option<string>("--device")
         {
-            Description = "Compute device: auto (CUDA, then OpenCL, then ILGPU's CPU accelerator), cuda, opencl or cpu.",
+            Description = "Compute device: auto (a CUDA GPU, then an OpenCL GPU, then ILGPU's CPU accelerator), cuda, opencl or cpu; cuda:N or opencl:N picks the N-th of that kind (from 0, as 'seq2seq devices' lists them).",
             DefaultValueFactory = _ => "auto",
-            HelpName = "auto|cuda|opencl|cpu",
+            HelpName = "auto|cuda[:N]|opencl[:N]|cpu",
         };
-        option.AcceptOnlyFromAmong("auto", "cuda", "opencl", "cpu");
+        option.Validators.Add(result =>
+        {
+            string? value = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null;
+            if (value is not null && ParseDevice(value) is null)
+            {
+                result.AddError($"--device: unknown device '{value}'; expected auto, cuda, cuda:N, opencl, opencl:N or cpu");
+            }
+        });
         return option;
     }
 
@@ -74,11 +102,17 @@ internal static class CommonOptions
 
     /// <summary>
     /// Loads a checkpoint, verifying its checksums unless <paramref name="noVerify"/>, and shows the library's
-    /// integrity note (an older file without checksums, or verification skipped) on standard error.
+    /// integrity note (an older file without checksums, or verification skipped) on standard error. For
+    /// <paramref name="inference"/> only the weights are allocated, never a training checkpoint's optimizer state;
+    /// <paramref name="logger"/> hears what the model holds on the device.
     /// </summary>
-    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context)
+    public static LoadedCheckpoint LoadCheckpoint(ComputeDevice device, string path, bool noVerify, CliContext context, bool inference, ILogger logger)
     {
-        LoadedCheckpoint loaded = ModelCheckpoint.Load(device, path, new CheckpointLoadOptions { VerifyIntegrity = !noVerify });
+        ArgumentNullException.ThrowIfNull(device);
+        long before = device.AllocatedBytes;
+        LoadedCheckpoint loaded = ModelCheckpoint.Load(device, path, new CheckpointLoadOptions { VerifyIntegrity = !noVerify, OptimizerState = !inference });
+        var store = loaded.Model.Weights;
+        CliLog.ModelLoaded(logger, path, store.Layout.TotalCount, device.AllocatedBytes - before, store.OptimizerSlotCount);
         if (loaded.IntegrityNote is { } note)
         {
             context.Error.WriteLine($"seq2seq: note: {note}");
@@ -107,15 +141,31 @@ internal static class CommonOptions
         return parseResult.GetResult(option) is OptionResult { Implicit: false };
     }
 
-    /// <summary>Maps a <c>--device</c> value to a <see cref="DeviceKind"/>.</summary>
-    public static DeviceKind ParseDeviceKind(string? value) => value switch
+    /// <summary>Maps a <c>--device</c> value to a <see cref="DeviceKind"/> and, for <c>cuda:N</c> and <c>opencl:N</c>, an index.</summary>
+    public static (DeviceKind Kind, int? Index) ParseDeviceKind(string? value) =>
+        ParseDevice(value ?? "auto") ?? throw CliException.Usage($"unknown device '{value}'; expected auto, cuda, cuda:N, opencl, opencl:N or cpu");
+
+    private static (DeviceKind Kind, int? Index)? ParseDevice(string value)
     {
-        null or "auto" => DeviceKind.Auto,
-        "cuda" => DeviceKind.Cuda,
-        "opencl" => DeviceKind.OpenCL,
-        "cpu" => DeviceKind.Cpu,
-        _ => throw CliException.Usage($"unknown device '{value}'; expected auto, cuda, opencl or cpu"),
-    };
+        int colon = value.IndexOf(':', StringComparison.Ordinal);
+        string name = colon < 0 ? value : value[..colon];
+        DeviceKind? kind = name switch
+        {
+            "auto" => DeviceKind.Auto,
+            "cuda" => DeviceKind.Cuda,
+            "opencl" => DeviceKind.OpenCL,
+            "cpu" => DeviceKind.Cpu,
+            _ => null,
+        };
+        if (kind is null || colon < 0)
+        {
+            return kind is { } k ? (k, null) : null;
+        }
+
+        string digits = value[(colon + 1)..];
+        bool indexed = kind is DeviceKind.Cuda or DeviceKind.OpenCL;
+        return indexed && digits.Length is > 0 and <= 4 && digits.All(char.IsAsciiDigit) ? (kind.Value, int.Parse(digits, CultureInfo.InvariantCulture)) : null;
+    }
 
     /// <summary>Reads the corpus; an empty result is an error naming the file.</summary>
     /// <param name="path">The corpus file.</param>

@@ -61,7 +61,9 @@ internal sealed class DeviceOptions
         ArgumentNullException.ThrowIfNull(parse);
         ArgumentNullException.ThrowIfNull(context);
         var policy = Policy(parse.GetValue(cpuKernels), parse.GetValue(gpuKernels), parse.GetValue(gemm));
-        ComputeDevice opened = ComputeDevice.Open(CommonOptions.ParseDeviceKind(parse.GetValue(device)), CpuSimulation.Default, policy);
+        var (kind, index) = CommonOptions.ParseDeviceKind(parse.GetValue(device));
+        var options = new DeviceOpenOptions { Policy = policy, Index = index, Logger = CommonOptions.Logger(parse, context) };
+        ComputeDevice opened = ComputeDevice.Open(kind, options);
         if (!quiet)
         {
             context.Out.WriteLine($"device: {Format.Device(opened.Info)}: {opened.Selection}; kernels: {opened.Ops.Backend}");

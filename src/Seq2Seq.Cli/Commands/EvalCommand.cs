@@ -72,7 +72,7 @@ internal sealed class EvalCommand
 
         CorpusReadResult corpus = CommonOptions.ReadCorpus(dataPath, parse.GetValue(samples), parse.GetValue(skip), parse.GetValue(skipBadLines));
         using ComputeDevice dev = device.Open(parse, context, quiet: asJson);
-        LoadedCheckpoint loaded = CommonOptions.LoadCheckpoint(dev, modelPath, parse.GetValue(noVerify), context);
+        LoadedCheckpoint loaded = CommonOptions.LoadCheckpoint(dev, modelPath, parse.GetValue(noVerify), context, inference: true, CommonOptions.Logger(parse, context));
         using Seq2SeqModel m = loaded.Model;
 
         var clock = Stopwatch.StartNew();

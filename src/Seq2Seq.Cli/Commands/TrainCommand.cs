@@ -109,7 +109,7 @@ internal sealed class TrainCommand
     private readonly DeviceOptions device = new();
     private readonly Option<string> output = new("--out")
     {
-        Description = "The model file to write (the best epoch's weights when there is validation data). Beside it: NAME.last.EXT (latest epoch, for --resume), NAME.metrics.csv, NAME.curves.svg.",
+        Description = "The model file to write, for translate and eval (the best epoch's weights when there is validation data; no optimizer state). Beside it: NAME.last.EXT (latest epoch with the optimizer's state, for --resume), NAME.metrics.csv, NAME.curves.svg.",
         Required = true,
         HelpName = "MODEL",
     };
@@ -197,7 +197,7 @@ internal sealed class TrainCommand
             if (resuming)
             {
                 dev = device.Open(parse, context);
-                loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context);
+                loaded = CommonOptions.LoadCheckpoint(dev, resumePath, parse.GetValue(noVerify), context, inference: false, CommonOptions.Logger(parse, context));
                 lengthLevel = loaded.Model.Text.Level;
             }
 
@@ -250,6 +250,7 @@ internal sealed class TrainCommand
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
                 CheckpointPath = outPath,
+                Logger = CommonOptions.Logger(parse, context),
             };
 
             Optimizer? resumedOptimizer = null;
@@ -373,7 +374,7 @@ internal sealed class TrainCommand
     {
         if (loaded.Optimizer is not { } resumed || TrainingCheckpoint.StateOf(loaded) is not { } state)
         {
-            throw new CliException($"checkpoint '{path}' holds a model but no training state (optimizer and epochs), so its run cannot be resumed");
+            throw new CliException($"checkpoint '{path}' holds a model but no training state (optimizer and epochs), so its run cannot be resumed; a run's state is in its .last file ({Trainer.LastCheckpointPath(path)})");
         }
 
         if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Name)

@@ -57,7 +57,7 @@ internal sealed class TranslateCommand
 
         using ComputeDevice dev = device.Open(parse, context, quiet: true);
         string path = parse.GetRequiredValue(model);
-        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, path, parse.GetValue(noVerify), context).Model;
+        using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, path, parse.GetValue(noVerify), context, inference: true, CommonOptions.Logger(parse, context)).Model;
         bool grid = parse.GetValue(showAttention);
         if (grid && !m.Config.HasAttention)
         {
@@ -76,6 +76,14 @@ internal sealed class TranslateCommand
         return ExitCodes.Success;
     }
 
+    private void WarnIfTruncated(Translator translator, string input, bool truncated)
+    {
+        if (truncated)
+        {
+            context.Error.WriteLine($"seq2seq: warning: input longer than the model's {translator.MaxSourceLength} source tokens was truncated: {input}");
+        }
+    }
+
     private static IEnumerable<string> ReadLines(TextReader reader)
     {
         while (reader.ReadLine() is { } line)
@@ -86,30 +94,34 @@ internal sealed class TranslateCommand
 
     private void Translate(Translator translator, string input, int n, bool grid)
     {
-        var detail = translator.TranslateDetailed([input])[0];
-        if (detail.SourceTruncated)
-        {
-            context.Error.WriteLine($"seq2seq: warning: input longer than the model's {translator.MaxSourceLength} source tokens was truncated: {input}");
-        }
-
+        // One decode an input: the best translation, or with --nbest the one beam search that gives all N.
+        IReadOnlyList<int> best;
+        IReadOnlyList<float[]>? weights;
         if (n == 1)
         {
+            var detail = translator.TranslateDetailed([input])[0];
+            WarnIfTruncated(translator, input, detail.SourceTruncated);
             context.Out.WriteLine(detail.Text);
+            (best, weights) = (detail.Tokens, detail.Attention);
         }
         else
         {
-            foreach (var hypothesis in translator.TranslateNBest(input, n))
+            WarnIfTruncated(translator, input, translator.Truncates(input));
+            var hypotheses = translator.TranslateNBest(input, n);
+            foreach (var hypothesis in hypotheses)
             {
                 context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");
             }
+
+            (best, weights) = (hypotheses[0].Tokens, hypotheses[0].Attention);
         }
 
-        if (grid && detail.Attention is { } weights)
+        if (grid && weights is not null)
         {
             var text = translator.Model.Text;
             var sourceIds = text.EncodeSource(input).Take(weights.Count > 0 ? weights[0].Length : 0);
             AttentionGrid.Write(
-                context.Out, sourceIds.Select(id => text.SourceVocabulary.Tokens[id]).ToList(), detail.Tokens.Select(id => text.TargetVocabulary.Tokens[id]).ToList(), weights);
+                context.Out, sourceIds.Select(id => text.SourceVocabulary.Tokens[id]).ToList(), best.Select(id => text.TargetVocabulary.Tokens[id]).ToList(), weights);
         }
 
         context.Out.Flush();

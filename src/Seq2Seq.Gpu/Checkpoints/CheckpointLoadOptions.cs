@@ -12,4 +12,15 @@ public sealed record CheckpointLoadOptions
     /// as it is, and <see cref="LoadedCheckpoint.Integrity"/> says <see cref="CheckpointIntegrity.NotVerified"/>.
     /// </summary>
     public bool VerifyIntegrity { get; init; } = true;
+
+    /// <summary>
+    /// Whether a training checkpoint's optimizer state is brought onto the device with the weights (default
+    /// <see langword="true"/>: resuming a run needs it). Inference (translating, evaluating) turns it off: then only the
+    /// weights are allocated, the file's optimizer tensors are checked by their checksums alone, and
+    /// <see cref="LoadedCheckpoint.Optimizer"/> is <see langword="null"/>.
+    /// </summary>
+    public bool OptimizerState { get; init; } = true;
+
+    /// <summary>For inference: checksums verified, no optimizer state on the device.</summary>
+    public static CheckpointLoadOptions Inference { get; } = new() { OptimizerState = false };
 }

@@ -113,7 +113,10 @@ public static class ModelCheckpoint
     /// </summary>
     /// <param name="device">Where the weights go.</param>
     /// <param name="path">The checkpoint file.</param>
-    /// <param name="options">How to read it; <see langword="null"/> means <see cref="CheckpointLoadOptions.Default"/> (verify checksums).</param>
+    /// <param name="options">
+    /// How to read it; <see langword="null"/> means <see cref="CheckpointLoadOptions.Default"/> (verify checksums, load any
+    /// optimizer state for resuming); <see cref="CheckpointLoadOptions.Inference"/> allocates the weights alone.
+    /// </param>
     public static LoadedCheckpoint Load(ComputeDevice device, string path, CheckpointLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -210,7 +213,8 @@ public static class ModelCheckpoint
             throw new CheckpointException($"{where}: tensor '{unexpected}' is not part of a model with this config");
         }
 
-        var optimizer = ReadOptimizer(file, layout, where);
+        // Inference leaves a training checkpoint's optimizer state in the file: only the weights go to the device.
+        var optimizer = options.OptimizerState ? ReadOptimizer(file, layout, where) : null;
 
         var model = Seq2SeqModel.CreateUninitialized(device, text, modelConfig);
         try

@@ -1,6 +1,7 @@
 using Seq2Seq.Gpu.Compute.Host;
 using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Logging;
 
 namespace Seq2Seq.Gpu.Compute;
 
@@ -8,6 +9,20 @@ namespace Seq2Seq.Gpu.Compute;
 internal static class ComputeBackends
 {
     /// <summary>The host SIMD kernels where the policy says so (the CPU accelerator's default), else the ILGPU kernels.</summary>
-    public static IComputeBackend Create(ComputeDevice device, KernelPolicy policy) =>
-        policy.UsesHostKernels ? new HostComputeBackend(new HostKernels(), policy.Gemm == GpuGemm.CuBlas) : new IlgpuBackend(device, policy);
+    public static IComputeBackend Create(ComputeDevice device, KernelPolicy policy)
+    {
+        if (!policy.UsesHostKernels)
+        {
+            return new IlgpuBackend(device, policy);
+        }
+
+        bool cuBlasAsked = policy.Gemm == GpuGemm.CuBlas;
+        var host = new HostComputeBackend(new HostKernels(), cuBlasAsked);
+        if (cuBlasAsked)
+        {
+            EngineLog.CuBlasFallback(device.Logger, "the host SIMD kernels", "not a CUDA device");
+        }
+
+        return host;
+    }
 }

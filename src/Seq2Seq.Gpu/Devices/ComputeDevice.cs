@@ -5,7 +5,10 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Seq2Seq.Gpu.Errors;
+using Seq2Seq.Gpu.Logging;
 
 namespace Seq2Seq.Gpu.Devices;
 
@@ -24,13 +27,14 @@ public sealed class ComputeDevice : IDisposable
     private long peakAllocatedBytes;
     private bool disposed;
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection, KernelPolicy policy)
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, string selection, KernelPolicy policy, ILogger logger)
     {
         this.context = context;
         this.accelerator = accelerator;
         Info = info;
         Selection = selection;
         Policy = policy.Resolve(info);
+        Logger = logger;
     }
 
     /// <summary>What the device is.</summary>
@@ -65,6 +69,9 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Where <see cref="AvailableMemoryBytes"/> comes from, for messages (e.g. "host MemAvailable").</summary>
     public string AvailableMemorySource => AvailableMemory().Source;
 
+    /// <summary>Where the device and the components on it log (<see cref="DeviceOpenOptions.Logger"/>, or nothing).</summary>
+    internal ILogger Logger { get; }
+
     internal Accelerator Accelerator
     {
         get
@@ -94,8 +101,27 @@ public sealed class ComputeDevice : IDisposable
     public static ComputeDevice Open(DeviceKind kind, CpuSimulation cpuSimulation, KernelPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
+        return Open(kind, new DeviceOpenOptions { CpuSimulation = cpuSimulation, Policy = policy });
+    }
+
+    /// <summary>
+    /// Opens a device as <paramref name="options"/> say (the CPU accelerator's shape, the kernel policy) and logs to
+    /// their logger which device it chose and why, and why CUDA was not used when it was not.
+    /// </summary>
+    /// <param name="kind">Which kind of device.</param>
+    /// <param name="options">How to open it.</param>
+    public static ComputeDevice Open(DeviceKind kind, DeviceOpenOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.Policy);
+        if (options.Index is { } index && (index < 0 || kind is not (DeviceKind.Cuda or DeviceKind.OpenCL)))
+        {
+            throw new ArgumentException($"a device index ({index}) needs a non-negative index and the kind Cuda or OpenCL (got {kind})", nameof(options));
+        }
+
+        ILogger logger = options.Logger ?? NullLogger.Instance;
         CudaLibraryResolver.Install();
-        var cpuDevice = cpuSimulation switch
+        var cpuDevice = options.CpuSimulation switch
         {
             CpuSimulation.Nvidia => CPUDevice.GetDevice(CPUDeviceKind.Nvidia),
             CpuSimulation.NvidiaMultiprocessors => new CPUDevice(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 4, numMultiprocessors: 3),
@@ -104,7 +130,7 @@ public sealed class ComputeDevice : IDisposable
         Context context = Context.Create(builder => builder.Cuda().OpenCL().CPU(cpuDevice).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         try
         {
-            var (device, reason) = Choose(context, kind);
+            var (device, reason) = Choose(context, kind, options.Index, logger);
             Accelerator accelerator;
             try
             {
@@ -117,7 +143,9 @@ public sealed class ComputeDevice : IDisposable
 
             try
             {
-                return new ComputeDevice(context, accelerator, Describe(device), reason, policy);
+                var opened = new ComputeDevice(context, accelerator, Describe(device), reason, options.Policy, logger);
+                EngineLog.DeviceOpened(logger, opened.Info.Name, opened.Info.Kind, reason);
+                return opened;
             }
             catch
             {
@@ -282,27 +310,54 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
-    private static (Device Device, string Reason) Choose(Context context, DeviceKind kind)
+    private static (Device Device, string Reason) Choose(Context context, DeviceKind kind, int? index, ILogger logger)
     {
         var devices = context.Devices.ToList();
         if (kind == DeviceKind.Auto)
         {
-            var best = devices.OrderBy(d => Rank(KindOf(d.AcceleratorType))).First();
+            // An OpenCL runtime on the CPU (PoCL, Intel's CPU runtime) is not a GPU: the CPU accelerator with the host
+            // SIMD kernels is the faster way to use a CPU, so auto passes such a device over.
+            foreach (var cpuOpenCl in devices.Where(IsOpenClOnCpu))
+            {
+                EngineLog.OpenClPassedOver(logger, cpuOpenCl.Name, "it runs on the CPU, where ILGPU's CPU accelerator with the host SIMD kernels is faster");
+            }
+
+            var best = devices.Where(d => !IsOpenClOnCpu(d)).OrderBy(d => Rank(KindOf(d.AcceleratorType))).First();
+            if (KindOf(best.AcceleratorType) != DeviceKind.Cuda && logger.IsEnabled(LogLevel.Information))
+            {
+                string why = CudaLibraryResolver.WhyNoCuda();
+                EngineLog.CudaNotUsed(logger, why);
+            }
+
             string reason = KindOf(best.AcceleratorType) == DeviceKind.Cpu
                 ? "auto: no CUDA or OpenCL GPU found, using ILGPU's CPU accelerator"
                 : $"auto: {KindOf(best.AcceleratorType)} GPU found";
             return (best, reason);
         }
 
-        var match = devices.FirstOrDefault(d => KindOf(d.AcceleratorType) == kind);
-        if (match is null)
+        var matches = devices.Where(d => KindOf(d.AcceleratorType) == kind).ToList();
+        if (matches.Count == 0)
         {
             string present = string.Join(", ", devices.Select(d => $"{KindOf(d.AcceleratorType)}: {d.Name}"));
             throw new DeviceException($"no {kind} device found; devices present: {present}");
         }
 
-        return (match, $"{kind} requested");
+        if (index is { } n)
+        {
+            if (n >= matches.Count)
+            {
+                string numbered = string.Join(", ", matches.Select((d, i) => $"{i}: {d.Name}"));
+                throw new DeviceException($"no {kind} device {n}; the {kind} devices are {numbered}");
+            }
+
+            return (matches[n], $"{kind} device {n} requested");
+        }
+
+        return (matches[0], $"{kind} requested");
     }
+
+    private static bool IsOpenClOnCpu(Device device) =>
+        device is CLDevice cl && cl.DeviceType.HasFlag(CLDeviceType.CL_DEVICE_TYPE_CPU);
 
     private static DeviceKind KindOf(AcceleratorType type) => type switch
     {

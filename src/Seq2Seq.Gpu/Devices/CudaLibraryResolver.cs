@@ -156,6 +156,24 @@ internal static class CudaLibraryResolver
         return NativeLibrary.TryLoad(file, out IntPtr handle) ? handle : IntPtr.Zero;
     }
 
+    /// <summary>
+    /// Why ILGPU found no CUDA device, as far as the engine can tell: no driver library could be loaded (with the
+    /// names tried), or the driver loads but reports no device (or one ILGPU does not support).
+    /// </summary>
+    internal static string WhyNoCuda()
+    {
+        foreach (string candidate in Candidates)
+        {
+            if (NativeLibrary.TryLoad(candidate, out IntPtr handle))
+            {
+                NativeLibrary.Free(handle);
+                return $"the CUDA driver ({candidate}) loads, but ILGPU found no CUDA device it supports";
+            }
+        }
+
+        return $"no CUDA driver library could be loaded (tried {string.Join(", ", Candidates)})";
+    }
+
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (!string.Equals(libraryName, "cuda", StringComparison.OrdinalIgnoreCase) &&

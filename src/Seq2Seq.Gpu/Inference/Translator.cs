@@ -56,6 +56,9 @@ public sealed class Translator : IDisposable
         return decoded.Select((d, i) => new Translation(Model.Text.DecodeTarget(d.Tokens), d.Tokens, encoded[i].Truncated, d.Attention)).ToList();
     }
 
+    /// <summary>Whether <paramref name="source"/> is longer than <see cref="MaxSourceLength"/>, so that translating it truncates it.</summary>
+    public bool Truncates(string source) => Encode(source).Truncated;
+
     /// <summary>The <paramref name="count"/> best hypotheses of beam search for one sentence (count defaults to <see cref="DecodingOptions.NBest"/>).</summary>
     public IReadOnlyList<Hypothesis> TranslateNBest(string source, int? count = null)
     {

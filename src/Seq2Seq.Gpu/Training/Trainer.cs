@@ -1,10 +1,14 @@
 using System.Diagnostics;
+using System.Globalization;
 using ILGPU.Runtime;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.IO;
+using Seq2Seq.Gpu.Logging;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Optimizers;
 using Seq2Seq.Gpu.Training.Reporting;
@@ -19,6 +23,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly TrainingPass pass;
     private readonly OutputLock? outputLock;
+    private readonly ILogger logger;
     private DeviceBuffer<float>? bestWeights;
 
     /// <summary>Creates a trainer; pass the optimizer and state of a loaded checkpoint to resume a run exactly.</summary>
@@ -53,6 +58,7 @@ public sealed class Trainer : IDisposable
         }
 
         this.outputLock = outputLock;
+        logger = options.Logger ?? NullLogger.Instance;
         pass = new TrainingPass(model.Weights, model.Config);
     }
 
@@ -85,8 +91,7 @@ public sealed class Trainer : IDisposable
         var result = pass.Run(batch, backward: true, dropout);
         if (!double.IsFinite(result.LossSum))
         {
-            throw new TrainingDivergedException(
-                $"the training loss became {result.LossSum} at optimizer step {Optimizer.Steps + 1}; the step was not applied (try a lower learning rate or --clip)");
+            throw Diverged($"the training loss became {result.LossSum} at optimizer step {Optimizer.Steps + 1}; the step was not applied (try a lower learning rate or --clip)");
         }
 
         float scale = 1f;
@@ -95,7 +100,7 @@ public sealed class Trainer : IDisposable
             LastGradientNorm = Math.Sqrt(Model.Device.Ops.Sum(store.Gradients.View, squares: true));
             if (!double.IsFinite(LastGradientNorm))
             {
-                throw new TrainingDivergedException($"the gradient norm became {LastGradientNorm} at optimizer step {Optimizer.Steps + 1}; the step was not applied");
+                throw Diverged($"the gradient norm became {LastGradientNorm} at optimizer step {Optimizer.Steps + 1}; the step was not applied");
             }
 
             if (LastGradientNorm > clip)
@@ -243,6 +248,11 @@ public sealed class Trainer : IDisposable
             BatchResult? val = validation is { Count: > 0 } ? Evaluate(validation, cancellationToken) : null;
             var metrics = new EpochMetrics(epoch, loss / counted, correct / counted, val?.MeanLoss, val?.Accuracy, tokens / seconds, seconds, Optimizer.LearningRate);
             history.Add(metrics);
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                string valLoss = Optional(metrics.ValidationLoss), valAccuracy = Optional(metrics.ValidationAccuracy);
+                EngineLog.EpochFinished(logger, epoch, Options.Epochs, metrics.TrainLoss, metrics.TrainAccuracy, valLoss, valAccuracy, metrics.TokensPerSecond, seconds);
+            }
 
             bool improved = val is null || State.BestValidationLoss is null || val.Value.MeanLoss < State.BestValidationLoss;
             State = State with
@@ -346,6 +356,14 @@ public sealed class Trainer : IDisposable
         return Path.Combine(directory, name + suffix + (extension ?? Path.GetExtension(modelPath)));
     }
 
+    private static string Optional(double? value) => value is { } v ? v.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
+
+    private TrainingDivergedException Diverged(string reason)
+    {
+        EngineLog.TrainingDiverged(logger, reason);
+        return new TrainingDivergedException(reason);
+    }
+
     private void RememberBest()
     {
         using var scope = Model.Device.EnterExclusive();
@@ -361,10 +379,15 @@ public sealed class Trainer : IDisposable
             return;
         }
 
-        TrainingCheckpoint.Save(LastCheckpointPath(path), Model, Optimizer, State);
+        // The .last file is for resuming (optimizer and run state); the model file is for inference: weights,
+        // vocabularies and config only, a third to a half of a training checkpoint.
+        string last = LastCheckpointPath(path);
+        TrainingCheckpoint.Save(last, Model, Optimizer, State);
+        EngineLog.CheckpointWritten(logger, "training checkpoint", last, State.EpochsCompleted);
         if (improved || !Options.KeepBest)
         {
-            TrainingCheckpoint.Save(path, Model, Optimizer, State);
+            ModelCheckpoint.Save(path, Model);
+            EngineLog.CheckpointWritten(logger, "model", path, State.EpochsCompleted);
         }
 
         MetricsLog.Write(MetricsPath(path), State.History);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Seq2Seq.Gpu.Data;
 
 namespace Seq2Seq.Gpu.Training;
@@ -59,8 +60,18 @@ public sealed record TrainerOptions
     /// <summary>Keep the weights of the epoch with the lowest validation loss and restore them at the end.</summary>
     public bool KeepBest { get; init; } = true;
 
-    /// <summary>Where to save the model (the best one with <see cref="KeepBest"/>); null to save nothing.</summary>
+    /// <summary>
+    /// Where to save the model (the best one with <see cref="KeepBest"/>): weights, vocabularies and config, for
+    /// inference. The latest epoch with the optimizer's and the run's state, for resuming, goes beside it
+    /// (<see cref="Trainer.LastCheckpointPath"/>). Null to save nothing.
+    /// </summary>
     public string? CheckpointPath { get; init; }
+
+    /// <summary>
+    /// Where the trainer logs: a summary of every epoch and every checkpoint file written (Information), and a
+    /// divergence (Error) before it throws <see cref="TrainingDivergedException"/>. Null: nothing is logged.
+    /// </summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()

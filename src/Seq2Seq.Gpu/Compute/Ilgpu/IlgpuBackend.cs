@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Logging;
 
 namespace Seq2Seq.Gpu.Compute.Ilgpu;
 
@@ -50,6 +51,10 @@ internal sealed class IlgpuBackend : IComputeBackend
         {
             cuBlas = CuBlasGemm.TryCreate(device.Accelerator, out string status);
             GemmDescription = cuBlas is null ? $"{OwnGemm} (cuBLAS unavailable: {status})" : status;
+            if (cuBlas is null)
+            {
+                EngineLog.CuBlasFallback(device.Logger, OwnGemm, status);
+            }
         }
     }
 
