@@ -144,7 +144,7 @@ internal sealed partial class ChildCli : IDisposable
     /// <inheritdoc />
     public override string ToString() => $"--- child stdout\n{Output}\n--- child stderr\n{Error}";
 
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         // The tests may run under `dotnet` or as their own apphost: take the host of the runtime that runs them
         // (…/dotnet/shared/Microsoft.NETCore.App/<version>/ → …/dotnet/dotnet).
