@@ -20,7 +20,8 @@ public sealed unsafe class MpiCommunicator : IGradientCommunicator, IDisposable
     /// <summary>The most elements one MPI call takes (its count is an int); larger buffers go in pieces.</summary>
     private const int MaxCount = 1 << 30;
 
-    private static int created;
+    private static readonly Lock Creation = new();
+    private static bool created;
 
     private readonly MpiNative mpi;
     private float[] staging = [];
@@ -63,14 +64,18 @@ public sealed unsafe class MpiCommunicator : IGradientCommunicator, IDisposable
     /// communicator was created before in this process.</exception>
     public static MpiCommunicator Initialize()
     {
-        if (Interlocked.Exchange(ref created, 1) == 1)
+        lock (Creation)
         {
-            throw new DistributedException("MPI is initialised once a process, and an MPI communicator was already created");
-        }
+            if (created)
+            {
+                throw new DistributedException("MPI is initialised once a process, and an MPI communicator was already created");
+            }
 
-        var mpi = MpiNative.Load();
-        mpi.Initialize();
-        return new MpiCommunicator(mpi);
+            var mpi = MpiNative.Load();
+            mpi.Initialize();
+            created = true;
+            return new MpiCommunicator(mpi);
+        }
     }
 
     /// <inheritdoc />

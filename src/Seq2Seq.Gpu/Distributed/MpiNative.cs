@@ -97,7 +97,9 @@ internal sealed unsafe class MpiNative
             }
             catch (DllNotFoundException e)
             {
-                failures.Add(e.Message.Split('\n')[0]);
+                // .NET's message is a generic sentence, then the loader's own lines (dlerror), which say what is wrong.
+                string[] lines = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                failures.Add(lines.Length > 1 ? string.Join(", ", lines.Skip(1)) : $"{name}: {e.Message}");
             }
             catch (BadImageFormatException e)
             {

@@ -109,7 +109,7 @@ internal static class DataParallel
     /// (other device kinds or kernels), and is an error rather than a model that silently depends on the rank.
     /// </summary>
     /// <exception cref="DistributedException">The weights differ from rank 0's.</exception>
-    public static void CheckInStep(IGradientCommunicator communicator, WeightStore store, int epoch)
+    public static void CheckInLockstep(IGradientCommunicator communicator, WeightStore store, int epoch)
     {
         if (communicator.Size == 1)
         {

@@ -271,7 +271,7 @@ public sealed class Trainer : IDisposable
                 progress?.Report(new TrainingProgress(epoch, Options.Epochs, done, batches, loss / counted, correct / counted, tokens / epochClock.Elapsed.TotalSeconds, null));
             }
 
-            DataParallel.CheckInStep(communicator, Model.Weights, epoch);
+            DataParallel.CheckInLockstep(communicator, Model.Weights, epoch);
             double seconds = epochClock.Elapsed.TotalSeconds;
             BatchResult? val = validation is { Count: > 0 } ? Evaluate(validation, cancellationToken) : null;
             var metrics = new EpochMetrics(epoch, loss / counted, correct / counted, val?.MeanLoss, val?.Accuracy, tokens / seconds, seconds, Optimizer.LearningRate);

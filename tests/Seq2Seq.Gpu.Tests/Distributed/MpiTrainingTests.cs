@@ -91,6 +91,21 @@ public sealed class MpiTrainingTests
         AssertSameTensors(Trainer.LastCheckpointPath(fromRanks), Trainer.LastCheckpointPath(fromSingle));
     }
 
+    [Test]
+    public void A_rank_that_reads_other_data_ends_the_job_with_one_clear_line_and_writes_nothing()
+    {
+        // Rank 1 reads the corpus less its last 8 pairs: it must stop the job before the first step, and rank 0 with it.
+        string shorter = Path.Combine(directory, "shorter.txt");
+        File.WriteAllLines(shorter, File.ReadAllLines(corpus).SkipLast(8));
+        string output = Path.Combine(directory, "ranks.s2s");
+        string[] Args(string data) => [.. Train(epochs: 2, data: data), "--out", output, "--distributed"];
+        var job = MpiJob.RunEach(JobTimeout, Args(corpus), Args(shorter));
+
+        Assert.That(job.ExitCode, Is.EqualTo(1), job.ToString());
+        Assert.That(job.Error, Does.Contain("seq2seq: error: rank 1 of 2: rank 1 differs from rank 0 in training pairs (139 against 145)"), job.ToString());
+        Assert.That(Directory.GetFiles(directory, "ranks*").Select(Path.GetFileName), Is.SubsetOf(new[] { "ranks.lock" }), "no model, checkpoint or metrics (at most rank 0's lock, which the next run takes over)");
+    }
+
     private static void AssertSameTensors(string actualPath, string expectedPath)
     {
         var actual = SafeTensorsFile.Read(actualPath);
@@ -133,9 +148,9 @@ public sealed class MpiTrainingTests
         }
     }
 
-    private string[] Train(int epochs, bool kerasCompat = false) =>
+    private string[] Train(int epochs, bool kerasCompat = false, string? data = null) =>
     [
-        "train", "--data", corpus, "--hidden", "16", "--batch", "64", "--epochs", $"{epochs}", "--val-split", "0.25", "--clip", "0.2",
+        "train", "--data", data ?? corpus, "--hidden", "16", "--batch", "64", "--epochs", $"{epochs}", "--val-split", "0.25", "--clip", "0.2",
         "--device", "cpu", .. kerasCompat ? (string[])["--keras-compat"] : ["--embedding", "8"],
     ];
 

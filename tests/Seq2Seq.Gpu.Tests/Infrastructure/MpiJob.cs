@@ -27,7 +27,15 @@ internal sealed record MpiJob(int ExitCode, string Out, string Error)
     }
 
     /// <summary>Runs <paramref name="args"/> on <paramref name="ranks"/> ranks; fails the test if the job outlives <paramref name="timeout"/>.</summary>
-    public static MpiJob Run(int ranks, TimeSpan timeout, params string[] args)
+    public static MpiJob Run(int ranks, TimeSpan timeout, params string[] args) => Launch(timeout, [["-np", $"{ranks}", .. Command(args)]]);
+
+    /// <summary>Runs one rank per argument list (Open MPI's <c>-np 1 … : -np 1 …</c>), e.g. ranks that disagree.</summary>
+    public static MpiJob RunEach(TimeSpan timeout, params string[][] perRank) =>
+        Launch(timeout, perRank.Select(args => (string[])["-np", "1", .. Command(args)]).ToArray());
+
+    private static string[] Command(string[] args) => [ChildCli.DotnetHost(), Path.Combine(AppContext.BaseDirectory, "seq2seq.dll"), .. args];
+
+    private static MpiJob Launch(TimeSpan timeout, string[][] contexts)
     {
         string mpirun = MpirunPath ?? throw new InvalidOperationException("no mpirun: call RequireMpirun first");
         var start = new ProcessStartInfo(mpirun)
@@ -37,19 +45,26 @@ internal sealed record MpiJob(int ExitCode, string Out, string Error)
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (string arg in (string[])["-np", $"{ranks}", "--oversubscribe", "--bind-to", "none"])
-        {
-            start.ArgumentList.Add(arg);
-        }
 
         // Open MPI refuses to run as root unless told; CI containers run as root.
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
         start.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
-        start.ArgumentList.Add(ChildCli.DotnetHost());
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "seq2seq.dll"));
-        foreach (string arg in args)
+        foreach (string arg in (string[])["--oversubscribe", "--bind-to", "none"])
         {
             start.ArgumentList.Add(arg);
+        }
+
+        for (int i = 0; i < contexts.Length; i++)
+        {
+            if (i > 0)
+            {
+                start.ArgumentList.Add(":"); // the next application context (rank)
+            }
+
+            foreach (string arg in contexts[i])
+            {
+                start.ArgumentList.Add(arg);
+            }
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("mpirun did not start");
