@@ -60,10 +60,37 @@ internal static class DistributedLaunch
         return code;
     }
 
+    /// <summary>
+    /// In a distributed run, NCCL for the gradients when every rank's device is CUDA and can load it (untested on a GPU),
+    /// else null; on CUDA, a log line says which path the gradients take and why. Every rank must call it.
+    /// </summary>
+    public static NcclCommunicator? TryNccl(IGradientCommunicator ranks, ComputeDevice device, TextWriter output)
+    {
+        if (ranks is not MpiCommunicator mpi)
+        {
+            return null;
+        }
+
+        try
+        {
+            var nccl = NcclCommunicator.TryCreate(mpi, device, out string reason);
+            if (device.Info.Kind == DeviceKind.Cuda)
+            {
+                output.WriteLine(nccl is null ? $"gradients: through host memory, not NCCL: {reason}" : $"gradients: {reason}, on the device buffers (untested on a GPU)");
+            }
+
+            return nccl;
+        }
+        catch (DistributedException e)
+        {
+            throw new CliException($"--distributed: {e.Message}");
+        }
+    }
+
     /// <summary>The log line of a distributed run: what carries the collectives, each rank's share, the bytes a step sums.</summary>
     public static void Describe(IGradientCommunicator ranks, TextWriter output, int batchSize, long gradientBytes)
     {
-        if (ranks is not MpiCommunicator)
+        if (ranks is not (MpiCommunicator or NcclCommunicator))
         {
             return;
         }

@@ -275,7 +275,8 @@ internal sealed class TrainCommand
                 options = options with { Seed = state.Seed, Dropout = state.Dropout };
             }
 
-            using var trainer = new Trainer(model, options, resumedOptimizer, state, outputLock, ranks);
+            using NcclCommunicator? nccl = DistributedLaunch.TryNccl(ranks, model.Device, outText);
+            using var trainer = new Trainer(model, options, resumedOptimizer, state, outputLock, (IGradientCommunicator?)nccl ?? ranks);
             MemoryEstimate memory = trainer.EstimateMemory(train, validation);
             outText.WriteLine($"memory: {MemoryEstimate.FormatBytes(memory.TotalBytes)} for {memory.What}; {MemoryEstimate.FormatBytes(model.Device.AvailableMemoryBytes)} available");
             string clipText = options.ClipNorm is { } c ? $", clip {c}" : string.Empty;
@@ -283,7 +284,7 @@ internal sealed class TrainCommand
             string dropoutText = options.Dropout > 0 ? $", dropout {options.Dropout}" : string.Empty;
             outText.WriteLine(
                 $"training: {Plural(options.Epochs, "epoch")}, batch {options.BatchSize}, {trainer.Optimizer.Name} lr {trainer.Optimizer.LearningRate}{clipText}{dropoutText}{patienceText}, seed {options.Seed}");
-            DistributedLaunch.Describe(ranks, outText, options.BatchSize, model.Weights.Layout.TotalCount * sizeof(float));
+            DistributedLaunch.Describe(trainer.Communicator, outText, options.BatchSize, model.Weights.Layout.TotalCount * sizeof(float));
             var plan = options.BatchPlanFor(train);
             var firstEpoch = train.PlanBatches(plan, options.Shuffle ? options.Seed : null, (state?.EpochsCompleted ?? 0) + 1);
             string budget = plan.BatchTokens is { } tokens ? $", at most {tokens:N0} padded positions" : string.Empty;
