@@ -75,13 +75,14 @@ internal static class DataParallel
     /// weights and optimizer state, so the ranks start equal by construction, not by luck of the seed.
     /// </summary>
     /// <exception cref="DistributedException">This rank's run differs from rank 0's.</exception>
-    public static void Start(IGradientCommunicator communicator, WeightStore store, int optimizerSlots, IReadOnlyList<(string What, long Value)> fingerprint)
+    public static void Start(IGradientCommunicator communicator, WeightStore store, int optimizerSlots, Func<IReadOnlyList<(string What, long Value)>> fingerprintOf)
     {
         if (communicator.Size == 1)
         {
             return;
         }
 
+        var fingerprint = fingerprintOf();
         long[] root = fingerprint.Select(f => f.Value).ToArray();
         communicator.Broadcast(root);
         for (int i = 0; i < root.Length; i++)

@@ -249,7 +249,7 @@ public sealed class Trainer : IDisposable
         // Keras-compatible batches are padded to the whole corpus's maxima (kept by a split): record those.
         Model.MaxSourceLength = Math.Max(Model.MaxSourceLength, train.PaddedSourceSteps ?? train.MaxSourceLength);
         Model.MaxTargetLength = Math.Max(Model.MaxTargetLength, train.PaddedTargetSteps ?? train.MaxTargetLength);
-        DataParallel.Start(communicator, Model.Weights, Optimizer.StateNames.Count, Fingerprint(train, validation, plan));
+        DataParallel.Start(communicator, Model.Weights, Optimizer.StateNames.Count, () => Fingerprint(train, validation, plan));
 
         for (int epoch = State.EpochsCompleted + 1; epoch <= Options.Epochs; epoch++)
         {
