@@ -9,8 +9,8 @@ namespace Seq2Seq.Gpu.Tests.Distributed;
 /// <summary>
 /// <c>seq2seq train --distributed</c> under <c>mpirun -np 2</c> on a tiny copy-reversal task, against the same run in
 /// one process: 2 ranks × 32 pairs must give the weights and optimizer state of 1 process × 64 pairs, in both loss
-/// modes and with clipping, and rank 0's checkpoint must resume in a single process. Skipped (with the reason) where
-/// Open MPI is not installed.
+/// modes and with clipping, and rank 0's checkpoint must resume in a single process and on two ranks. Skipped (with the
+/// reason) where Open MPI is not installed.
 /// </summary>
 /// <remarks>
 /// Tolerance: |distributed − single| ≤ 1e-5 + 1e-4·|single| per element. The two runs add the same float terms in
@@ -69,7 +69,7 @@ public sealed class MpiTrainingTests
     }
 
     [Test]
-    public void Rank_zeros_checkpoint_resumes_in_a_single_process()
+    public void Rank_zeros_checkpoint_resumes_in_a_single_process_and_on_two_ranks()
     {
         string ranks = Path.Combine(directory, "ranks.s2s");
         string single = Path.Combine(directory, "single.s2s");
@@ -89,6 +89,12 @@ public sealed class MpiTrainingTests
 
         Assert.That(MetricsLog.Read(Trainer.MetricsPath(fromRanks)).Select(e => e.Epoch), Is.EqualTo(new[] { 1, 2, 3 }));
         AssertSameTensors(Trainer.LastCheckpointPath(fromRanks), Trainer.LastCheckpointPath(fromSingle));
+
+        // And on two ranks again: both load the checkpoint, rank 0's weights and optimizer state are broadcast.
+        string again = Path.Combine(directory, "again.s2s");
+        var rerun = MpiJob.Run(2, JobTimeout, [.. Resume(Trainer.LastCheckpointPath(ranks)), "--out", again, "--distributed"]);
+        Assert.That(rerun.ExitCode, Is.Zero, rerun.ToString());
+        AssertSameTensors(Trainer.LastCheckpointPath(again), Trainer.LastCheckpointPath(fromSingle));
     }
 
     [Test]
