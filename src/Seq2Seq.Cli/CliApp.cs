@@ -97,7 +97,8 @@ internal static class CliApp
         return root;
     }
 
-    private static void WriteError(TextWriter stderr, string message)
+    /// <summary>Writes <paramref name="message"/> as one error line (<see cref="ErrorPrefix"/>, line breaks folded).</summary>
+    internal static void WriteError(TextWriter stderr, string message)
     {
         string oneLine = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         stderr.WriteLine(ErrorPrefix + oneLine);

@@ -4,6 +4,7 @@ using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Distributed;
 using Seq2Seq.Gpu.IO;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Optimizers;
@@ -21,7 +22,8 @@ internal sealed class TrainCommand
     /// <summary>Embedding width when <c>--embedding</c> is not given and inputs are not one-hot.</summary>
     public const int DefaultEmbedding = 64;
 
-    private readonly CliContext context;
+    private CliContext context;
+    private IGradientCommunicator ranks = SingleProcessCommunicator.Instance;
     private readonly Option<string> data = CommonOptions.Data("The training corpus: UTF-8, one 'source<TAB>target' pair a line (more tab-separated fields are ignored).");
     private readonly Option<int?> samples = CommonOptions.Samples();
     private readonly Option<bool> skipBadLines = CommonOptions.SkipBadLines();
@@ -122,6 +124,11 @@ internal sealed class TrainCommand
 
     private readonly Option<bool> noVerify = CommonOptions.NoVerify();
 
+    private readonly Option<bool> distributed = new("--distributed")
+    {
+        Description = "Data-parallel training, launched by 'mpirun -np N' (Open MPI): every rank reads the same corpus and options, takes 1/N of every batch of --batch pairs, and the gradients are summed across ranks each step, so N ranks train as one process with the same --batch; rank 0 alone writes the output. See docs/distributed.md.",
+    };
+
     /// <summary>Creates the command.</summary>
     public TrainCommand(CliContext context)
     {
@@ -148,7 +155,7 @@ internal sealed class TrainCommand
         Command = new Command("train", "Train a model on a parallel corpus (or resume a run) and save it with its metrics and curves.")
         {
             data, samples, skipBadLines, maxLength, level, kerasCompat, embedding, hidden, layers, cell, bidirectional, attention, batch, batching, bucketWindow, batchTokens, epochs, optimizer,
-            learningRate, clip, dropout, validationSplit, patience, seed, output, resume, noVerify,
+            learningRate, clip, dropout, validationSplit, patience, seed, output, resume, noVerify, distributed,
         };
         foreach (var option in device.All)
         {
@@ -162,6 +169,22 @@ internal sealed class TrainCommand
     public Command Command { get; }
 
     private int Run(ParseResult parse)
+    {
+        if (!parse.GetValue(distributed))
+        {
+            return RunRank(parse);
+        }
+
+        using var mpi = DistributedLaunch.Start();
+        ranks = mpi;
+
+        // Rank 0 reports for the job; mpirun forwards it line by line, so no live progress bar.
+        context = context with { Out = mpi.Rank == 0 ? context.Out : TextWriter.Null, Interactive = false };
+
+        return DistributedLaunch.Run(mpi, context, () => RunRank(parse));
+    }
+
+    private int RunRank(ParseResult parse)
     {
         if (parse.GetValue(kerasCompat) && parse.GetValue(level) == "word")
         {
@@ -186,7 +209,7 @@ internal sealed class TrainCommand
 
         // The first step: the output is this run's (or the run fails here, naming the run that has it) and its folder
         // takes files, before any time goes into reading data or training.
-        using OutputLock outputLock = LockOutput(parse, outPath);
+        using OutputLock? outputLock = ranks.Rank == 0 ? LockOutput(parse, outPath) : null;
 
         // A resumed run counts lengths in its checkpoint's tokens, so the checkpoint is loaded before the corpus.
         ComputeDevice? dev = null;
@@ -221,7 +244,7 @@ internal sealed class TrainCommand
         }
     }
 
-    private int Train(ParseResult parse, string outPath, OutputLock outputLock, CorpusReadResult corpus, Seq2SeqModel model, LoadedCheckpoint? loaded, string resumePath)
+    private int Train(ParseResult parse, string outPath, OutputLock? outputLock, CorpusReadResult corpus, Seq2SeqModel model, LoadedCheckpoint? loaded, string resumePath)
     {
         TextWriter outText = context.Out;
         IReadOnlyList<SentencePair> pairs = corpus.Pairs;
@@ -261,7 +284,8 @@ internal sealed class TrainCommand
                 options = options with { Seed = state.Seed, Dropout = state.Dropout };
             }
 
-            using var trainer = new Trainer(model, options, resumedOptimizer, state, outputLock);
+            using NcclCommunicator? nccl = DistributedLaunch.TryNccl(ranks, model.Device, outText);
+            using var trainer = new Trainer(model, options, resumedOptimizer, state, outputLock, (IGradientCommunicator?)nccl ?? ranks);
             MemoryEstimate memory = trainer.EstimateMemory(train, validation);
             outText.WriteLine($"memory: {MemoryEstimate.FormatBytes(memory.TotalBytes)} for {memory.What}; {MemoryEstimate.FormatBytes(model.Device.AvailableMemoryBytes)} available");
             string clipText = options.ClipNorm is { } c ? $", clip {c}" : string.Empty;
@@ -269,6 +293,7 @@ internal sealed class TrainCommand
             string dropoutText = options.Dropout > 0 ? $", dropout {options.Dropout}" : string.Empty;
             outText.WriteLine(
                 $"training: {Plural(options.Epochs, "epoch")}, batch {options.BatchSize}, {trainer.Optimizer.Name} lr {trainer.Optimizer.LearningRate}{clipText}{dropoutText}{patienceText}, seed {options.Seed}");
+            DistributedLaunch.Describe(trainer.Communicator, outText, options.BatchSize, model.Weights.Layout.TotalCount * sizeof(float));
             var plan = options.BatchPlanFor(train);
             var firstEpoch = train.PlanBatches(plan, options.Shuffle ? options.Seed : null, (state?.EpochsCompleted ?? 0) + 1);
             string budget = plan.BatchTokens is { } tokens ? $", at most {tokens:N0} padded positions" : string.Empty;
@@ -297,6 +322,7 @@ internal sealed class TrainCommand
             }
 
             WriteSummary(report, trainer, outPath, validation.Count > 0);
+            DistributedLaunch.Summarize(ranks, outText);
         }
 
         return ExitCodes.Success;

@@ -66,7 +66,14 @@ internal static class CudaLibraryResolver
     /// cuBLAS under the given installation prefixes (<c>PREFIX/lib64</c>, <c>PREFIX/lib</c>,
     /// <c>PREFIX/lib/python3*/{site,dist}-packages/nvidia/cublas/lib</c>), or null.
     /// </summary>
-    internal static string? FindCuBlas(string libraryName, IEnumerable<string> prefixes)
+    internal static string? FindCuBlas(string libraryName, IEnumerable<string> prefixes) => FindNvidiaLibrary(libraryName, "cublas", prefixes);
+
+    /// <summary>
+    /// The first existing file <paramref name="libraryName"/> under the given prefixes, in <c>PREFIX/lib64</c>,
+    /// <c>PREFIX/lib</c> and the folder of NVIDIA's pip wheel <paramref name="package"/>
+    /// (<c>PREFIX/lib/python3*/{site,dist}-packages/nvidia/PACKAGE/lib</c>: cublas, nccl…), or null.
+    /// </summary>
+    internal static string? FindNvidiaLibrary(string libraryName, string package, IEnumerable<string> prefixes)
     {
         foreach (string prefix in prefixes)
         {
@@ -81,8 +88,8 @@ internal static class CudaLibraryResolver
             {
                 foreach (string python in Directory.EnumerateDirectories(lib, "python3*").Order(StringComparer.Ordinal))
                 {
-                    folders.Add(Path.Combine(python, "site-packages", "nvidia", "cublas", "lib"));
-                    folders.Add(Path.Combine(python, "dist-packages", "nvidia", "cublas", "lib"));
+                    folders.Add(Path.Combine(python, "site-packages", "nvidia", package, "lib"));
+                    folders.Add(Path.Combine(python, "dist-packages", "nvidia", package, "lib"));
                 }
             }
 

@@ -29,6 +29,9 @@ public sealed class DeviceBuffer<T> : IDisposable
     /// <summary>The whole buffer as a dense view for kernels.</summary>
     public ArrayView<T> View => Buffer.View.AsContiguous();
 
+    /// <summary>The buffer's address in the device's memory (a CUDA device pointer on CUDA), for native libraries.</summary>
+    internal nint NativePointer => Buffer.NativePtr;
+
     /// <summary>Whether the buffer has been disposed.</summary>
     public bool IsDisposed => buffer is null;
 

@@ -7,6 +7,7 @@ using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Distributed;
 using Seq2Seq.Gpu.IO;
 using Seq2Seq.Gpu.Logging;
 using Seq2Seq.Gpu.Models;
@@ -24,6 +25,7 @@ public sealed class Trainer : IDisposable
     private readonly TrainingPass pass;
     private readonly OutputLock? outputLock;
     private readonly ILogger logger;
+    private readonly IGradientCommunicator communicator;
     private DeviceBuffer<float>? bestWeights;
 
     /// <summary>Creates a trainer; pass the optimizer and state of a loaded checkpoint to resume a run exactly.</summary>
@@ -36,7 +38,12 @@ public sealed class Trainer : IDisposable
     /// <see cref="Fit"/> (the command line takes it before it reads the corpus); the trainer uses it and does not
     /// release it. Without one, <see cref="Fit"/> takes its own lock for its duration.
     /// </param>
-    public Trainer(Seq2SeqModel model, TrainerOptions options, Optimizer? optimizer = null, TrainingState? state = null, OutputLock? outputLock = null)
+    /// <param name="communicator">
+    /// The ranks of a data-parallel job (e.g. an <see cref="MpiCommunicator"/>); null for a single process. With several
+    /// ranks, every rank runs the same calls on the same data: <see cref="Fit"/> gives each its share of every batch and
+    /// sums the gradients, and only rank 0 locks and writes the output files.
+    /// </param>
+    public Trainer(Seq2SeqModel model, TrainerOptions options, Optimizer? optimizer = null, TrainingState? state = null, OutputLock? outputLock = null, IGradientCommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -59,6 +66,7 @@ public sealed class Trainer : IDisposable
 
         this.outputLock = outputLock;
         logger = options.Logger ?? NullLogger.Instance;
+        this.communicator = communicator ?? SingleProcessCommunicator.Instance;
         pass = new TrainingPass(model.Weights, model.Config);
     }
 
@@ -74,6 +82,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Where the run stands (what a checkpoint saves for resuming).</summary>
     public TrainingState State { get; private set; }
 
+    /// <summary>The ranks this trainer is one of (<see cref="SingleProcessCommunicator.Instance"/> for a single process).</summary>
+    public IGradientCommunicator Communicator => communicator;
+
     /// <summary>Global gradient norm of the last training step (computed only when clipping is on; otherwise NaN).</summary>
     public double LastGradientNorm { get; private set; } = double.NaN;
 
@@ -81,19 +92,32 @@ public sealed class Trainer : IDisposable
     /// One optimizer step on a batch: zero the gradients, forward (with <see cref="TrainerOptions.Dropout"/>, whose masks
     /// follow from the run's seed and the optimizer's step count), loss, backward, optional clipping, update.
     /// A NaN or infinite loss throws <see cref="TrainingDivergedException"/> before any weight changes.
+    /// With several ranks (<see cref="Communicator"/>), <paramref name="batch"/> is this rank's share of a global batch and
+    /// every rank must call this together: the loss is normalised by the count of the whole batch and the gradients are
+    /// summed over the ranks (one all-reduce) before clipping and the update, which then run alike on every rank.
     /// </summary>
     public BatchResult TrainBatch(Batch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return TrainShard(batch).Result;
+    }
+
+    /// <summary><see cref="TrainBatch"/> on this rank's share of a global batch, which may be empty (null); also returns the batch's tokens.</summary>
+    private (BatchResult Result, double Tokens) TrainShard(Batch? shard)
     {
         using var scope = Model.Device.EnterExclusive();
         var store = Model.Weights;
         store.ZeroGradients();
-        DropoutDraw? dropout = Options.Dropout > 0 ? new DropoutDraw(Options.Dropout, (ulong)State.Seed, Optimizer.Steps + 1) : null;
-        var result = pass.Run(batch, backward: true, dropout);
+        DropoutDraw? dropout = Options.Dropout > 0 ? new DropoutDraw(Options.Dropout, DataParallel.DropoutSeed((ulong)State.Seed, communicator.Rank), Optimizer.Steps + 1) : null;
+        int globalCount = DataParallel.GlobalCount(communicator, shard?.CountedTargets ?? 0);
+        var local = shard is null ? default : pass.Run(shard, backward: true, dropout, globalCount);
+        var (result, tokens) = DataParallel.Sum(communicator, local, shard is null ? 0 : Tokens(shard), globalCount);
         if (!double.IsFinite(result.LossSum))
         {
             throw Diverged($"the training loss became {result.LossSum} at optimizer step {Optimizer.Steps + 1}; the step was not applied (try a lower learning rate or --clip)");
         }
 
+        communicator.AllReduceSum(store.Gradients);
         float scale = 1f;
         if (Options.ClipNorm is { } clip)
         {
@@ -110,7 +134,7 @@ public sealed class Trainer : IDisposable
         }
 
         Optimizer.Step(store, scale);
-        return result;
+        return (result, tokens);
     }
 
     /// <summary>Teacher-forced loss and accuracy of one batch, without touching the weights.</summary>
@@ -125,23 +149,29 @@ public sealed class Trainer : IDisposable
     /// them: standard models pad each batch to its own longest pair and mask the padding; Keras-compatible models pad
     /// with spaces to the model's training maxima (<see cref="Seq2SeqModel.MaxSourceLength"/>,
     /// <see cref="Seq2SeqModel.MaxTargetLength"/>), or to a longer pair of the batch, and the padding counts, as in Keras.
-    /// So the validation split of a run and the same pairs evaluated later give the same figures.
+    /// So the validation split of a run and the same pairs evaluated later give the same figures. With several ranks, every
+    /// rank must call it: each evaluates every <see cref="IGradientCommunicator.Size"/>-th batch and the sums are reduced.
     /// </summary>
     public BatchResult Evaluate(ParallelDataset data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         double loss = 0, correct = 0;
-        int counted = 0;
+        int counted = 0, index = 0;
         foreach (var batch in EvaluationBatches(data))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (index++ % communicator.Size != communicator.Rank)
+            {
+                continue; // another rank's batch
+            }
+
             var r = EvaluateBatch(batch);
             loss += r.LossSum;
             correct += r.Correct;
             counted += r.Counted;
         }
 
-        return new BatchResult(loss, correct, counted);
+        return DataParallel.Sum(communicator, new BatchResult(loss, correct, counted));
     }
 
     /// <summary>The teacher-forced decoder logits [Tt, B, V] of a batch (for tests and diagnostics).</summary>
@@ -214,7 +244,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException("the training set is empty", nameof(train));
         }
 
-        using OutputLock? ownLock = Options.CheckpointPath is { } path && outputLock is null ? OutputLock.Acquire(path) : null;
+        using OutputLock? ownLock = Options.CheckpointPath is { } path && outputLock is null && communicator.Rank == 0 ? OutputLock.Acquire(path) : null;
         EstimateMemory(train, validation).EnsureFits(Model.Device);
 
         var clock = Stopwatch.StartNew();
@@ -224,6 +254,7 @@ public sealed class Trainer : IDisposable
         // Keras-compatible batches are padded to the whole corpus's maxima (kept by a split): record those.
         Model.MaxSourceLength = Math.Max(Model.MaxSourceLength, train.PaddedSourceSteps ?? train.MaxSourceLength);
         Model.MaxTargetLength = Math.Max(Model.MaxTargetLength, train.PaddedTargetSteps ?? train.MaxTargetLength);
+        DataParallel.Start(communicator, Model.Weights, Optimizer.StateNames.Count, () => Fingerprint(train, validation, plan));
 
         for (int epoch = State.EpochsCompleted + 1; epoch <= Options.Epochs; epoch++)
         {
@@ -232,18 +263,20 @@ public sealed class Trainer : IDisposable
             int counted = 0, done = 0;
             var epochBatches = train.PlanBatches(plan, Options.Shuffle ? State.Seed : null, epoch);
             int batches = epochBatches.Count;
-            foreach (var batch in epochBatches.Select(train.GetBatch))
+            foreach (var indices in epochBatches)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var r = TrainBatch(batch);
+                var shard = communicator.Size == 1 ? indices : DataParallel.Shard(indices, communicator.Rank, communicator.Size);
+                var (r, batchTokens) = TrainShard(shard.Count > 0 ? train.GetBatch(shard) : null);
                 loss += r.LossSum;
                 correct += r.Correct;
                 counted += r.Counted;
-                tokens += Tokens(batch);
+                tokens += batchTokens;
                 done++;
                 progress?.Report(new TrainingProgress(epoch, Options.Epochs, done, batches, loss / counted, correct / counted, tokens / epochClock.Elapsed.TotalSeconds, null));
             }
 
+            DataParallel.CheckInLockstep(communicator, Model.Weights, epoch);
             double seconds = epochClock.Elapsed.TotalSeconds;
             BatchResult? val = validation is { Count: > 0 } ? Evaluate(validation, cancellationToken) : null;
             var metrics = new EpochMetrics(epoch, loss / counted, correct / counted, val?.MeanLoss, val?.Accuracy, tokens / seconds, seconds, Optimizer.LearningRate);
@@ -343,6 +376,18 @@ public sealed class Trainer : IDisposable
         }
     }
 
+    /// <summary>What every rank of a job must agree on before the first step (see <see cref="DataParallel.Start"/>).</summary>
+    private List<(string What, long Value)> Fingerprint(ParallelDataset train, ParallelDataset? validation, BatchPlan plan) =>
+    [
+        ("parameters", Model.Weights.Layout.TotalCount),
+        ("optimizer steps", Optimizer.Steps),
+        ("epochs completed", State.EpochsCompleted),
+        ("training pairs", train.Count),
+        ("validation pairs", validation?.Count ?? 0),
+        ("batch size", Options.BatchSize),
+        ("the first epoch's batches (hash)", DataParallel.Hash(train.PlanBatches(plan, Options.Shuffle ? State.Seed : null, State.EpochsCompleted + 1))),
+    ];
+
     private static double Tokens(Batch batch) =>
         batch.Scheme == VocabularyScheme.KerasCompatible
             ? (double)batch.BatchSize * (batch.SourceSteps + batch.TargetSteps)
@@ -374,7 +419,7 @@ public sealed class Trainer : IDisposable
 
     private void SaveEpoch(bool improved)
     {
-        if (Options.CheckpointPath is not { } path)
+        if (Options.CheckpointPath is not { } path || communicator.Rank != 0)
         {
             return;
         }

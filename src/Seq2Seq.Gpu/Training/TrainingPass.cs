@@ -80,9 +80,10 @@ internal sealed class TrainingPass : IDisposable
     /// Forward and loss; with <paramref name="backward"/>, also accumulates every gradient (the caller zeroes them first).
     /// With <paramref name="dropout"/> (training steps only; evaluation passes none), the embedding outputs and the
     /// outputs of every layer below the top one are dropped as they enter the next layer, on both sides, and the
-    /// gradients go back through the same masks.
+    /// gradients go back through the same masks. The loss's gradient is divided by <paramref name="lossDivisor"/>, by
+    /// default the batch's counted positions (a rank of a data-parallel job passes the whole global batch's).
     /// </summary>
-    public BatchResult Run(Batch batch, bool backward, DropoutDraw? dropout = null)
+    public BatchResult Run(Batch batch, bool backward, DropoutDraw? dropout = null, int? lossDivisor = null)
     {
         var ws = Prepare(batch);
         var (encoderDropout, decoderDropout) = SideDropouts(batch, ws, dropout);
@@ -92,7 +93,7 @@ internal sealed class TrainingPass : IDisposable
         var logits = ws.Logits.Slice(0, (long)rows * config.TargetVocabSize);
         var rowLoss = ws.RowLoss.Slice(0, rows);
         var rowCorrect = ws.RowCorrect.Slice(0, rows);
-        Device.Ops.CrossEntropy(logits, ws.Targets.Slice(0, rows), rowLoss, rowCorrect, rows, config.TargetVocabSize, 1f / Math.Max(counted, 1));
+        Device.Ops.CrossEntropy(logits, ws.Targets.Slice(0, rows), rowLoss, rowCorrect, rows, config.TargetVocabSize, 1f / Math.Max(lossDivisor ?? counted, 1));
         if (backward)
         {
             Backward(batch, ws, logits, encoderDropout, decoderDropout);
