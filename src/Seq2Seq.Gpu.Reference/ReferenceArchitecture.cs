@@ -15,8 +15,19 @@ namespace Seq2Seq.Gpu.Reference;
 /// is the encoder's). Each encoder direction then has H/2 units, layer l &gt; 0 of each reads [forward; backward]
 /// outputs of layer l − 1, and the decoder starts from [forward final; backward final].
 /// </param>
-public sealed record ReferenceArchitecture(string Cell, ReferenceSideNames Encoder, ReferenceSideNames Decoder, string OutputKernel, string OutputBias, ReferenceSideNames? EncoderReverse = null)
+/// <param name="RecurrentActivation">The LSTM's gate activation: <see cref="Sigmoid"/> (the default) or a Keras hard sigmoid.</param>
+public sealed record ReferenceArchitecture(
+    string Cell, ReferenceSideNames Encoder, ReferenceSideNames Decoder, string OutputKernel, string OutputBias, ReferenceSideNames? EncoderReverse = null, string RecurrentActivation = ReferenceArchitecture.Sigmoid)
 {
+    /// <summary>The logistic sigmoid gate activation.</summary>
+    public const string Sigmoid = "sigmoid";
+
+    /// <summary>Keras 2's hard sigmoid <c>clip(0.2x + 0.5, 0, 1)</c>.</summary>
+    public const string HardSigmoidKeras2 = "hard_sigmoid_keras2";
+
+    /// <summary>Keras 3's hard sigmoid <c>clip(x/6 + 0.5, 0, 1)</c>.</summary>
+    public const string HardSigmoidKeras3 = "hard_sigmoid_keras3";
+
     /// <summary>Cell kind of an LSTM (gates i, f, g, o; state (h, c)).</summary>
     public const string Lstm = "lstm";
 

@@ -187,7 +187,7 @@ public static class ModelCheckpoint
         var config = model.Config;
         var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
             text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
-            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null);
+            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null, ActivationName(config.RecurrentActivation));
 
         // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
         CheckConfig(configJson, where);
@@ -246,7 +246,16 @@ public static class ModelCheckpoint
                 "gru" => CellKind.Gru,
                 _ => throw new CheckpointException($"{where}: unknown cell '{config.Cell}' in metadata 'config' (lstm or gru)"),
             };
-            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false);
+            var activation = config.RecurrentActivation switch
+            {
+                null or "sigmoid" => RecurrentActivation.Sigmoid,
+                "hard_sigmoid_keras2" => RecurrentActivation.HardSigmoidKeras2,
+                "hard_sigmoid_keras3" => RecurrentActivation.HardSigmoidKeras3,
+                _ => throw new CheckpointException(
+                    $"{where}: unknown recurrent_activation '{config.RecurrentActivation}' in metadata 'config' (sigmoid, hard_sigmoid_keras2 or hard_sigmoid_keras3)"),
+            };
+            modelConfig = new Seq2SeqConfig(
+                config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false, activation);
             layout = ModelLayout.Create(modelConfig);
         }
         catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
@@ -335,10 +344,22 @@ public static class ModelCheckpoint
 
     private static SpecialsJson Specials(SpecialTokens s, SpecialJson source) => new(s.Pad, s.Start, s.End, s.Unk, source);
 
-    /// <summary>The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs).</summary>
+    /// <summary>The checkpoint's name of a recurrent activation; null (not written) for the sigmoid, so such files are unchanged.</summary>
+    private static string? ActivationName(RecurrentActivation activation) => activation switch
+    {
+        RecurrentActivation.HardSigmoidKeras2 => "hard_sigmoid_keras2",
+        RecurrentActivation.HardSigmoidKeras3 => "hard_sigmoid_keras3",
+        _ => null,
+    };
+
+    /// <summary>
+    /// The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs), and
+    /// <c>recurrent_activation</c> in files of sigmoid models (every file from before the option).
+    /// </summary>
     private sealed record ConfigJson(
         int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength, string? Cell = null,
-        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Bidirectional = null);
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Bidirectional = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecurrentActivation = null);
 
     private sealed record OptimizerJson(string Name, float LearningRate, long Steps);
 

@@ -19,7 +19,13 @@ namespace Seq2Seq.Gpu.Models;
 /// length; the decoder starts from [forward final; backward final] of each layer, H wide. False (the default) is the
 /// Keras model.
 /// </param>
-public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false)
+/// <param name="RecurrentActivation">
+/// The LSTM's gate activation: the sigmoid (the default), or one of Keras' hard sigmoids for a model imported from Keras
+/// (<c>recurrent_activation="hard_sigmoid"</c>). LSTM only.
+/// </param>
+public sealed record Seq2SeqConfig(
+    int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false,
+    RecurrentActivation RecurrentActivation = RecurrentActivation.Sigmoid)
 {
     /// <summary>Most stacked layers supported.</summary>
     public const int MaxLayers = 4;
@@ -68,6 +74,16 @@ public sealed record Seq2SeqConfig(int SourceVocabSize, int TargetVocabSize, int
         if (!Enum.IsDefined(Cell))
         {
             throw new ShapeException($"model config: unknown cell {(int)Cell}");
+        }
+
+        if (!Enum.IsDefined(RecurrentActivation))
+        {
+            throw new ShapeException($"model config: unknown recurrent activation {(int)RecurrentActivation}");
+        }
+
+        if (Cell != CellKind.Lstm && RecurrentActivation != RecurrentActivation.Sigmoid)
+        {
+            throw new ShapeException($"model config: recurrent activation {RecurrentActivation} is an LSTM option; the {Cell} cell uses the sigmoid");
         }
     }
 }

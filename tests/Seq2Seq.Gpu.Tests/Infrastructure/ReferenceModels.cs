@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Reference;
@@ -20,19 +21,28 @@ public static class ReferenceModels
             new(side.Embedding, side.Layers.Select(l => new ReferenceLayerNames(l.Kernel, l.RecurrentKernel, l.Bias)).ToList());
         var architecture = new ReferenceArchitecture(
             model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias,
-            description.Encoder.Reverse is { } reverse ? Side(reverse) : null);
+            description.Encoder.Reverse is { } reverse ? Side(reverse) : null, ActivationName(model.Config.RecurrentActivation));
         var c = model.Config;
         return new ReferenceSeq2Seq(architecture, c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, parameters);
     }
+
+    /// <summary>The reference's name of an engine recurrent activation.</summary>
+    public static string ActivationName(RecurrentActivation activation) => activation switch
+    {
+        RecurrentActivation.HardSigmoidKeras2 => ReferenceArchitecture.HardSigmoidKeras2,
+        RecurrentActivation.HardSigmoidKeras3 => ReferenceArchitecture.HardSigmoidKeras3,
+        _ => ReferenceArchitecture.Sigmoid,
+    };
 
     /// <summary>
     /// A model of either cell with the engine's names (<see cref="ReferenceArchitecture.Default"/>) and every parameter
     /// uniform in [-0.5, 0.5): large enough that the gates leave their linear range, small enough to stay off saturation.
     /// With <paramref name="bidirectional"/>, the encoder has two directions of hidden / 2 units.
     /// </summary>
-    public static ReferenceSeq2Seq Random(string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false)
+    public static ReferenceSeq2Seq Random(
+        string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false, string activation = ReferenceArchitecture.Sigmoid)
     {
-        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional);
+        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional) with { RecurrentActivation = activation };
         int gateCount = cell == ReferenceArchitecture.Gru ? ReferenceGru.Gates : ReferenceOps.Gates;
         var random = new DeterministicRandom(seed);
         var parameters = new Dictionary<string, double[]>();

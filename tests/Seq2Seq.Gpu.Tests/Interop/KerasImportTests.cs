@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Errors;
@@ -29,17 +30,23 @@ public sealed class KerasImportTests
     [TestCase(0, true, false)]
     [TestCase(3, false, true)]
     [TestCase(3, true, false)]
-    public void An_imported_model_gives_the_reference_logits_and_greedy_translations(int embedding, bool keras3, bool nestedCell)
+    [TestCase(0, false, true, true)]
+    [TestCase(3, true, false, true)]
+    public void An_imported_model_gives_the_reference_logits_and_greedy_translations(int embedding, bool keras3, bool nestedCell, bool hardSigmoid = false)
     {
+        // hard_sigmoid means 0.2x + 0.5 to Keras 2 and x/6 + 0.5 to Keras 3 (both clipped to [0, 1]).
         var pairs = TinyTasks.Reverse(8, 5, 21);
         var (text, maxSource, maxTarget) = KerasImport.VocabulariesFromData(pairs);
-        var reference = ReferenceModels.Random(ReferenceArchitecture.Lstm, text.SourceVocabulary.Count, text.TargetVocabulary.Count, embedding, Hidden, 1, seed: 7);
-        string path = Write(reference, keras3, nestedCell);
+        string activation = !hardSigmoid ? ReferenceArchitecture.Sigmoid : keras3 ? ReferenceArchitecture.HardSigmoidKeras3 : ReferenceArchitecture.HardSigmoidKeras2;
+        var reference = ReferenceModels.Random(
+            ReferenceArchitecture.Lstm, text.SourceVocabulary.Count, text.TargetVocabulary.Count, embedding, Hidden, 1, seed: 7, activation: activation);
+        string path = Write(reference, keras3, nestedCell, hardSigmoid ? "hard_sigmoid" : "sigmoid");
         var (source, target) = WriteVocabularies(text);
 
         using var model = KerasImport.Load(TestDevices.Cpu(), path, KerasImport.ReadVocabularies(source, target), maxSource, maxTarget);
 
-        Assert.That(model.Config, Is.EqualTo(new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embedding, Hidden)));
+        Assert.That(model.Config with { RecurrentActivation = RecurrentActivation.Sigmoid }, Is.EqualTo(new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embedding, Hidden)));
+        Assert.That(ReferenceModels.ActivationName(model.Config.RecurrentActivation), Is.EqualTo(activation));
         Assert.That(model.Text.SourceVocabulary.Tokens, Is.EqualTo(text.SourceVocabulary.Tokens));
         var batch = new ParallelDataset(pairs, model.Text).GetBatches(pairs.Count).Single();
         using (var trainer = new Trainer(model, new TrainerOptions()))
@@ -86,6 +93,8 @@ public sealed class KerasImportTests
     [TestCase("lstm_1", "activation", "\"relu\"", "layer 'lstm_1' (LSTM): activation 'relu'")]
     [TestCase("dense", "activation", "\"linear\"", "layer 'dense' (Dense): activation 'linear' is not softmax")]
     [TestCase("lstm", "return_state", "false", "layer 'lstm' (LSTM): return_state is false")]
+    [TestCase("lstm_1", "recurrent_activation", "\"relu\"", "layer 'lstm_1' (LSTM): recurrent_activation 'relu' is not supported")]
+    [TestCase("lstm_1", "recurrent_activation", "\"hard_sigmoid\"", "layer 'lstm_1' (LSTM): recurrent_activation differs from the encoder's")]
     public void A_setting_outside_the_family_is_one_line_naming_the_file_layer_and_setting(string layer, string key, string value, string expected)
     {
         var (text, _, _) = KerasImport.VocabulariesFromData(TinyTasks.Reverse(6, 4, 5));
@@ -168,9 +177,9 @@ public sealed class KerasImportTests
         Assert.That(b.MaxSourceLength, Is.EqualTo(4));
     }
 
-    private string Write(ReferenceSeq2Seq reference, bool keras3, bool nestedCell = false)
+    private string Write(ReferenceSeq2Seq reference, bool keras3, bool nestedCell = false, string recurrentActivation = "sigmoid")
     {
-        var files = new KerasFiles(reference);
+        var files = new KerasFiles(reference, recurrentActivation);
         string path = Path.Combine(directory, keras3 ? "s2s.keras" : "s2s.h5");
         if (keras3)
         {

@@ -25,10 +25,12 @@ public sealed class TorchInteropTests
     [TestCase(4, 2, CellKind.Lstm, false, VocabularyScheme.Standard)]
     [TestCase(4, 2, CellKind.Gru, false, VocabularyScheme.Standard)]
     [TestCase(0, 2, CellKind.Lstm, true, VocabularyScheme.Standard)]
-    public void Ours_to_torch_to_ours_gives_identical_weights_and_translations(int embedding, int layers, CellKind cell, bool bidirectional, VocabularyScheme scheme)
+    [TestCase(3, 1, CellKind.Lstm, false, VocabularyScheme.Standard, RecurrentActivation.HardSigmoidKeras2)]
+    public void Ours_to_torch_to_ours_gives_identical_weights_and_translations(
+        int embedding, int layers, CellKind cell, bool bidirectional, VocabularyScheme scheme, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         var pairs = TinyTasks.Reverse(8, 5, 4);
-        using var model = NewModel(pairs, embedding, layers, cell, bidirectional, scheme);
+        using var model = NewModel(pairs, embedding, layers, cell, bidirectional, scheme, activation);
         string path = Path.Combine(directory, "m.safetensors");
 
         TorchInterop.Export(path, model);
@@ -163,10 +165,12 @@ public sealed class TorchInteropTests
         return (path, SafeTensorsFile.Read(path));
     }
 
-    private static Seq2SeqModel NewModel(List<SentencePair> pairs, int embedding, int layers, CellKind cell, bool bidirectional = false, VocabularyScheme scheme = VocabularyScheme.Standard)
+    private static Seq2SeqModel NewModel(
+        List<SentencePair> pairs, int embedding, int layers, CellKind cell, bool bidirectional = false, VocabularyScheme scheme = VocabularyScheme.Standard, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         var text = TextEncoder.Build(pairs, TokenLevel.Character, scheme);
-        var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 6, layers, cell, bidirectional), seed: 5);
+        var config = Seq2SeqConfig.ForText(text, embedding, 6, layers, cell, bidirectional) with { RecurrentActivation = activation };
+        var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, config, seed: 5);
         var data = new ParallelDataset(pairs, text);
         model.MaxSourceLength = data.MaxSourceLength;
         model.MaxTargetLength = data.MaxTargetLength;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
@@ -12,7 +13,8 @@ namespace Seq2Seq.Gpu.Interop.Keras;
 /// LSTM decoder, a softmax Dense over the decoder's outputs, and one-hot inputs (the LSTM kernels' rows are then the
 /// input projections, the engine's one-hot mode) or an Embedding on each side. Keras' gate order i, f, c, o is the
 /// engine's i, f, g, o, and its kernels [in, 4H], recurrent kernels [H, 4H], bias [4H] and Dense kernel [H, V] are the
-/// engine's layouts, so the weights are copied as they are. Anything else is a <see cref="DataFormatException"/> of one
+/// engine's layouts, so the weights are copied as they are. <c>recurrent_activation</c> may be <c>sigmoid</c> or
+/// <c>hard_sigmoid</c> (Keras 2's <c>clip(0.2x + 0.5, 0, 1)</c> in a <c>.h5</c>, Keras 3's <c>clip(x/6 + 0.5, 0, 1)</c> in a <c>.keras</c>). Anything else is a <see cref="DataFormatException"/> of one
 /// line naming the file, the layer and the setting.
 /// </summary>
 public static class KerasImport
@@ -39,6 +41,11 @@ public static class KerasImport
             throw Fail(file, decoder, $"units {targetSide.Hidden} differ from the encoder's {hidden} (the decoder starts from the encoder's states)");
         }
 
+        if (targetSide.Activation != sourceSide.Activation)
+        {
+            throw Fail(file, decoder, $"recurrent_activation differs from the encoder's; the engine gives both sides one");
+        }
+
         if (sourceSide.EmbeddingSize != targetSide.EmbeddingSize)
         {
             throw Fail(file, decoder, $"input width {Describe(targetSide.EmbeddingSize)} differs from the encoder's {Describe(sourceSide.EmbeddingSize)}; the engine gives both sides the same embedding size");
@@ -47,7 +54,7 @@ public static class KerasImport
         var dense = file.Weights[output.Name];
         Check(file, output, dense, 2, "kernel", [hidden, text.TargetVocabulary.Count], "[units of the decoder, target vocabulary]");
         Check(file, output, dense, 2, "bias", [text.TargetVocabulary.Count], "[target vocabulary]");
-        var config = new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, sourceSide.EmbeddingSize, hidden);
+        var config = new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, sourceSide.EmbeddingSize, hidden, RecurrentActivation: sourceSide.Activation);
         var model = Seq2SeqModel.CreateUninitialized(device, text, config);
         try
         {
@@ -207,11 +214,14 @@ public static class KerasImport
             throw Fail(file, lstm, $"activation '{activation}' is not supported (tanh)");
         }
 
+        // hard_sigmoid is Keras' own: 0.2x + 0.5 in Keras 2, x/6 + 0.5 in Keras 3, clipped to [0, 1].
         string recurrent = lstm.Activation("recurrent_activation") ?? "sigmoid";
-        if (recurrent != "sigmoid")
+        var gateActivation = recurrent switch
         {
-            throw Fail(file, lstm, $"recurrent_activation '{recurrent}' is not supported (sigmoid)");
-        }
+            "sigmoid" => RecurrentActivation.Sigmoid,
+            "hard_sigmoid" => file.IsKeras3 ? RecurrentActivation.HardSigmoidKeras3 : RecurrentActivation.HardSigmoidKeras2,
+            _ => throw Fail(file, lstm, $"recurrent_activation '{recurrent}' is not supported (sigmoid or hard_sigmoid)"),
+        };
 
         int hidden = lstm.Number("units") ?? throw Fail(file, lstm, "has no 'units' setting");
         var weights = file.Weights[lstm.Name];
@@ -249,7 +259,7 @@ public static class KerasImport
         Check(file, lstm, weights, 3, "kernel", [width, 4 * hidden], what);
         Check(file, lstm, weights, 3, "recurrent_kernel", [hidden, 4 * hidden], "[units, 4·units]");
         Check(file, lstm, weights, 3, "bias", [4 * hidden], "[4·units]");
-        return new SideWeights(hidden, embedding is null ? 0 : width, embedding, weights[0].Values, weights[1].Values, weights[2].Values);
+        return new SideWeights(hidden, embedding is null ? 0 : width, embedding, weights[0].Values, weights[1].Values, weights[2].Values, gateActivation);
     }
 
     private static void Check(KerasModelFile file, KerasLayer layer, IReadOnlyList<KerasWeight> weights, int count, string name, int[] shape, string what)
@@ -285,5 +295,5 @@ public static class KerasImport
     private static DataFormatException Fail(KerasModelFile file, KerasLayer layer, string problem) =>
         new($"Keras file '{file.Path}': layer '{layer.Name}' ({layer.ClassName}): {problem}");
 
-    private sealed record SideWeights(int Hidden, int EmbeddingSize, float[]? Embedding, float[] Kernel, float[] RecurrentKernel, float[] Bias);
+    private sealed record SideWeights(int Hidden, int EmbeddingSize, float[]? Embedding, float[] Kernel, float[] RecurrentKernel, float[] Bias, RecurrentActivation Activation);
 }

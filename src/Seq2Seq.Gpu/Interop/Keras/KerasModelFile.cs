@@ -18,15 +18,19 @@ internal sealed class KerasModelFile
     private static readonly byte[] ZipSignature = [(byte)'P', (byte)'K'];
     private static readonly HashSet<string> WeightedClasses = ["Embedding", "LSTM", "Dense", "GRU"];
 
-    private KerasModelFile(string path, IReadOnlyList<KerasLayer> layers, IReadOnlyDictionary<string, IReadOnlyList<KerasWeight>> weights)
+    private KerasModelFile(string path, bool keras3, IReadOnlyList<KerasLayer> layers, IReadOnlyDictionary<string, IReadOnlyList<KerasWeight>> weights)
     {
         Path = path;
+        IsKeras3 = keras3;
         Layers = layers;
         Weights = weights;
     }
 
     /// <summary>The file, as given.</summary>
     public string Path { get; }
+
+    /// <summary>Whether the file is a Keras 3 <c>.keras</c> zip (which decides what <c>hard_sigmoid</c> means).</summary>
+    public bool IsKeras3 { get; }
 
     /// <summary>The model's layers in config order.</summary>
     public IReadOnlyList<KerasLayer> Layers { get; }
@@ -99,7 +103,7 @@ internal sealed class KerasModelFile
             weights[layer.Name] = names.Select(n => ReadWeight(path, group, n, $"{where}/{n}")).ToList();
         }
 
-        return new KerasModelFile(path, layers, weights);
+        return new KerasModelFile(path, false, layers, weights);
     }
 
     private static KerasModelFile ReadKeras3(string path)
@@ -139,7 +143,7 @@ internal sealed class KerasModelFile
                 .ToList();
         }
 
-        return new KerasModelFile(path, layers, weights);
+        return new KerasModelFile(path, true, layers, weights);
     }
 
     private static KerasWeight ReadWeight(string path, IH5Group group, string name, string where)
