@@ -11,7 +11,7 @@ public readonly struct GreedyDecodeShape
 {
     /// <summary>Creates a shape.</summary>
     public GreedyDecodeShape(
-        int batch, int hidden, int layers, int vocab, int embeddingSize, bool oneHot, long embeddingOffset, long outputKernelOffset, long outputBiasOffset, int steps, int endId)
+        int batch, int hidden, int layers, int vocab, int embeddingSize, bool oneHot, long embeddingOffset, long outputKernelOffset, long outputBiasOffset, int steps, int endId, int activation = GateActivations.Sigmoid)
     {
         Batch = batch;
         Hidden = hidden;
@@ -24,6 +24,7 @@ public readonly struct GreedyDecodeShape
         OutputBiasOffset = outputBiasOffset;
         Steps = steps;
         EndId = endId;
+        Activation = activation;
     }
 
     /// <summary>Decoder rows B.</summary>
@@ -58,4 +59,7 @@ public readonly struct GreedyDecodeShape
 
     /// <summary>The END token: a row that produced it is finished.</summary>
     public int EndId { get; }
+
+    /// <summary>The recurrent activation of the i, f and o gates (<see cref="GateActivations.Sigmoid"/> or a hard sigmoid).</summary>
+    public int Activation { get; }
 }

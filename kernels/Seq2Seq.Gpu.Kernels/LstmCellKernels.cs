@@ -10,7 +10,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// pre-activation <c>x·W + h·U + b</c> already summed by the caller. A row with mask[b] = 0 keeps its state:
 /// <c>c' = c, h' = h</c>. Views: gates [B, 4H] (in: pre-activations; out: the activations i, f, g, o, kept for the
 /// backward pass; assigns in place), cPrev, hPrev [B, H] (read), cNext, hNext [B, H] (assigned), mask [B] (read when
-/// hasMask is 1).
+/// hasMask is 1). activation is the recurrent activation σ (<see cref="GateActivations.Sigmoid"/> or a hard sigmoid).
 /// </para>
 /// <para>
 /// Backward (<see cref="Backward"/>), one work item per (b, j): with dh = dhExternal + dhCarry and dc = dcCarry,
@@ -36,13 +36,14 @@ public static class LstmCellKernels
         int batch,
         int hidden,
         int hasMask,
-        int chunk)
+        int chunk,
+        int activation)
     {
         int end = LaunchChunk.End(thread, chunk, batch * hidden);
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
         {
             int b = e / hidden;
-            ForwardUnit(gates, default, cPrev, hPrev, cNext, hNext, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0);
+            ForwardUnit(gates, default, cPrev, hPrev, cNext, hNext, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0, activation);
         }
     }
 
@@ -61,7 +62,8 @@ public static class LstmCellKernels
         int hidden,
         int hasExternal,
         int hasMask,
-        int chunk)
+        int chunk,
+        int activation)
     {
         int end = LaunchChunk.End(thread, chunk, batch * hidden);
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
@@ -73,7 +75,7 @@ public static class LstmCellKernels
                 dh += dhExternal[e];
             }
 
-            BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0, dh);
+            BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, e - (b * hidden), hidden, hasMask != 0 && mask[b] == 0, dh, activation);
         }
     }
 
@@ -82,9 +84,9 @@ public static class LstmCellKernels
     /// are zero when the caller already added h·U into the gates); the activations replace them.
     /// </summary>
     internal static void ForwardUnit(
-        ArrayView<float> gates, FourSums recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, int b, int j, int hidden, bool keepState)
+        ArrayView<float> gates, FourSums recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, int b, int j, int hidden, bool keepState, int activation)
     {
-        var activated = LstmCellMath.Activate(LstmCellMath.Add(LstmCellMath.Load(gates, b, j, hidden), recurrent));
+        var activated = LstmCellMath.Activate(LstmCellMath.Add(LstmCellMath.Load(gates, b, j, hidden), recurrent), activation);
         LstmCellMath.Store(gates, b, j, hidden, activated);
         long e = ((long)b * hidden) + j;
         if (keepState)
@@ -117,7 +119,8 @@ public static class LstmCellKernels
         int j,
         int hidden,
         bool masked,
-        float recurrentPart)
+        float recurrentPart,
+        int activation)
     {
         long e = ((long)b * hidden) + j;
         float dh = dhCarry[e] + recurrentPart;
@@ -126,12 +129,12 @@ public static class LstmCellKernels
             dh += dhExternal[e];
         }
 
-        BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, j, hidden, masked, dh);
+        BackwardUnit(activations, cPrev, cNext, dhCarry, dcCarry, dGates, b, j, hidden, masked, dh, activation);
     }
 
     /// <summary>The backward cell of unit j of row b for the total gradient <paramref name="dh"/> into h'.</summary>
     internal static void BackwardUnit(
-        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, int b, int j, int hidden, bool masked, float dh)
+        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, int b, int j, int hidden, bool masked, float dh, int activation)
     {
         long e = ((long)b * hidden) + j;
         if (masked)
@@ -142,7 +145,7 @@ public static class LstmCellKernels
             return;
         }
 
-        var gradients = LstmCellMath.Backward(LstmCellMath.Load(activations, b, j, hidden), cPrev[e], cNext[e], dh, dcCarry[e]);
+        var gradients = LstmCellMath.Backward(LstmCellMath.Load(activations, b, j, hidden), cPrev[e], cNext[e], dh, dcCarry[e], activation);
         LstmCellMath.Store(dGates, b, j, hidden, gradients.Gates);
         dcCarry[e] = gradients.CellPrevious;
         dhCarry[e] = 0f;

@@ -7,13 +7,14 @@ namespace Seq2Seq.Gpu.Kernels;
 public readonly struct LstmSequenceShape
 {
     /// <summary>Creates a shape.</summary>
-    public LstmSequenceShape(int steps, int batch, int hidden, bool hasMask, bool hasExternal = false)
+    public LstmSequenceShape(int steps, int batch, int hidden, bool hasMask, bool hasExternal = false, int activation = GateActivations.Sigmoid)
     {
         Steps = steps;
         Batch = batch;
         Hidden = hidden;
         HasMask = hasMask ? 1 : 0;
         HasExternal = hasExternal ? 1 : 0;
+        Activation = activation;
     }
 
     /// <summary>Time steps T.</summary>
@@ -30,4 +31,7 @@ public readonly struct LstmSequenceShape
 
     /// <summary>Backward: 1 when gradients from above [T, B, H] are added.</summary>
     public int HasExternal { get; }
+
+    /// <summary>The recurrent activation of the i, f and o gates (<see cref="GateActivations.Sigmoid"/> or a hard sigmoid).</summary>
+    public int Activation { get; }
 }

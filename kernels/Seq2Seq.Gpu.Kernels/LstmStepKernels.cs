@@ -59,7 +59,7 @@ public static class LstmStepKernels
         int j = unit0 + Group.IdxX;
         if (b < batch && j < hidden)
         {
-            LstmCellKernels.ForwardUnit(gates, sums, cPrev, hPrev, cNext, hNext, b, j, hidden, shape.HasMask != 0 && mask[b] == 0);
+            LstmCellKernels.ForwardUnit(gates, sums, cPrev, hPrev, cNext, hNext, b, j, hidden, shape.HasMask != 0 && mask[b] == 0, shape.Activation);
         }
     }
 
@@ -94,7 +94,7 @@ public static class LstmStepKernels
         if (b < batch && j < hidden)
         {
             LstmCellKernels.BackwardUnitWithRecurrent(
-                activations, cPrev, cNext, dhExternal, shape.HasExternal != 0, dhCarry, dcCarry, dGates, b, j, hidden, shape.HasMask != 0 && mask[b] == 0, recurrentPart);
+                activations, cPrev, cNext, dhExternal, shape.HasExternal != 0, dhCarry, dcCarry, dGates, b, j, hidden, shape.HasMask != 0 && mask[b] == 0, recurrentPart, shape.Activation);
         }
     }
 }

@@ -7,13 +7,14 @@ namespace Seq2Seq.Gpu.Kernels;
 public readonly struct LstmStepShape
 {
     /// <summary>Creates a shape.</summary>
-    public LstmStepShape(int batch, int hidden, bool hasMask, bool hasExternal = false, bool hasNext = false)
+    public LstmStepShape(int batch, int hidden, bool hasMask, bool hasExternal = false, bool hasNext = false, int activation = GateActivations.Sigmoid)
     {
         Batch = batch;
         Hidden = hidden;
         HasMask = hasMask ? 1 : 0;
         HasExternal = hasExternal ? 1 : 0;
         HasNext = hasNext ? 1 : 0;
+        Activation = activation;
     }
 
     /// <summary>Rows B.</summary>
@@ -30,4 +31,7 @@ public readonly struct LstmStepShape
 
     /// <summary>Backward: 1 when step t+1's gate gradients exist (every step but the last).</summary>
     public int HasNext { get; }
+
+    /// <summary>The recurrent activation of the i, f and o gates (<see cref="GateActivations.Sigmoid"/> or a hard sigmoid).</summary>
+    public int Activation { get; }
 }

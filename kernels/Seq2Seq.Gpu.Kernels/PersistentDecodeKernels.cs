@@ -113,7 +113,7 @@ public static class PersistentDecodeKernels
                         }
 
                         var z = LstmCellMath.Add(LstmCellMath.Add(input, LstmCellMath.Load(parameters.SubView(bias, gateWidth), 0, j, units)), recurrent);
-                        var activated = LstmCellMath.Activate(z);
+                        var activated = LstmCellMath.Activate(z, shape.Activation);
                         long e = ((long)b * units) + j;
                         float c = LstmCellMath.NextCell(activated, cPrev[e]);
                         cNext[e] = c;

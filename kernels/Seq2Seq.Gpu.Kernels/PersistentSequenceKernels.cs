@@ -56,7 +56,7 @@ public static class PersistentSequenceKernels
                 if (b < batch && j < units)
                 {
                     bool keep = shape.HasMask != 0 && mask[((long)t * batch) + b] == 0;
-                    LstmCellKernels.ForwardUnit(step, sums, cPrev, hPrev, cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), b, j, units, keep);
+                    LstmCellKernels.ForwardUnit(step, sums, cPrev, hPrev, cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), b, j, units, keep, shape.Activation);
                 }
             }
 
@@ -105,7 +105,7 @@ public static class PersistentSequenceKernels
                     LstmCellKernels.BackwardUnitWithRecurrent(
                         activations.SubView(t * stepGates, stepGates), cells.SubView(t * state, state), cells.SubView((t + 1) * state, state),
                         shape.HasExternal != 0 ? dExternal.SubView(t * state, state) : dExternal, shape.HasExternal != 0, dhCarry, dcCarry,
-                        dGates.SubView(t * stepGates, stepGates), b, j, units, masked, recurrentPart);
+                        dGates.SubView(t * stepGates, stepGates), b, j, units, masked, recurrentPart, shape.Activation);
                 }
             }
 

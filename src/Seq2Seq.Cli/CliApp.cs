@@ -91,6 +91,8 @@ internal static class CliApp
             new TranslateCommand(context).Command,
             new BenchCommand(context).Command,
             new DemoCommand(context).Command,
+            ImportCommand.Create(context),
+            ExportCommand.Create(context),
         };
         root.Options.Add(CommonOptions.Verbose());
         NumericOptions.ParseEveryNumber(root);

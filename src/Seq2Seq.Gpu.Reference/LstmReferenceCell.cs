@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Reference;
 
-/// <summary>The LSTM behind <see cref="IReferenceCell"/>: <see cref="ReferenceLstm"/>, one bias [4H] added with the input projection.</summary>
-internal sealed class LstmReferenceCell(int hidden) : IReferenceCell
+/// <summary>The LSTM behind <see cref="IReferenceCell"/>: <see cref="ReferenceLstm"/>, one bias [4H] added with the input projection, its gates' activation by name.</summary>
+internal sealed class LstmReferenceCell(int hidden, string activation) : IReferenceCell
 {
     public int Units => hidden;
 
@@ -12,9 +12,9 @@ internal sealed class LstmReferenceCell(int hidden) : IReferenceCell
     public (double[] H, double[] C) InitialState(int batch) => (new double[batch * hidden], new double[batch * hidden]);
 
     public IReferenceCellRun Forward(double[] xProj, double[] recurrent, double[] bias, (double[] H, double[] C) initial, int[]? mask, int steps, int batch) =>
-        new Run(ReferenceLstm.Forward(xProj, recurrent, initial.H, initial.C, mask, steps, batch, hidden), recurrent, mask, batch, hidden);
+        new Run(ReferenceLstm.Forward(xProj, recurrent, initial.H, initial.C, mask, steps, batch, hidden, activation), recurrent, mask, batch, hidden, activation);
 
-    private sealed class Run(LstmSequence sequence, double[] recurrent, int[]? mask, int batch, int hidden) : IReferenceCellRun
+    private sealed class Run(LstmSequence sequence, double[] recurrent, int[]? mask, int batch, int hidden, string activation) : IReferenceCellRun
     {
         public double[][] H => sequence.H;
 
@@ -22,7 +22,7 @@ internal sealed class LstmReferenceCell(int hidden) : IReferenceCell
 
         public ReferenceCellGradients Backward(double[]? dhExternal, double[]? dhFinal, double[]? dcFinal)
         {
-            var g = ReferenceLstm.Backward(sequence, recurrent, dhExternal, dhFinal, dcFinal, mask, batch, hidden);
+            var g = ReferenceLstm.Backward(sequence, recurrent, dhExternal, dhFinal, dcFinal, mask, batch, hidden, activation);
             int gates = ReferenceOps.Gates * hidden;
             var dBias = new double[gates];
             ReferenceOps.ColumnSum(g.DGates, dBias, g.DGates.Length / gates, gates, accumulate: false);

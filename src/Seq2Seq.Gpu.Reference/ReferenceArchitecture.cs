@@ -15,6 +15,7 @@ namespace Seq2Seq.Gpu.Reference;
 /// is the encoder's). Each encoder direction then has H/2 units, layer l &gt; 0 of each reads [forward; backward]
 /// outputs of layer l − 1, and the decoder starts from [forward final; backward final].
 /// </param>
+/// <param name="RecurrentActivation">The LSTM's gate activation: <see cref="Sigmoid"/> (the default) or a Keras hard sigmoid.</param>
 /// <param name="Attention">The decoder's attention: <see cref="NoAttention"/>, <see cref="DotAttention"/> or <see cref="GeneralAttention"/> (see <see cref="ReferenceAttention"/>).</param>
 /// <param name="AttentionScoreKernel">W_a [H, H] (general attention only).</param>
 /// <param name="AttentionCombineKernel">W_c [2H, H] (with attention).</param>
@@ -25,10 +26,20 @@ public sealed record ReferenceArchitecture(
     string OutputKernel,
     string OutputBias,
     ReferenceSideNames? EncoderReverse = null,
+    string RecurrentActivation = ReferenceArchitecture.Sigmoid,
     string Attention = ReferenceArchitecture.NoAttention,
     string? AttentionScoreKernel = null,
     string? AttentionCombineKernel = null)
 {
+    /// <summary>The logistic sigmoid gate activation.</summary>
+    public const string Sigmoid = "sigmoid";
+
+    /// <summary>Keras 2's hard sigmoid <c>clip(0.2x + 0.5, 0, 1)</c>.</summary>
+    public const string HardSigmoidKeras2 = "hard_sigmoid_keras2";
+
+    /// <summary>Keras 3's hard sigmoid <c>clip(x/6 + 0.5, 0, 1)</c>.</summary>
+    public const string HardSigmoidKeras3 = "hard_sigmoid_keras3";
+
     /// <summary>No attention: the output layer reads the top decoder state.</summary>
     public const string NoAttention = "none";
 
@@ -71,7 +82,9 @@ public sealed record ReferenceArchitecture(
                 .Select(l => new ReferenceLayerNames($"{side}.{cell}.{l}{suffix}.kernel", $"{side}.{cell}.{l}{suffix}.recurrent_kernel", $"{side}.{cell}.{l}{suffix}.bias"))
                 .ToArray());
         return new ReferenceArchitecture(
-            cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias", bidirectional ? Side("encoder", ".reverse") : null, attention,
-            attention == GeneralAttention ? "attention.score.kernel" : null, attention == NoAttention ? null : "attention.combine.kernel");
+            cell, Side("encoder"), Side("decoder"), "output.kernel", "output.bias", bidirectional ? Side("encoder", ".reverse") : null,
+            Attention: attention,
+            AttentionScoreKernel: attention == GeneralAttention ? "attention.score.kernel" : null,
+            AttentionCombineKernel: attention == NoAttention ? null : "attention.combine.kernel");
     }
 }

@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Reference;
 public static class ReferenceLstm
 {
     /// <summary>Runs T steps from (h0, c0); mask [T, B] (1 = real token) or null for no masking.</summary>
-    public static LstmSequence Forward(double[] xProj, double[] recurrent, double[] h0, double[] c0, int[]? mask, int steps, int batch, int hidden)
+    public static LstmSequence Forward(double[] xProj, double[] recurrent, double[] h0, double[] c0, int[]? mask, int steps, int batch, int hidden, string activation = ReferenceArchitecture.Sigmoid)
     {
         ArgumentNullException.ThrowIfNull(xProj);
         ArgumentNullException.ThrowIfNull(recurrent);
@@ -23,7 +23,7 @@ public static class ReferenceLstm
             var z = new double[batch * gates];
             Array.Copy(xProj, t * batch * gates, z, 0, batch * gates);
             ReferenceOps.MatMul(h[t], recurrent, null, z, batch, gates, hidden, accumulate: true);
-            var step = ReferenceOps.LstmCellForward(z, c[t], h[t], ReferenceSteps.Mask(mask, t, batch), batch, hidden);
+            var step = ReferenceOps.LstmCellForward(z, c[t], h[t], ReferenceSteps.Mask(mask, t, batch), batch, hidden, activation);
             activations[t] = step.Activations;
             c[t + 1] = step.C;
             h[t + 1] = step.H;
@@ -37,7 +37,7 @@ public static class ReferenceLstm
     /// dhFinal and dcFinal [B, H] the gradient into the final state (or null).
     /// </summary>
     public static LstmSequenceGradients Backward(
-        LstmSequence sequence, double[] recurrent, double[]? dhExternal, double[]? dhFinal, double[]? dcFinal, int[]? mask, int batch, int hidden)
+        LstmSequence sequence, double[] recurrent, double[]? dhExternal, double[]? dhFinal, double[]? dcFinal, int[]? mask, int batch, int hidden, string activation = ReferenceArchitecture.Sigmoid)
     {
         ArgumentNullException.ThrowIfNull(sequence);
         ArgumentNullException.ThrowIfNull(recurrent);
@@ -52,7 +52,7 @@ public static class ReferenceLstm
             var dhTotal = ReferenceSteps.TotalDh(dh, dhExternal, t);
 
             var step = ReferenceOps.LstmCellBackward(
-                sequence.Activations[t], sequence.C[t], sequence.C[t + 1], dhTotal, dc, ReferenceSteps.Mask(mask, t, batch), batch, hidden);
+                sequence.Activations[t], sequence.C[t], sequence.C[t + 1], dhTotal, dc, ReferenceSteps.Mask(mask, t, batch), batch, hidden, activation);
             Array.Copy(step.DGates, 0, dGates, t * batch * gates, batch * gates);
             ReferenceOps.MatMul(sequence.H[t], step.DGates, null, dRecurrent, hidden, gates, batch, transposeA: true, accumulate: true);
             dh = step.DhBypass;

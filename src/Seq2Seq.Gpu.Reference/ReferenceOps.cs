@@ -90,10 +90,36 @@ public static class ReferenceOps
     public static double Sigmoid(double x) => 1.0 / (1.0 + Math.Exp(-x));
 
     /// <summary>
-    /// One LSTM step. <paramref name="gates"/> [B, 4H] holds the pre-activations x·W + h·U + b; returns the
-    /// activations (i, f, g, o) [B, 4H] and the new state; a row whose mask is 0 keeps (cPrev, hPrev).
+    /// An LSTM's gate activation σ by name: <see cref="ReferenceArchitecture.Sigmoid"/>, or Keras' hard sigmoids
+    /// <see cref="ReferenceArchitecture.HardSigmoidKeras2"/> <c>clip(0.2x + 0.5, 0, 1)</c> and
+    /// <see cref="ReferenceArchitecture.HardSigmoidKeras3"/> <c>clip(x/6 + 0.5, 0, 1)</c>.
     /// </summary>
-    public static LstmStepResult LstmCellForward(double[] gates, double[] cPrev, double[] hPrev, int[]? mask, int batch, int hidden)
+    public static double Gate(double x, string activation) => activation switch
+    {
+        ReferenceArchitecture.Sigmoid => Sigmoid(x),
+        _ => Math.Clamp((HardSlope(activation) * x) + 0.5, 0.0, 1.0),
+    };
+
+    /// <summary>σ'(x) from y = σ(x): y(1 − y) for the sigmoid; a hard sigmoid's slope where 0 &lt; y &lt; 1, else 0.</summary>
+    public static double GateDerivative(double y, string activation) => activation switch
+    {
+        ReferenceArchitecture.Sigmoid => y * (1 - y),
+        _ => y > 0 && y < 1 ? HardSlope(activation) : 0.0,
+    };
+
+    private static double HardSlope(string activation) => activation switch
+    {
+        ReferenceArchitecture.HardSigmoidKeras2 => 0.2,
+        ReferenceArchitecture.HardSigmoidKeras3 => 1.0 / 6.0,
+        _ => throw new ArgumentException($"Unknown recurrent activation '{activation}'.", nameof(activation)),
+    };
+
+    /// <summary>
+    /// One LSTM step. <paramref name="gates"/> [B, 4H] holds the pre-activations x·W + h·U + b; returns the
+    /// activations (i, f, g, o) [B, 4H] and the new state; a row whose mask is 0 keeps (cPrev, hPrev). The i, f and o
+    /// gates use <paramref name="activation"/> (see <see cref="Gate"/>).
+    /// </summary>
+    public static LstmStepResult LstmCellForward(double[] gates, double[] cPrev, double[] hPrev, int[]? mask, int batch, int hidden, string activation = ReferenceArchitecture.Sigmoid)
     {
         ArgumentNullException.ThrowIfNull(gates);
         ArgumentNullException.ThrowIfNull(cPrev);
@@ -106,10 +132,10 @@ public static class ReferenceOps
             for (int j = 0; j < hidden; j++)
             {
                 int row = b * Gates * hidden;
-                double i = Sigmoid(gates[row + j]);
-                double f = Sigmoid(gates[row + hidden + j]);
+                double i = Gate(gates[row + j], activation);
+                double f = Gate(gates[row + hidden + j], activation);
                 double g = Math.Tanh(gates[row + (2 * hidden) + j]);
-                double o = Sigmoid(gates[row + (3 * hidden) + j]);
+                double o = Gate(gates[row + (3 * hidden) + j], activation);
                 act[row + j] = i;
                 act[row + hidden + j] = f;
                 act[row + (2 * hidden) + j] = g;
@@ -136,7 +162,7 @@ public static class ReferenceOps
     /// Returns dGates [B, 4H], dcPrev [B, H] and the part of dhPrev that bypasses U (dh for masked rows, else 0).
     /// </summary>
     public static LstmStepGradients LstmCellBackward(
-        double[] activations, double[] cPrev, double[] cNext, double[] dh, double[] dc, int[]? mask, int batch, int hidden)
+        double[] activations, double[] cPrev, double[] cNext, double[] dh, double[] dc, int[]? mask, int batch, int hidden, string activation = ReferenceArchitecture.Sigmoid)
     {
         ArgumentNullException.ThrowIfNull(activations);
         ArgumentNullException.ThrowIfNull(cPrev);
@@ -165,10 +191,10 @@ public static class ReferenceOps
                 double o = activations[row + (3 * hidden) + j];
                 double tc = Math.Tanh(cNext[e]);
                 double dcTotal = dc[e] + (dh[e] * o * (1 - (tc * tc)));
-                dGates[row + j] = dcTotal * g * i * (1 - i);
-                dGates[row + hidden + j] = dcTotal * cPrev[e] * f * (1 - f);
+                dGates[row + j] = dcTotal * g * GateDerivative(i, activation);
+                dGates[row + hidden + j] = dcTotal * cPrev[e] * GateDerivative(f, activation);
                 dGates[row + (2 * hidden) + j] = dcTotal * i * (1 - (g * g));
-                dGates[row + (3 * hidden) + j] = dh[e] * tc * o * (1 - o);
+                dGates[row + (3 * hidden) + j] = dh[e] * tc * GateDerivative(o, activation);
                 dcPrev[e] = dcTotal * f;
             }
         }

@@ -45,7 +45,7 @@ public sealed class ReferenceSeq2Seq
         ArgumentNullException.ThrowIfNull(parameters);
         IReferenceCell Cell(int units) => architecture.Cell switch
         {
-            ReferenceArchitecture.Lstm => new LstmReferenceCell(units),
+            ReferenceArchitecture.Lstm => new LstmReferenceCell(units, architecture.RecurrentActivation),
             ReferenceArchitecture.Gru => new GruReferenceCell(units),
             _ => throw new ArgumentException($"Unknown cell '{architecture.Cell}'.", nameof(architecture)),
         };

@@ -58,28 +58,15 @@ public static class ModelCheckpoint
 
         var store = model.Weights;
         var tensors = store.Layout.Parameters.Select(p => new NamedTensor(p.Name, p.Shape.ToArray(), store.ReadTensor(p.Name))).ToList();
-        var text = model.Text;
-        var config = model.Config;
-        var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
-            text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
-            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null,
-            config.HasAttention ? config.Attention.ToString().ToLowerInvariant() : null);
-
-        // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
-        string where = $"cannot save '{path}'";
-        CheckConfig(configJson, where);
-        CheckpointVocabularies.CheckTokens([.. text.SourceVocabulary.Tokens], "source_vocab", config.SourceVocabSize, "source_vocab_size", where);
-        CheckpointVocabularies.CheckTokens([.. text.TargetVocabulary.Tokens], "target_vocab", config.TargetVocabSize, "target_vocab_size", where);
         var entries = new Dictionary<string, string>
         {
             ["format"] = FormatName,
             ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
-            ["config"] = JsonSerializer.Serialize(configJson, Json),
-            ["source_vocab"] = JsonSerializer.Serialize(text.SourceVocabulary.Tokens),
-            ["target_vocab"] = JsonSerializer.Serialize(text.TargetVocabulary.Tokens),
-            ["special_tokens"] = JsonSerializer.Serialize(
-                Specials(text.TargetVocabulary.SpecialTokens, Specials(text.SourceVocabulary.SpecialTokens)), Json),
         };
+        foreach (var (key, value) in Describe(model, $"cannot save '{path}'"))
+        {
+            entries[key] = value;
+        }
 
         if (optimizer is not null)
         {
@@ -140,13 +127,97 @@ public static class ModelCheckpoint
             throw new CheckpointException($"{where}: format version {version} is not supported (this build reads version {FormatVersion})");
         }
 
-        var config = Parse<ConfigJson>(file, "config", where);
+        var description = ReadDescription(file.Metadata, where);
+        var layout = description.Layout;
+
+        // Everything the device will hold is checked against the file before it is allocated, so a config that lies
+        // about the model's size costs nothing: the weights must be in the file, with the shapes the config implies.
+        foreach (var p in layout.Parameters)
+        {
+            if (!file.Contains(p.Name))
+            {
+                throw new CheckpointException($"{where}: tensor '{p.Name}' {p.ShapeText} is missing");
+            }
+
+            _ = file.GetFloat32(p.Name, p.Shape.ToArray());
+        }
+
+        var unexpected = file.Tensors.Select(t => t.Name).FirstOrDefault(n => !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !layout.Contains(n));
+        if (unexpected is not null)
+        {
+            throw new CheckpointException($"{where}: tensor '{unexpected}' is not part of a model with this config");
+        }
+
+        // Inference leaves a training checkpoint's optimizer state in the file: only the weights go to the device.
+        var optimizer = options.OptimizerState ? ReadOptimizer(file, layout, where) : null;
+
+        var model = description.CreateUninitialized(device);
+        try
+        {
+            var store = model.Weights;
+            foreach (var p in layout.Parameters)
+            {
+                store.WriteTensor(p.Name, file.GetFloat32(p.Name, p.Shape.ToArray()));
+            }
+
+            if (optimizer is not null)
+            {
+                store.EnsureOptimizerSlots(optimizer.StateNames.Count);
+                for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
+                {
+                    foreach (var p in layout.Parameters)
+                    {
+                        store.WriteOptimizerState(slot, p.Name, file.GetFloat32(OptimizerTensorName(optimizer, slot, p.Name), p.Shape.ToArray()));
+                    }
+                }
+            }
+
+            return new LoadedCheckpoint(model, optimizer, file.Metadata) { Path = path, Integrity = integrity, IntegrityNote = Note(path, integrity) };
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The metadata entries that describe a model apart from its tensors (<c>config</c>, <c>source_vocab</c>,
+    /// <c>target_vocab</c>, <c>special_tokens</c>), checked as a load would check them; shared with the PyTorch export.
+    /// </summary>
+    internal static Dictionary<string, string> Describe(Seq2SeqModel model, string where)
+    {
+        var text = model.Text;
+        var config = model.Config;
+        var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
+            text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
+            model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null, ActivationName(config.RecurrentActivation),
+            config.HasAttention ? config.Attention.ToString().ToLowerInvariant() : null);
+
+        // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
+        CheckConfig(configJson, where);
+        CheckpointVocabularies.CheckTokens([.. text.SourceVocabulary.Tokens], "source_vocab", config.SourceVocabSize, "source_vocab_size", where);
+        CheckpointVocabularies.CheckTokens([.. text.TargetVocabulary.Tokens], "target_vocab", config.TargetVocabSize, "target_vocab_size", where);
+        return new Dictionary<string, string>
+        {
+            ["config"] = JsonSerializer.Serialize(configJson, Json),
+            ["source_vocab"] = JsonSerializer.Serialize(text.SourceVocabulary.Tokens),
+            ["target_vocab"] = JsonSerializer.Serialize(text.TargetVocabulary.Tokens),
+            ["special_tokens"] = JsonSerializer.Serialize(
+                Specials(text.TargetVocabulary.SpecialTokens, Specials(text.SourceVocabulary.SpecialTokens)), Json),
+        };
+    }
+
+    /// <summary>Reads back what <see cref="Describe"/> wrote, with every check of a load; errors name <paramref name="where"/>.</summary>
+    internal static ModelDescription ReadDescription(IReadOnlyDictionary<string, string> metadata, string where)
+    {
+        var config = Parse<ConfigJson>(metadata, "config", where);
         CheckConfig(config, where);
-        var sourceTokens = Parse<string[]>(file, "source_vocab", where);
-        var targetTokens = Parse<string[]>(file, "target_vocab", where);
+        var sourceTokens = Parse<string[]>(metadata, "source_vocab", where);
+        var targetTokens = Parse<string[]>(metadata, "target_vocab", where);
         CheckpointVocabularies.CheckTokens(sourceTokens, "source_vocab", config.SourceVocabSize, "source_vocab_size", where);
         CheckpointVocabularies.CheckTokens(targetTokens, "target_vocab", config.TargetVocabSize, "target_vocab_size", where);
-        var specials = Parse<SpecialsJson>(file, "special_tokens", where);
+        var specials = Parse<SpecialsJson>(metadata, "special_tokens", where);
         if (specials.Source is null)
         {
             throw new CheckpointException($"{where}: metadata 'special_tokens' has no 'source' entry");
@@ -180,6 +251,14 @@ public static class ModelCheckpoint
                 "gru" => CellKind.Gru,
                 _ => throw new CheckpointException($"{where}: unknown cell '{config.Cell}' in metadata 'config' (lstm or gru)"),
             };
+            var activation = config.RecurrentActivation switch
+            {
+                null or "sigmoid" => RecurrentActivation.Sigmoid,
+                "hard_sigmoid_keras2" => RecurrentActivation.HardSigmoidKeras2,
+                "hard_sigmoid_keras3" => RecurrentActivation.HardSigmoidKeras3,
+                _ => throw new CheckpointException(
+                    $"{where}: unknown recurrent_activation '{config.RecurrentActivation}' in metadata 'config' (sigmoid, hard_sigmoid_keras2 or hard_sigmoid_keras3)"),
+            };
             var attention = config.Attention switch
             {
                 null or "none" => AttentionKind.None,
@@ -187,7 +266,8 @@ public static class ModelCheckpoint
                 "general" => AttentionKind.General,
                 _ => throw new CheckpointException($"{where}: unknown attention '{config.Attention}' in metadata 'config' (none, dot or general)"),
             };
-            modelConfig = new Seq2SeqConfig(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false, attention);
+            modelConfig = new Seq2SeqConfig(
+                config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false, activation, attention);
             layout = ModelLayout.Create(modelConfig);
         }
         catch (Exception ex) when (ex is DataFormatException or ShapeException or ArgumentException)
@@ -195,57 +275,7 @@ public static class ModelCheckpoint
             throw new CheckpointException($"{where}: {ex.Message}", ex);
         }
 
-        // Everything the device will hold is checked against the file before it is allocated, so a config that lies
-        // about the model's size costs nothing: the weights must be in the file, with the shapes the config implies.
-        foreach (var p in layout.Parameters)
-        {
-            if (!file.Contains(p.Name))
-            {
-                throw new CheckpointException($"{where}: tensor '{p.Name}' {p.ShapeText} is missing");
-            }
-
-            _ = file.GetFloat32(p.Name, p.Shape.ToArray());
-        }
-
-        var unexpected = file.Tensors.Select(t => t.Name).FirstOrDefault(n => !n.StartsWith(OptimizerPrefix, StringComparison.Ordinal) && !layout.Contains(n));
-        if (unexpected is not null)
-        {
-            throw new CheckpointException($"{where}: tensor '{unexpected}' is not part of a model with this config");
-        }
-
-        // Inference leaves a training checkpoint's optimizer state in the file: only the weights go to the device.
-        var optimizer = options.OptimizerState ? ReadOptimizer(file, layout, where) : null;
-
-        var model = Seq2SeqModel.CreateUninitialized(device, text, modelConfig);
-        try
-        {
-            model.MaxSourceLength = config.MaxSourceLength;
-            model.MaxTargetLength = config.MaxTargetLength;
-            var store = model.Weights;
-            foreach (var p in layout.Parameters)
-            {
-                store.WriteTensor(p.Name, file.GetFloat32(p.Name, p.Shape.ToArray()));
-            }
-
-            if (optimizer is not null)
-            {
-                store.EnsureOptimizerSlots(optimizer.StateNames.Count);
-                for (int slot = 0; slot < optimizer.StateNames.Count; slot++)
-                {
-                    foreach (var p in layout.Parameters)
-                    {
-                        store.WriteOptimizerState(slot, p.Name, file.GetFloat32(OptimizerTensorName(optimizer, slot, p.Name), p.Shape.ToArray()));
-                    }
-                }
-            }
-
-            return new LoadedCheckpoint(model, optimizer, file.Metadata) { Path = path, Integrity = integrity, IntegrityNote = Note(path, integrity) };
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return new ModelDescription(modelConfig, text, layout, config.MaxSourceLength, config.MaxTargetLength);
     }
 
     private static string? Note(string path, CheckpointIntegrity integrity) => integrity switch
@@ -313,22 +343,36 @@ public static class ModelCheckpoint
         return optimizer;
     }
 
-    private static string Meta(SafeTensorsFile file, string key, string where) =>
-        file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException($"{where}: metadata '{key}' is missing; is this a {FormatName} model?");
+    private static string Meta(SafeTensorsFile file, string key, string where) => Meta(file.Metadata, key, where);
 
-    private static T Parse<T>(SafeTensorsFile file, string key, string where) => CheckpointJson.Parse<T>(Meta(file, key, where), key, where);
+    private static string Meta(IReadOnlyDictionary<string, string> metadata, string key, string where) =>
+        metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException($"{where}: metadata '{key}' is missing; is this a {FormatName} model?");
+
+    private static T Parse<T>(SafeTensorsFile file, string key, string where) => Parse<T>(file.Metadata, key, where);
+
+    private static T Parse<T>(IReadOnlyDictionary<string, string> metadata, string key, string where) => CheckpointJson.Parse<T>(Meta(metadata, key, where), key, where);
 
     private static SpecialJson Specials(SpecialTokens s) => new(s.Pad, s.Start, s.End, s.Unk);
 
     private static SpecialsJson Specials(SpecialTokens s, SpecialJson source) => new(s.Pad, s.Start, s.End, s.Unk, source);
 
+    /// <summary>The checkpoint's name of a recurrent activation; null (not written) for the sigmoid, so such files are unchanged.</summary>
+    private static string? ActivationName(RecurrentActivation activation) => activation switch
+    {
+        RecurrentActivation.HardSigmoidKeras2 => "hard_sigmoid_keras2",
+        RecurrentActivation.HardSigmoidKeras3 => "hard_sigmoid_keras3",
+        _ => null,
+    };
+
     /// <summary>
-    /// The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs), <c>bidirectional</c>
-    /// and <c>attention</c> in files without them.
+    /// The <c>config</c> metadata; <c>cell</c> is absent in files from before the GRU (they are LSTMs),
+    /// <c>recurrent_activation</c> in files of sigmoid models (every file from before the option), and
+    /// <c>bidirectional</c> and <c>attention</c> in files without them.
     /// </summary>
     private sealed record ConfigJson(
         int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers, string Level, string Scheme, int MaxSourceLength, int MaxTargetLength, string? Cell = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Bidirectional = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecurrentActivation = null,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Attention = null);
 
     private sealed record OptimizerJson(string Name, float LearningRate, long Steps);

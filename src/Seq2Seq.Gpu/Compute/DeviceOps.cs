@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
@@ -121,14 +122,14 @@ public sealed class DeviceOps : IDisposable
 
     /// <summary>One LSTM cell step (see <see cref="LstmCellKernels.Forward"/>); <paramref name="mask"/> [B] or null.</summary>
     public void LstmForward(
-        ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+        ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         RequireStep(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
         Require(hPrev, (long)batch * hidden, "LSTM h_prev");
         Require(hNext, (long)batch * hidden, "LSTM h_next");
         if ((long)batch * hidden > 0)
         {
-            backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+            backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation);
         }
     }
 
@@ -143,12 +144,12 @@ public sealed class DeviceOps : IDisposable
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         RequireBackwardStep(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
         if ((long)batch * hidden > 0)
         {
-            backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
+            backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden, activation);
         }
     }
 
@@ -159,12 +160,12 @@ public sealed class DeviceOps : IDisposable
     /// groups read all of hPrev while others write hNext).
     /// </summary>
     public void LstmForwardStep(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (RequireForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden)
-            && !backend.TryLstmForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden))
+            && !backend.TryLstmForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation))
         {
-            ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+            ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation);
         }
     }
 
@@ -187,29 +188,29 @@ public sealed class DeviceOps : IDisposable
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (RequireBackwardStepWithProduct(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden)
-            && !backend.TryLstmBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden))
+            && !backend.TryLstmBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden, activation))
         {
-            ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
+            ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden, activation);
         }
     }
 
 
     /// <summary>
     /// A layer's recurrence over T steps: <c>gates_t += h_t·U</c> and the cell, for t = 0..T-1: one persistent launch
-    /// where the backend has one (CUDA), otherwise <see cref="LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int)"/>
+    /// where the backend has one (CUDA), otherwise <see cref="LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int, RecurrentActivation)"/>
     /// per step. Views: gates [T, B, 4H] (in: x·W + b; out: activations), cells and hidden [T+1, B, H] (slot 0: the
     /// initial state), mask [T, B] or null, with H = <paramref name="units"/>; <paramref name="recurrent"/> as for a step.
     /// </summary>
     public void LstmForwardSequence(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (RequireForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units)
-            && !backend.TryLstmForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units))
+            && !backend.TryLstmForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units, activation))
         {
-            ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units);
+            ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units, activation);
         }
     }
 
@@ -231,12 +232,12 @@ public sealed class DeviceOps : IDisposable
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (RequireBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)
-            && !backend.TryLstmBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden))
+            && !backend.TryLstmBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, activation))
         {
-            BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden);
+            BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, activation);
         }
     }
 
@@ -516,10 +517,10 @@ public sealed class DeviceOps : IDisposable
     public void Dispose() => backend.Dispose();
 
     internal void ComposeForwardStep(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         backend.MatMul(hPrev, recurrent, null, gates, new MatMulShape(batch, LstmGates.Count * hidden, hidden, accumulate: true));
-        backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+        backend.LstmForward(gates, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation);
     }
 
     internal void ComposeBackwardStep(
@@ -534,18 +535,18 @@ public sealed class DeviceOps : IDisposable
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (dGatesNext is { } next)
         {
             backend.MatMul(next, recurrentTransposed, null, dhCarry, new MatMulShape(batch, hidden, LstmGates.Count * hidden, transposeB: true, accumulate: true));
         }
 
-        backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden);
+        backend.LstmBackward(activations, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGates, mask, batch, hidden, activation);
     }
 
     internal void ForwardStepByStep(
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         long state = (long)batch * units;
         long stepGates = state * LstmGates.Count;
@@ -553,7 +554,7 @@ public sealed class DeviceOps : IDisposable
         {
             LstmForwardStep(
                 gates.SubView(t * stepGates, stepGates), recurrent, cells.SubView(t * state, state), hidden.SubView(t * state, state),
-                cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), mask?.SubView((long)t * batch, batch), batch, units);
+                cells.SubView((t + 1) * state, state), hidden.SubView((t + 1) * state, state), mask?.SubView((long)t * batch, batch), batch, units, activation);
         }
     }
 
@@ -568,7 +569,7 @@ public sealed class DeviceOps : IDisposable
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         long state = (long)batch * hidden;
         long stepGates = state * LstmGates.Count;
@@ -577,7 +578,7 @@ public sealed class DeviceOps : IDisposable
             LstmBackwardStep(
                 activations.SubView(t * stepGates, stepGates), recurrentTransposed, cells.SubView(t * state, state), cells.SubView((t + 1) * state, state),
                 dExternal?.SubView(t * state, state), dhCarry, dcCarry, t + 1 < steps ? dGates.SubView((t + 1) * stepGates, stepGates) : null,
-                dGates.SubView(t * stepGates, stepGates), mask?.SubView((long)t * batch, batch), batch, hidden);
+                dGates.SubView(t * stepGates, stepGates), mask?.SubView((long)t * batch, batch), batch, hidden, activation);
         }
     }
 }

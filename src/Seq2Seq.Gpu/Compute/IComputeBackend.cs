@@ -1,4 +1,5 @@
 using ILGPU;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Kernels;
 
 namespace Seq2Seq.Gpu.Compute;
@@ -48,17 +49,17 @@ internal interface IComputeBackend : IDisposable
     void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate);
 
     /// <summary>The LSTM cell of one step (see <see cref="LstmCellKernels.Forward"/>).</summary>
-    void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden);
+    void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation);
 
     /// <summary>The LSTM cell's backward step (see <see cref="LstmCellKernels.Backward"/>).</summary>
     void LstmBackward(
-        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden);
+        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation);
 
     /// <summary>
     /// <c>gates += hPrev·U</c> and the cell as one fused launch, or false (nothing launched) where this backend has no
     /// fused step. Sizes are positive.
     /// </summary>
-    bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden);
+    bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation);
 
     /// <summary><c>dhCarry += dGatesNext·Uᵀ</c> and the backward cell as one fused launch, or false.</summary>
     bool TryLstmBackwardStep(
@@ -73,10 +74,10 @@ internal interface IComputeBackend : IDisposable
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden);
+        int hidden, RecurrentActivation activation);
 
     /// <summary>A layer's whole forward recurrence as one launch (see <c>DeviceOps.LstmForwardSequence</c>), or false.</summary>
-    bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units);
+    bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation);
 
     /// <summary>A layer's whole backward recurrence as one launch (see <c>DeviceOps.LstmBackwardSequence</c>), or false.</summary>
     bool TryLstmBackwardSequence(
@@ -90,7 +91,7 @@ internal interface IComputeBackend : IDisposable
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden);
+        int hidden, RecurrentActivation activation);
 
     /// <summary>The GRU cell of one step (see <see cref="GruCellKernels.Forward"/>).</summary>
     void GruForward(ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden);

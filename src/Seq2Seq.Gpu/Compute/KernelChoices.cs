@@ -1,4 +1,5 @@
 using ILGPU;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Kernels;
 using static Seq2Seq.Gpu.Compute.OperationShapes;
 
@@ -30,10 +31,10 @@ internal static class KernelChoices
         }
     }
 
-    /// <summary>Test hook: <see cref="DeviceOps.LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int)"/> with the fused ILGPU kernel or the composed path, whatever the policy.</summary>
+    /// <summary>Test hook: <see cref="DeviceOps.LstmForwardStep(ArrayView{float}, PreparedRightOperand, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{float}, ArrayView{int}?, int, int, RecurrentActivation)"/> with the fused ILGPU kernel or the composed path, whatever the policy.</summary>
     public static void LstmForwardStep(
         this DeviceOps ops,
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, bool fused)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, bool fused, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (!RequireForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden))
         {
@@ -42,11 +43,11 @@ internal static class KernelChoices
 
         if (fused)
         {
-            ops.Ilgpu.LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+            ops.Ilgpu.LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation);
         }
         else
         {
-            ops.ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+            ops.ComposeForwardStep(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation);
         }
     }
 
@@ -65,7 +66,7 @@ internal static class KernelChoices
         ArrayView<int>? mask,
         int batch,
         int hidden,
-        bool fused)
+        bool fused, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (!RequireBackwardStepWithProduct(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden))
         {
@@ -74,23 +75,23 @@ internal static class KernelChoices
 
         if (fused)
         {
-            ops.Ilgpu.LstmFusedBackward(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
+            ops.Ilgpu.LstmFusedBackward(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden, activation);
         }
         else
         {
-            ops.ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
+            ops.ComposeBackwardStep(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden, activation);
         }
     }
 
     /// <summary>Test hook: the sequence as one persistent ILGPU launch (where its groups can be resident) or step by step, whatever the policy.</summary>
     public static void LstmForwardSequence(
         this DeviceOps ops,
-        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool persistent)
+        ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, bool persistent, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (RequireForwardSequence(gates, recurrent, cells, hidden, mask, steps, batch, units)
-            && !(persistent && ops.Ilgpu.LstmPersistentForward(gates, recurrent, cells, hidden, mask, steps, batch, units)))
+            && !(persistent && ops.Ilgpu.LstmPersistentForward(gates, recurrent, cells, hidden, mask, steps, batch, units, activation)))
         {
-            ops.ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units);
+            ops.ForwardStepByStep(gates, recurrent, cells, hidden, mask, steps, batch, units, activation);
         }
     }
 
@@ -108,12 +109,12 @@ internal static class KernelChoices
         int steps,
         int batch,
         int hidden,
-        bool persistent)
+        bool persistent, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         if (RequireBackwardSequence(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)
-            && !(persistent && ops.Ilgpu.LstmPersistentBackward(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden)))
+            && !(persistent && ops.Ilgpu.LstmPersistentBackward(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, activation)))
         {
-            ops.BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden);
+            ops.BackwardStepByStep(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, activation);
         }
     }
 

@@ -370,7 +370,7 @@ internal sealed class DecoderSession : IDisposable
         long embedding = architecture.Decoder.Embedding is { } table ? layout[table].Offset : 0;
         var shape = new GreedyDecodeShape(
             Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,
-            layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, steps, endId);
+            layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, steps, endId, (int)Config.RecurrentActivation);
         int? run = Ops.GreedyDecode(
             model.Weights.Weights.View, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
             Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), shape);

@@ -30,7 +30,7 @@ internal sealed class RecurrentStack
         this.store = store;
         this.stack = stack;
         hidden = stack.Units;
-        Cell = RecurrentCells.For(stack.Cell);
+        Cell = RecurrentCells.For(stack.Cell, stack.Activation);
     }
 
     /// <summary>The cell of every layer.</summary>

@@ -106,8 +106,9 @@ public sealed class Seq2SeqArchitecture
             }
         }
 
-        var backward = bidirectional ? new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, reverse, units) : null;
-        return new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, layers, units, backward);
+        var activation = config.RecurrentActivation;
+        var backward = bidirectional ? new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, reverse, units, null, activation) : null;
+        return new StackDescription(side, vocab, embedding, config.EmbeddingSize, config.Cell, layers, units, backward, activation);
     }
 
     private LayerDescription Layer(int index, int input, int gates, int units, string prefix, IRecurrentCell cell)

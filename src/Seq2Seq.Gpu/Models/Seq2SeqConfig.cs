@@ -19,9 +19,14 @@ namespace Seq2Seq.Gpu.Models;
 /// length; the decoder starts from [forward final; backward final] of each layer, H wide. False (the default) is the
 /// Keras model.
 /// </param>
+/// <param name="RecurrentActivation">
+/// The LSTM's gate activation: the sigmoid (the default), or one of Keras' hard sigmoids for a model imported from Keras
+/// (<c>recurrent_activation="hard_sigmoid"</c>). LSTM only.
+/// </param>
 /// <param name="Attention">The decoder's attention over the encoder's outputs (see <see cref="AttentionKind"/>); none is the Keras model.</param>
 public sealed record Seq2SeqConfig(
-    int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false, AttentionKind Attention = AttentionKind.None)
+    int SourceVocabSize, int TargetVocabSize, int EmbeddingSize, int HiddenSize, int Layers = 1, CellKind Cell = CellKind.Lstm, bool Bidirectional = false,
+    RecurrentActivation RecurrentActivation = RecurrentActivation.Sigmoid, AttentionKind Attention = AttentionKind.None)
 {
     /// <summary>Most stacked layers supported.</summary>
     public const int MaxLayers = 4;
@@ -31,7 +36,7 @@ public sealed record Seq2SeqConfig(
         Data.TextEncoder text, int embeddingSize, int hiddenSize, int layers = 1, CellKind cell = CellKind.Lstm, bool bidirectional = false, AttentionKind attention = AttentionKind.None)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell, bidirectional, attention);
+        return new Seq2SeqConfig(text.SourceVocabulary.Count, text.TargetVocabulary.Count, embeddingSize, hiddenSize, layers, cell, bidirectional, Attention: attention);
     }
 
     /// <summary>Units of each encoder direction: H/2 with a bidirectional encoder, else H.</summary>
@@ -74,6 +79,16 @@ public sealed record Seq2SeqConfig(
         if (!Enum.IsDefined(Cell))
         {
             throw new ShapeException($"model config: unknown cell {(int)Cell}");
+        }
+
+        if (!Enum.IsDefined(RecurrentActivation))
+        {
+            throw new ShapeException($"model config: unknown recurrent activation {(int)RecurrentActivation}");
+        }
+
+        if (Cell != CellKind.Lstm && RecurrentActivation != RecurrentActivation.Sigmoid)
+        {
+            throw new ShapeException($"model config: recurrent activation {RecurrentActivation} is an LSTM option; the {Cell} cell uses the sigmoid");
         }
 
         if (!Enum.IsDefined(Attention))

@@ -15,8 +15,17 @@ namespace Seq2Seq.Gpu.Models;
 /// named <c>{side}.{cell}.{l}.reverse.*</c> (PyTorch's <c>_reverse</c>), reading each source reversed over its true length.
 /// With it, layer l &gt; 0 of both directions reads [forward; backward] outputs of layer l − 1 (input width 2·Units).
 /// </param>
+/// <param name="Activation">The LSTM's gate activation (<see cref="Seq2SeqConfig.RecurrentActivation"/>).</param>
 public sealed record StackDescription(
-    string Side, int VocabularySize, string? Embedding, int EmbeddingSize, CellKind Cell, IReadOnlyList<LayerDescription> Layers, int Units, StackDescription? Reverse = null)
+    string Side,
+    int VocabularySize,
+    string? Embedding,
+    int EmbeddingSize,
+    CellKind Cell,
+    IReadOnlyList<LayerDescription> Layers,
+    int Units,
+    StackDescription? Reverse = null,
+    RecurrentActivation Activation = RecurrentActivation.Sigmoid)
 {
     /// <summary>Whether this side has a backward direction (a bidirectional encoder).</summary>
     public bool Bidirectional => Reverse is not null;

@@ -9,7 +9,7 @@ namespace Seq2Seq.Gpu.Tests.Infrastructure;
 /// </summary>
 public sealed class LstmSequenceCase
 {
-    private LstmSequenceCase(int steps, int batch, int hidden, ulong seed)
+    private LstmSequenceCase(int steps, int batch, int hidden, ulong seed, string activation)
     {
         Steps = steps;
         Batch = batch;
@@ -32,8 +32,8 @@ public sealed class LstmSequenceCase
             }
         }
 
-        Forward = ReferenceLstm.Forward(Projected.ToDouble(), Recurrent.ToDouble(), H0.ToDouble(), C0.ToDouble(), Mask, steps, batch, hidden);
-        Gradients = ReferenceLstm.Backward(Forward, Recurrent.ToDouble(), DhOut.ToDouble(), DhFinal.ToDouble(), DcFinal.ToDouble(), Mask, batch, hidden);
+        Forward = ReferenceLstm.Forward(Projected.ToDouble(), Recurrent.ToDouble(), H0.ToDouble(), C0.ToDouble(), Mask, steps, batch, hidden, activation);
+        Gradients = ReferenceLstm.Backward(Forward, Recurrent.ToDouble(), DhOut.ToDouble(), DhFinal.ToDouble(), DcFinal.ToDouble(), Mask, batch, hidden, activation);
     }
 
     public int Steps { get; }
@@ -62,8 +62,9 @@ public sealed class LstmSequenceCase
 
     public LstmSequenceGradients Gradients { get; }
 
-    /// <summary>Draws a case from a seed.</summary>
-    public static LstmSequenceCase Create(int steps, int batch, int hidden, ulong seed) => new(steps, batch, hidden, seed);
+    /// <summary>Draws a case from a seed; the reference's gates use <paramref name="activation"/>.</summary>
+    public static LstmSequenceCase Create(int steps, int batch, int hidden, ulong seed, string activation = ReferenceArchitecture.Sigmoid) =>
+        new(steps, batch, hidden, seed, activation);
 
     /// <summary>Checks the device's states [T + 1, B, H] and gradients against the reference.</summary>
     public void AssertMatches(float[] h, float[] c, float[] dGates, float[] dhInitial, float[] dcInitial)

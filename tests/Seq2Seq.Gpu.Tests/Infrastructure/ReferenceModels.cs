@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Reference;
@@ -21,12 +22,21 @@ public static class ReferenceModels
         var attention = model.Config.Attention;
         var architecture = new ReferenceArchitecture(
             model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias,
-            description.Encoder.Reverse is { } reverse ? Side(reverse) : null, attention.ToString().ToLowerInvariant(),
-            attention == AttentionKind.General ? Seq2SeqArchitecture.AttentionScoreKernel : null,
-            attention == AttentionKind.None ? null : Seq2SeqArchitecture.AttentionCombineKernel);
+            description.Encoder.Reverse is { } reverse ? Side(reverse) : null, ActivationName(model.Config.RecurrentActivation),
+            Attention: attention.ToString().ToLowerInvariant(),
+            AttentionScoreKernel: attention == AttentionKind.General ? Seq2SeqArchitecture.AttentionScoreKernel : null,
+            AttentionCombineKernel: attention == AttentionKind.None ? null : Seq2SeqArchitecture.AttentionCombineKernel);
         var c = model.Config;
         return new ReferenceSeq2Seq(architecture, c.SourceVocabSize, c.TargetVocabSize, c.EmbeddingSize, c.HiddenSize, parameters);
     }
+
+    /// <summary>The reference's name of an engine recurrent activation.</summary>
+    public static string ActivationName(RecurrentActivation activation) => activation switch
+    {
+        RecurrentActivation.HardSigmoidKeras2 => ReferenceArchitecture.HardSigmoidKeras2,
+        RecurrentActivation.HardSigmoidKeras3 => ReferenceArchitecture.HardSigmoidKeras3,
+        _ => ReferenceArchitecture.Sigmoid,
+    };
 
     /// <summary>
     /// A model of either cell with the engine's names (<see cref="ReferenceArchitecture.Default"/>) and every parameter
@@ -35,9 +45,10 @@ public static class ReferenceModels
     /// <paramref name="attention"/>, the decoder attends (its kernels are drawn last).
     /// </summary>
     public static ReferenceSeq2Seq Random(
-        string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false, string attention = ReferenceArchitecture.NoAttention)
+        string cell, int sourceVocab, int targetVocab, int embedding, int hidden, int layers, ulong seed, bool bidirectional = false, string attention = ReferenceArchitecture.NoAttention,
+        string activation = ReferenceArchitecture.Sigmoid)
     {
-        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional, attention);
+        var architecture = ReferenceArchitecture.Default(cell, layers, oneHot: embedding == 0, bidirectional, attention) with { RecurrentActivation = activation };
         int gateCount = cell == ReferenceArchitecture.Gru ? ReferenceGru.Gates : ReferenceOps.Gates;
         var random = new DeterministicRandom(seed);
         var parameters = new Dictionary<string, double[]>();

@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
@@ -8,7 +9,8 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// <summary>
 /// A layer's whole recurrence through the device's sequence operations, forward and backward through time with a
 /// ragged mask, against the reference LSTM: as one persistent launch (groups meeting at a grid barrier after every
-/// step: one simulated multiprocessor, or three running at once), as one launch a step, and as the device's default.
+/// step: one simulated multiprocessor, or three running at once), as one launch a step, and as the device's default;
+/// with the sigmoid and with Keras' hard sigmoids as the gate activation.
 /// </summary>
 [TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTestBase(target)
@@ -19,9 +21,13 @@ public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTes
     [TestCase(3, 11, 33, true)]
     [TestCase(5, 3, 7, false)]
     [TestCase(4, 9, 16, null)]
-    public void Forward_and_backward_through_time_match_reference(int steps, int batch, int hidden, bool? persistent)
+    [TestCase(5, 3, 7, true, RecurrentActivation.HardSigmoidKeras2)]
+    [TestCase(3, 11, 33, true, RecurrentActivation.HardSigmoidKeras3)]
+    [TestCase(4, 9, 16, false, RecurrentActivation.HardSigmoidKeras3)]
+    [TestCase(1, 1, 1, null, RecurrentActivation.HardSigmoidKeras2)]
+    public void Forward_and_backward_through_time_match_reference(int steps, int batch, int hidden, bool? persistent, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
-        var sequence = LstmSequenceCase.Create(steps, batch, hidden, 90);
+        var sequence = LstmSequenceCase.Create(steps, batch, hidden, 90, ReferenceModels.ActivationName(activation));
         int gates = 4 * hidden;
         int state = batch * hidden;
         var z = Upload(sequence.Projected);
@@ -35,11 +41,11 @@ public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTes
         {
             if (Chosen(persistent) is { } p)
             {
-                Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden, p);
+                Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden, p, activation);
             }
             else
             {
-                Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden);
+                Ops.LstmForwardSequence(z.View, prepared, c.View, h.View, maskBuffer.View, steps, batch, hidden, activation);
             }
         }
 
@@ -51,11 +57,11 @@ public sealed class PersistentSequenceKernelTests(TestTarget target) : DeviceTes
             var dhOut = Upload(sequence.DhOut).View;
             if (Chosen(persistent) is { } p)
             {
-                Ops.LstmBackwardSequence(z.View, transposed, c.View, dhOut, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden, p);
+                Ops.LstmBackwardSequence(z.View, transposed, c.View, dhOut, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden, p, activation);
             }
             else
             {
-                Ops.LstmBackwardSequence(z.View, transposed, c.View, dhOut, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden);
+                Ops.LstmBackwardSequence(z.View, transposed, c.View, dhOut, dh.View, dc.View, dGates.View, maskBuffer.View, steps, batch, hidden, activation);
             }
             Ops.MatMul(dGates.Slice(0, batch * gates), transposed, null, dh.View, new MatMulShape(batch, hidden, gates, transposeB: true, accumulate: true));
         }

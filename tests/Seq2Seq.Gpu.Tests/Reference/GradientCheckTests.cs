@@ -28,10 +28,13 @@ public sealed class GradientCheckTests
     [TestCase(1, 1, 1)]
     [TestCase(4, 3, 2)]
     [TestCase(5, 2, 3)]
-    public void Lstm_sequence_with_padding_gradients_match_finite_differences(int steps, int batch, int hidden)
+    [TestCase(4, 3, 2, ReferenceArchitecture.HardSigmoidKeras2, 3.0)]
+    [TestCase(5, 2, 3, ReferenceArchitecture.HardSigmoidKeras3, 4.0)]
+    public void Lstm_sequence_with_padding_gradients_match_finite_differences(int steps, int batch, int hidden, string activation = ReferenceArchitecture.Sigmoid, double scale = 1.0)
     {
+        // A scale above 1 puts some hard-sigmoid gates beyond their clips (derivative 0) and keeps others in the linear part.
         int gates = 4 * hidden;
-        var xProj = Uniform(steps * batch * gates, 3);
+        var xProj = Uniform(steps * batch * gates, 3).Select(v => v * scale).ToArray();
         var recurrent = Uniform(hidden * gates, 4);
         var h0 = Uniform(batch * hidden, 5);
         var c0 = Uniform(batch * hidden, 6);
@@ -44,7 +47,7 @@ public sealed class GradientCheckTests
 
         double Loss(double[] x, double[] u, double[] h, double[] c)
         {
-            var seq = ReferenceLstm.Forward(x, u, h, c, mask, steps, batch, hidden);
+            var seq = ReferenceLstm.Forward(x, u, h, c, mask, steps, batch, hidden, activation);
             double sum = Dot(seq.C[steps], rC) + Dot(seq.H[steps], rH);
             for (int t = 0; t < steps; t++)
             {
@@ -54,8 +57,14 @@ public sealed class GradientCheckTests
             return sum;
         }
 
-        var sequence = ReferenceLstm.Forward(xProj, recurrent, h0, c0, mask, steps, batch, hidden);
-        var grads = ReferenceLstm.Backward(sequence, recurrent, rOut, rH, rC, mask, batch, hidden);
+        var sequence = ReferenceLstm.Forward(xProj, recurrent, h0, c0, mask, steps, batch, hidden, activation);
+        var grads = ReferenceLstm.Backward(sequence, recurrent, rOut, rH, rC, mask, batch, hidden, activation);
+        if (activation != ReferenceArchitecture.Sigmoid)
+        {
+            var values = sequence.Activations.SelectMany(a => a).ToArray();
+            Assert.That(values.Count(v => v is 0 or 1), Is.GreaterThan(0), "some gates clip");
+        }
+
 
         Tensors.AssertClose(grads.DGates, Gradient(x => Loss(x, recurrent, h0, c0), xProj), "d xProj", 1e-7, 1e-5);
         Tensors.AssertClose(grads.DRecurrent, Gradient(u => Loss(xProj, u, h0, c0), recurrent), "d U", 1e-7, 1e-5);

@@ -30,12 +30,12 @@ internal abstract unsafe class HostBackend
     /// <summary>Columns [col0, col1) of the column sum.</summary>
     public abstract void ColumnSum(float* input, float* output, int rows, int cols, int col0, int col1, bool accumulate);
 
-    /// <summary>Batch rows [b0, b1) of the LSTM forward step.</summary>
-    public abstract void LstmForward(float* gates, float* cPrev, float* hPrev, float* cNext, float* hNext, int* mask, int b0, int b1, int hidden);
+    /// <summary>Batch rows [b0, b1) of the LSTM forward step; <c>slope</c> 0 is the sigmoid, else the hard sigmoid of that slope.</summary>
+    public abstract void LstmForward(float* gates, float* cPrev, float* hPrev, float* cNext, float* hNext, int* mask, int b0, int b1, int hidden, float slope);
 
     /// <summary>Batch rows [b0, b1) of the LSTM backward step.</summary>
     public abstract void LstmBackward(
-        float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden);
+        float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden, float slope);
 
     /// <summary>Batch rows [b0, b1) of the GRU forward step.</summary>
     public abstract void GruForward(float* inputGates, float* recurrentGates, float* hPrev, float* hNext, int* mask, int b0, int b1, int hidden);

@@ -1,4 +1,5 @@
 using ILGPU;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Kernels;
 
 namespace Seq2Seq.Gpu.Compute.Host;
@@ -54,14 +55,14 @@ internal sealed class HostComputeBackend : IComputeBackend
     public void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate) =>
         host.ColumnSum(S(input), S(output), rows, cols, accumulate);
 
-    public void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) =>
-        host.LstmForward(S(gates), S(cPrev), S(hPrev), S(cNext), S(hNext), Optional(mask), batch, hidden);
+    public void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation) =>
+        host.LstmForward(S(gates), S(cPrev), S(hPrev), S(cNext), S(hNext), Optional(mask), batch, hidden, (int)activation);
 
     public void LstmBackward(
-        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden) =>
-        host.LstmBackward(S(activations), S(cPrev), S(cNext), Optional(dhExternal), S(dhCarry), S(dcCarry), S(dGates), Optional(mask), batch, hidden);
+        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation) =>
+        host.LstmBackward(S(activations), S(cPrev), S(cNext), Optional(dhExternal), S(dhCarry), S(dcCarry), S(dGates), Optional(mask), batch, hidden, (int)activation);
 
-    public bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) => false;
+    public bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation) => false;
 
     public bool TryLstmBackwardStep(
         ArrayView<float> activations,
@@ -75,9 +76,9 @@ internal sealed class HostComputeBackend : IComputeBackend
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden) => false;
+        int hidden, RecurrentActivation activation) => false;
 
-    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units) => false;
+    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation) => false;
 
     public bool TryLstmBackwardSequence(
         ArrayView<float> activations,
@@ -90,7 +91,7 @@ internal sealed class HostComputeBackend : IComputeBackend
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden) => false;
+        int hidden, RecurrentActivation activation) => false;
 
     public void GruForward(ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) =>
         host.GruForward(S(inputGates), S(recurrentGates), S(hPrev), S(hNext), Optional(mask), batch, hidden);

@@ -231,14 +231,18 @@ public sealed unsafe class HostKernels
         }
     }
 
+    /// <summary>The host kernels' form of a recurrent activation code: 0 for the sigmoid, else the hard sigmoid's slope.</summary>
+    private static float Slope(int activation) => activation == GateActivations.Sigmoid ? 0f : GateActivations.HardSlope(activation);
+
     /// <summary>
     /// One fused LSTM step, as <see cref="LstmCellKernels.Forward"/>: gates [B, 4H] in: pre-activations, out: i, f, g, o;
     /// cPrev, hPrev [B, H] read; cNext, hNext [B, H] assigned; mask [B] or empty (a row with mask 0 keeps its state).
     /// </summary>
     public void LstmForward(
-        Span<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> hPrev, Span<float> cNext, Span<float> hNext, ReadOnlySpan<int> mask, int batch, int hidden)
+        Span<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> hPrev, Span<float> cNext, Span<float> hNext, ReadOnlySpan<int> mask, int batch, int hidden, int activation = GateActivations.Sigmoid)
     {
         RequireNonNegative(batch, hidden, "LSTM");
+        float slope = Slope(activation);
         long state = (long)batch * hidden;
         Require(gates.Length, state * LstmGates.Count, "LSTM gates");
         Require(cPrev.Length, state, "LSTM c_prev");
@@ -260,7 +264,7 @@ public sealed unsafe class HostKernels
         {
             float* g = pg, cp = pcp, hp = php, cn = pcn, hn = phn;
             int* m = pm;
-            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.LstmForward(g, cp, hp, cn, hn, m, b0, b1, hidden));
+            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.LstmForward(g, cp, hp, cn, hn, m, b0, b1, hidden, slope));
         }
     }
 
@@ -278,9 +282,11 @@ public sealed unsafe class HostKernels
         Span<float> dGates,
         ReadOnlySpan<int> mask,
         int batch,
-        int hidden)
+        int hidden,
+        int activation = GateActivations.Sigmoid)
     {
         RequireNonNegative(batch, hidden, "LSTM");
+        float slope = Slope(activation);
         long state = (long)batch * hidden;
         Require(activations.Length, state * LstmGates.Count, "LSTM activations");
         Require(cPrev.Length, state, "LSTM c_prev");
@@ -308,7 +314,7 @@ public sealed unsafe class HostKernels
         {
             float* act = pa, cp = pcp, cn = pcn, dx = pdx, dh = pdh, dc = pdc, dg = pdg;
             int* m = pm;
-            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.LstmBackward(act, cp, cn, dx, dh, dc, dg, m, b0, b1, hidden));
+            ForRanges(batch, Grain(hidden, RowWorkGrain), (b0, b1) => backend.LstmBackward(act, cp, cn, dx, dh, dc, dg, m, b0, b1, hidden, slope));
         }
     }
 

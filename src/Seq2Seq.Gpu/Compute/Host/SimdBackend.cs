@@ -122,7 +122,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
-    public override void LstmForward(float* gates, float* cPrev, float* hPrev, float* cNext, float* hNext, int* mask, int b0, int b1, int hidden)
+    public override void LstmForward(float* gates, float* cPrev, float* hPrev, float* cNext, float* hNext, int* mask, int b0, int b1, int hidden, float slope)
     {
         int w = TS.Width;
         float* buffer = stackalloc float[8 * 16];
@@ -134,7 +134,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
             int j = 0;
             for (; j <= hidden - w; j += w)
             {
-                ForwardVector(g + j, hidden, cPrev + s + j, hPrev + s + j, cNext + s + j, hNext + s + j, keep);
+                ForwardVector(g + j, hidden, cPrev + s + j, hPrev + s + j, cNext + s + j, hNext + s + j, keep, slope);
             }
 
             int rest = hidden - j;
@@ -149,7 +149,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
 
                 Copy(cPrev + s + j, buffer + (4 * w), rest);
                 Copy(hPrev + s + j, buffer + (5 * w), rest);
-                ForwardVector(buffer, w, buffer + (4 * w), buffer + (5 * w), buffer + (6 * w), buffer + (7 * w), keep);
+                ForwardVector(buffer, w, buffer + (4 * w), buffer + (5 * w), buffer + (6 * w), buffer + (7 * w), keep, slope);
                 for (int gate = 0; gate < LstmGates.Count; gate++)
                 {
                     Copy(buffer + (gate * w), g + ((nint)gate * hidden) + j, rest);
@@ -164,7 +164,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit]
     public override void LstmBackward(
-        float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden)
+        float* activations, float* cPrev, float* cNext, float* dhExternal, float* dhCarry, float* dcCarry, float* dGates, int* mask, int b0, int b1, int hidden, float slope)
     {
         int w = TS.Width;
         float* buffer = stackalloc float[13 * 16];
@@ -178,7 +178,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
             for (; j <= hidden - w; j += w)
             {
                 BackwardVector(
-                    activations + row + j, hidden, cPrev + s + j, cNext + s + j, dhx == null ? null : dhx + j, dhCarry + s + j, dcCarry + s + j, dGates + row + j, keep);
+                    activations + row + j, hidden, cPrev + s + j, cNext + s + j, dhx == null ? null : dhx + j, dhCarry + s + j, dcCarry + s + j, dGates + row + j, keep, slope);
             }
 
             int rest = hidden - j;
@@ -205,7 +205,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
 
                 Copy(dhCarry + s + j, tdhc, rest);
                 Copy(dcCarry + s + j, tdcc, rest);
-                BackwardVector(buffer, w, tcPrev, tcNext, dhx == null ? null : tdhx, tdhc, tdcc, tdg, keep);
+                BackwardVector(buffer, w, tcPrev, tcNext, dhx == null ? null : tdhx, tdhc, tdcc, tdg, keep, slope);
                 for (int gate = 0; gate < LstmGates.Count; gate++)
                 {
                     Copy(tdg + (gate * w), dGates + row + ((nint)gate * hidden) + j, rest);
@@ -431,12 +431,12 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
     public override double Sum(float* data, int count, bool squares) => TS.SumToDouble(data, count, squares);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ForwardVector(float* g, nint gateStride, float* cp, float* hp, float* cn, float* hn, bool keep)
+    private static void ForwardVector(float* g, nint gateStride, float* cp, float* hp, float* cn, float* hn, bool keep, float slope)
     {
-        TV i = VectorMath<TS, TV>.Sigmoid(TS.Load(g));
-        TV f = VectorMath<TS, TV>.Sigmoid(TS.Load(g + gateStride));
+        TV i = Gate(TS.Load(g), slope);
+        TV f = Gate(TS.Load(g + gateStride), slope);
         TV cell = VectorMath<TS, TV>.Tanh(TS.Load(g + (2 * gateStride)));
-        TV o = VectorMath<TS, TV>.Sigmoid(TS.Load(g + (3 * gateStride)));
+        TV o = Gate(TS.Load(g + (3 * gateStride)), slope);
         TS.Store(g, i);
         TS.Store(g + gateStride, f);
         TS.Store(g + (2 * gateStride), cell);
@@ -457,7 +457,7 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void BackwardVector(float* act, nint gateStride, float* cp, float* cn, float* dhx, float* dhc, float* dcc, float* dg, bool keep)
+    private static void BackwardVector(float* act, nint gateStride, float* cp, float* cn, float* dhx, float* dhc, float* dcc, float* dg, bool keep, float slope)
     {
         TV dh = TS.Load(dhc);
         if (dhx != null)
@@ -483,13 +483,34 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
         TV o = TS.Load(act + (3 * gateStride));
         TV tc = VectorMath<TS, TV>.Tanh(TS.Load(cn));
         TV dc = TS.Add(TS.Load(dcc), TS.Multiply(TS.Multiply(dh, o), TS.Subtract(one, TS.Multiply(tc, tc))));
-        TS.Store(dg, TS.Multiply(TS.Multiply(TS.Multiply(dc, g), i), TS.Subtract(one, i)));
-        TS.Store(dg + gateStride, TS.Multiply(TS.Multiply(TS.Multiply(dc, TS.Load(cp)), f), TS.Subtract(one, f)));
+        if (slope == 0f)
+        {
+            TS.Store(dg, TS.Multiply(TS.Multiply(TS.Multiply(dc, g), i), TS.Subtract(one, i)));
+            TS.Store(dg + gateStride, TS.Multiply(TS.Multiply(TS.Multiply(dc, TS.Load(cp)), f), TS.Subtract(one, f)));
+            TS.Store(dg + (3 * gateStride), TS.Multiply(TS.Multiply(TS.Multiply(dh, tc), o), TS.Subtract(one, o)));
+        }
+        else
+        {
+            TS.Store(dg, TS.Multiply(TS.Multiply(dc, g), HardDerivative(i, slope)));
+            TS.Store(dg + gateStride, TS.Multiply(TS.Multiply(dc, TS.Load(cp)), HardDerivative(f, slope)));
+            TS.Store(dg + (3 * gateStride), TS.Multiply(TS.Multiply(dh, tc), HardDerivative(o, slope)));
+        }
+
         TS.Store(dg + (2 * gateStride), TS.Multiply(TS.Multiply(dc, i), TS.Subtract(one, TS.Multiply(g, g))));
-        TS.Store(dg + (3 * gateStride), TS.Multiply(TS.Multiply(TS.Multiply(dh, tc), o), TS.Subtract(one, o)));
         TS.Store(dcc, TS.Multiply(dc, f));
         TS.Store(dhc, TS.Zero);
     }
+
+    /// <summary>The recurrent activation: the sigmoid when <paramref name="slope"/> is 0, else the hard sigmoid clip(slope·x + 0.5, 0, 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Gate(TV x, float slope) => slope == 0f
+        ? VectorMath<TS, TV>.Sigmoid(x)
+        : TS.Min(TS.Splat(1f), TS.Max(TS.Zero, TS.MultiplyAdd(x, TS.Splat(slope), TS.Splat(0.5f))));
+
+    /// <summary>A hard sigmoid's derivative from its value y: the slope where 0 &lt; y &lt; 1, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV HardDerivative(TV y, float slope) =>
+        TS.Select(TS.LessThan(TS.Zero, y), TS.Select(TS.LessThan(y, TS.Splat(1f)), TS.Splat(slope), TS.Zero), TS.Zero);
 
     /// <summary>
     /// One vector of GRU units: r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r·gh_n) replace gx;

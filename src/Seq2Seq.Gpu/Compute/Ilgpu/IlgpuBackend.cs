@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Logging;
@@ -164,37 +165,37 @@ internal sealed class IlgpuBackend : IComputeBackend
         kernels.ColumnSum.Value(LaunchChunk.Threads(cols, chunk), input, output, rows, cols, accumulate ? 1 : 0, chunk);
     }
 
-    public void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+    public void LstmForward(ArrayView<float> gates, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation)
     {
         int count = batch * hidden;
         int chunk = ChunkFor(count);
-        kernels.LstmForward.Value(LaunchChunk.Threads(count, chunk), gates, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, batch, hidden, mask is null ? 0 : 1, chunk);
+        kernels.LstmForward.Value(LaunchChunk.Threads(count, chunk), gates, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, batch, hidden, mask is null ? 0 : 1, chunk, (int)activation);
     }
 
     public void LstmBackward(
-        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden)
+        ArrayView<float> activations, ArrayView<float> cPrev, ArrayView<float> cNext, ArrayView<float>? dhExternal, ArrayView<float> dhCarry, ArrayView<float> dcCarry, ArrayView<float> dGates, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation)
     {
         int count = batch * hidden;
         int chunk = ChunkFor(count);
         kernels.LstmBackward.Value(
             LaunchChunk.Threads(count, chunk), activations, cPrev, cNext, dhExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View,
-            batch, hidden, dhExternal is null ? 0 : 1, mask is null ? 0 : 1, chunk);
+            batch, hidden, dhExternal is null ? 0 : 1, mask is null ? 0 : 1, chunk, (int)activation);
     }
 
-    public bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
+    public bool TryLstmForwardStep(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation)
     {
         if (Recurrence == RecurrentKernels.PerOperation)
         {
             return false;
         }
 
-        LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden);
+        LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, batch, hidden, activation);
         return true;
     }
 
     /// <summary>The fused forward step, whatever the policy (tests run it on any accelerator).</summary>
-    public void LstmFusedForward(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) =>
-        kernels.LstmFusedForward.Value(StepLaunch(batch, hidden), gates, recurrent.View, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null));
+    public void LstmFusedForward(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid) =>
+        kernels.LstmFusedForward.Value(StepLaunch(batch, hidden), gates, recurrent.View, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null, activation: (int)activation));
 
     public bool TryLstmBackwardStep(
         ArrayView<float> activations,
@@ -208,14 +209,14 @@ internal sealed class IlgpuBackend : IComputeBackend
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation)
     {
         if (Recurrence == RecurrentKernels.PerOperation)
         {
             return false;
         }
 
-        LstmFusedBackward(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden);
+        LstmFusedBackward(activations, recurrentTransposed, cPrev, cNext, dhExternal, dhCarry, dcCarry, dGatesNext, dGates, mask, batch, hidden, activation);
         return true;
     }
 
@@ -232,16 +233,16 @@ internal sealed class IlgpuBackend : IComputeBackend
         ArrayView<float> dGates,
         ArrayView<int>? mask,
         int batch,
-        int hidden) =>
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid) =>
         kernels.LstmFusedBackward.Value(
             StepLaunch(batch, hidden), activations, recurrentTransposed.View, cPrev, cNext, dhExternal ?? noFloats.View, dhCarry, dcCarry, dGatesNext ?? noFloats.View, dGates,
-            mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null, dhExternal is not null, dGatesNext is not null));
+            mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null, dhExternal is not null, dGatesNext is not null, (int)activation));
 
-    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units) =>
-        Recurrence == RecurrentKernels.Persistent && LstmPersistentForward(gates, recurrent, cells, hidden, mask, steps, batch, units);
+    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation) =>
+        Recurrence == RecurrentKernels.Persistent && LstmPersistentForward(gates, recurrent, cells, hidden, mask, steps, batch, units, activation);
 
     /// <summary>The persistent forward recurrence whatever the policy; false (nothing launched) where its groups cannot all be resident.</summary>
-    public bool LstmPersistentForward(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units)
+    public bool LstmPersistentForward(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         var launch = PersistentLaunch(batch, units, 0);
         if (!Resident(kernels.LstmForwardSequence.Value, launch))
@@ -250,7 +251,7 @@ internal sealed class IlgpuBackend : IComputeBackend
         }
 
         gridSync.View.MemSetToZero();
-        kernels.LstmForwardSequence.Value(launch, gates, recurrent.View, cells, hidden, mask ?? noInts.View, gridSync.View, new LstmSequenceShape(steps, batch, units, mask is not null));
+        kernels.LstmForwardSequence.Value(launch, gates, recurrent.View, cells, hidden, mask ?? noInts.View, gridSync.View, new LstmSequenceShape(steps, batch, units, mask is not null, activation: (int)activation));
         return true;
     }
 
@@ -265,8 +266,8 @@ internal sealed class IlgpuBackend : IComputeBackend
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden) =>
-        Recurrence == RecurrentKernels.Persistent && LstmPersistentBackward(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden);
+        int hidden, RecurrentActivation activation) =>
+        Recurrence == RecurrentKernels.Persistent && LstmPersistentBackward(activations, recurrentTransposed, cells, dExternal, dhCarry, dcCarry, dGates, mask, steps, batch, hidden, activation);
 
     /// <summary>The persistent backward recurrence whatever the policy; false (nothing launched) where its groups cannot all be resident.</summary>
     public bool LstmPersistentBackward(
@@ -280,7 +281,7 @@ internal sealed class IlgpuBackend : IComputeBackend
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden)
+        int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid)
     {
         var launch = PersistentLaunch(batch, hidden, 0);
         if (!Resident(kernels.LstmBackwardSequence.Value, launch))
@@ -291,7 +292,7 @@ internal sealed class IlgpuBackend : IComputeBackend
         gridSync.View.MemSetToZero();
         kernels.LstmBackwardSequence.Value(
             launch, activations, recurrentTransposed.View, cells, dExternal ?? noFloats.View, dhCarry, dcCarry, dGates, mask ?? noInts.View, gridSync.View,
-            new LstmSequenceShape(steps, batch, hidden, mask is not null, dExternal is not null));
+            new LstmSequenceShape(steps, batch, hidden, mask is not null, dExternal is not null, (int)activation));
         return true;
     }
 
