@@ -91,6 +91,7 @@ internal static class CliApp
             new TranslateCommand(context).Command,
             new BenchCommand(context).Command,
             new DemoCommand(context).Command,
+            new ServeCommand(context).Command,
         };
         NumericOptions.ParseEveryNumber(root);
         return root;

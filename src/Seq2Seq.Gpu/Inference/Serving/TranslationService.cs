@@ -173,6 +173,7 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
         }
 
         List<PendingSentence> items;
+        int queued;
         lock (gate)
         {
             if (stopping)
@@ -183,8 +184,11 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
             long now = Stopwatch.GetTimestamp();
             items = encoded.Select(e => new PendingSentence(e.Ids, e.Truncated, beamWidth, nBest, now)).ToList();
             pending.AddRange(items);
+            queued = pending.Count;
             Monitor.PulseAll(gate);
         }
+
+        Options.OnEnqueued?.Invoke(queued);
 
         return items;
     }

@@ -21,6 +21,9 @@ public sealed record TranslationServiceOptions
     /// <summary>Called on the service's decoding thread after every batch (for metrics); it must be quick and must not throw.</summary>
     public Action<DecodedBatch>? OnBatch { get; init; }
 
+    /// <summary>Called on the caller's thread after a request's sentences are queued, with the number of sentences then waiting (for metrics, and for tests that wait until work is queued); it must be quick and must not throw.</summary>
+    public Action<int>? OnEnqueued { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
