@@ -276,9 +276,12 @@ internal sealed class DecoderSession : IDisposable
     public float[] ReadLogits()
     {
         var host = new float[(long)Rows * Config.TargetVocabSize];
-        Logits.CopyTo(host);
+        ReadLogits(host);
         return host;
     }
+
+    /// <summary>Copies the logits of the last step, [rows, V], into <paramref name="destination"/> (exactly that long).</summary>
+    public void ReadLogits(Span<float> destination) => Logits.CopyTo(destination);
 
     public void Dispose()
     {

@@ -4,8 +4,8 @@ namespace Seq2Seq.Gpu.Inference.Serving;
 
 /// <summary>
 /// Decodes one batch of a <see cref="TranslationService"/> with scores: greedy batches step by step with the argmax taken
-/// on the host from the step's log-probabilities (exactly the device's greedy choice, first index on ties, and the
-/// score comes with it), beam batches by <see cref="BeamSearch"/> over all their sentences at once. One translator a
+/// on the host from the step's logits (exactly the device's greedy choice, first index on ties, and the score comes
+/// with it), beam batches by <see cref="BeamSearch"/> over all their sentences at once. One translator a
 /// beam width, each with its own decoder buffers over the model's one weight store.
 /// </summary>
 internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions options) : IDisposable
@@ -62,7 +62,7 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
 
     private List<IReadOnlyList<Hypothesis>> Greedy(Translator translator, List<int[]> sources)
     {
-        var scorer = translator.CreateScorer();
+        var scorer = (DeviceStepScorer)translator.CreateScorer(); // the device scorer also gives the raw logits
         int rows = sources.Count;
         int vocab = scorer.VocabularySize;
         int end = model.Text.TargetVocabulary.EndId;
@@ -70,6 +70,7 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
         scorer.Start(sources, 1);
         var parents = Enumerable.Range(0, rows).ToArray();
         var feed = Enumerable.Repeat(model.Text.TargetVocabulary.StartId, rows).ToArray();
+        var logits = new float[rows * vocab];
         var tokens = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
         var logProbability = new double[rows];
         var finished = new bool[rows];
@@ -78,7 +79,7 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
         // Step `step` chooses token number step + 1, as the device's greedy loop does; the last one may only end a sentence.
         for (int step = 0; step <= max && live > 0; step++)
         {
-            var scores = scorer.Advance(parents, feed);
+            scorer.AdvanceLogits(parents, feed, logits);
             for (int r = 0; r < rows; r++)
             {
                 if (feed[r] == end)
@@ -86,26 +87,17 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
                     continue;
                 }
 
-                int offset = r * vocab;
-                int best = 0;
-                for (int v = 1; v < vocab; v++)
-                {
-                    if (scores[offset + v] > scores[offset + best])
-                    {
-                        best = v;
-                    }
-                }
-
+                var (best, logp) = Choose(logits.AsSpan(r * vocab, vocab));
                 if (best == end || step == max)
                 {
                     finished[r] = best == end;
-                    logProbability[r] += finished[r] ? scores[offset + best] : 0;
+                    logProbability[r] += finished[r] ? logp : 0;
                     feed[r] = end;
                     live--;
                 }
                 else
                 {
-                    logProbability[r] += scores[offset + best];
+                    logProbability[r] += logp;
                     tokens[r].Add(best);
                     feed[r] = best;
                 }
@@ -118,6 +110,31 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
             IReadOnlyList<Hypothesis> one = [new Hypothesis(tokens[r], logProbability[r], logProbability[r] / Math.Pow(length, options.LengthPenalty), finished[r])];
             return one;
         }).ToList();
+    }
+
+    /// <summary>
+    /// The greedy choice of one row of logits (the first largest, as the device's argmax) and its log-probability,
+    /// computed in double as <see cref="DeviceStepScorer.LogSoftmax"/> does (so it equals beam search's).
+    /// </summary>
+    private static (int Token, double LogProbability) Choose(ReadOnlySpan<float> logits)
+    {
+        int best = 0;
+        for (int v = 1; v < logits.Length; v++)
+        {
+            if (logits[v] > logits[best])
+            {
+                best = v;
+            }
+        }
+
+        double top = logits[best];
+        double sum = 0;
+        foreach (float logit in logits)
+        {
+            sum += Math.Exp(logit - top);
+        }
+
+        return (best, logits[best] - (top + Math.Log(sum)));
     }
 
     private Translator TranslatorFor(int beamWidth)
