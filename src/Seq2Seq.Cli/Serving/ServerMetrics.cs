@@ -8,7 +8,7 @@ namespace Seq2Seq.Cli.Serving;
 /// <summary>What <c>GET /metrics</c> reports, in the Prometheus text format (names in docs/serving.md).</summary>
 internal sealed class ServerMetrics
 {
-    private static readonly string[] Paths = ["/translate", "/health", "/metrics", "/openapi.json"];
+    private static readonly string[] Paths = ["/translate", "/health", "/metrics", "/openapi/v1.json"];
     private readonly ConcurrentDictionary<(string Path, int Status), long> requests = new();
     private long sentences;
     private long failedBatches;

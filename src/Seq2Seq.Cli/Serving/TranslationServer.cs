@@ -113,6 +113,7 @@ internal sealed class TranslationServer : IAsyncDisposable
             .Produces<TranslateResponse>()
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorResponse>(StatusCodes.Status500InternalServerError)
             .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Translate sentences")
             .WithDescription(
@@ -161,6 +162,12 @@ internal sealed class TranslationServer : IAsyncDisposable
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             return Results.Empty; // the client has gone; nobody reads an answer
+        }
+#pragma warning disable CA1031 // A failed decode is this request's 500, in JSON like every other error; the server goes on.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            return Error(new ApiError(StatusCodes.Status500InternalServerError, new ErrorResponse($"the decode failed: {e.Message}")));
         }
 
         var items = results.Select(r => new TranslationItem(
