@@ -1,3 +1,4 @@
+using System.Numerics;
 using Seq2Seq.Gpu.Models;
 
 namespace Seq2Seq.Gpu.Inference.Serving;
@@ -113,8 +114,8 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
     }
 
     /// <summary>
-    /// The greedy choice of one row of logits (the first largest, as the device's argmax) and its log-probability,
-    /// computed in double as <see cref="DeviceStepScorer.LogSoftmax"/> does (so it equals beam search's).
+    /// The greedy choice of one row of logits (the first largest, as the device's argmax) and its log-probability
+    /// (the sum of the exponentials vectorised in single precision: within about 1e-6 of beam search's double one).
     /// </summary>
     private static (int Token, double LogProbability) Choose(ReadOnlySpan<float> logits)
     {
@@ -127,14 +128,22 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
             }
         }
 
-        double top = logits[best];
-        double sum = 0;
-        foreach (float logit in logits)
+        float top = logits[best];
+        var shift = new Vector<float>(top);
+        var sums = Vector<float>.Zero;
+        int i = 0;
+        for (; i <= logits.Length - Vector<float>.Count; i += Vector<float>.Count)
         {
-            sum += Math.Exp(logit - top);
+            sums += Vector.Exp(new Vector<float>(logits[i..]) - shift);
         }
 
-        return (best, logits[best] - (top + Math.Log(sum)));
+        double sum = Vector.Sum(sums);
+        for (; i < logits.Length; i++)
+        {
+            sum += Math.Exp(logits[i] - top);
+        }
+
+        return (best, -Math.Log(sum));
     }
 
     private Translator TranslatorFor(int beamWidth)
