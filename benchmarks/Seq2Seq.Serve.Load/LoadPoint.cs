@@ -8,7 +8,8 @@ namespace Seq2Seq.Serve.Load;
 /// <param name="Latencies">Every request's round trip, sorted.</param>
 /// <param name="MeanBatch">Mean sentences a device batch in the window.</param>
 /// <param name="DecodeMs">Mean decode time of a batch in the window, in milliseconds.</param>
-internal sealed record LoadPoint(string Batching, int Clients, int Sentences, double Seconds, double[] Latencies, double MeanBatch, double DecodeMs)
+/// <param name="CpuSeconds">Processor time this process used in the window, in seconds (all its threads).</param>
+internal sealed record LoadPoint(string Batching, int Clients, int Sentences, double Seconds, double[] Latencies, double MeanBatch, double DecodeMs, double CpuSeconds)
 {
     /// <summary>Sentences answered a second.</summary>
     public double SentencesPerSecond => Sentences / Seconds;

@@ -14,7 +14,8 @@ namespace Seq2Seq.Serve.Load;
 /// A bounded load test of <c>seq2seq serve</c> on loopback: starts the server in this process (one device, the CPU by
 /// default) for each batching configuration, then for each client count runs that many clients, each posting one
 /// sentence at a time of the embedded demo sample, for a fixed window after a warm-up; prints sentences per second,
-/// p50 / p99 latency, the mean device batch and its decode time as a Markdown table. Clients and server share the
+/// p50 / p99 latency, the mean device batch and its decode time, and sentences per second of this process's processor
+/// time (clients' and server's together: the figure least moved by other work on a shared machine) as a Markdown table. Clients and server share the
 /// machine's cores. <c>--direct</c> has the clients call the server's <see cref="TranslationService"/> instead of
 /// posting (the batching without HTTP).
 /// <c>dotnet run -c Release --project benchmarks/Seq2Seq.Serve.Load -- MODEL [--clients 1,8,32,128] [--seconds 10] [--device cpu] [--direct]</c>.
@@ -45,8 +46,8 @@ internal static class Program
         using var loaded = ModelCheckpoint.Load(device, model).Model;
         Console.WriteLine($"model {model} on {device.Info.Name}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; window {seconds} s after {warmup} s warm-up; {(direct ? "clients call TranslationService directly (no HTTP)" : "clients post over HTTP on loopback")}");
         Console.WriteLine();
-        Console.WriteLine("| batching | clients | sentences/s | p50 ms | p99 ms | mean batch | decode ms a batch |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| batching | clients | sentences/s | p50 ms | p99 ms | mean batch | decode ms a batch | sentences per CPU-s |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, options) in configurations)
         {
             foreach (int count in clients)
@@ -54,7 +55,7 @@ internal static class Program
                 var point = await Measure(loaded, name, options, count, sentences, warmup, seconds, direct);
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {name} | {count} | {point.SentencesPerSecond:N0} | {point.Percentile(0.5):N1} | {point.Percentile(0.99):N1} | {point.MeanBatch:N1} | {point.DecodeMs:N2} |"));
+                    $"| {name} | {count} | {point.SentencesPerSecond:N0} | {point.Percentile(0.5):N1} | {point.Percentile(0.99):N1} | {point.MeanBatch:N1} | {point.DecodeMs:N2} | {point.Sentences / point.CpuSeconds:N0} |"));
             }
         }
 
@@ -119,12 +120,25 @@ internal static class Program
             }
         }
 
+        async Task<TimeSpan> ProcessorTimeOfWindow()
+        {
+            using var self = Process.GetCurrentProcess();
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+            self.Refresh();
+            var before = self.TotalProcessorTime;
+            await Task.Delay(TimeSpan.FromSeconds(seconds));
+            self.Refresh();
+            return self.TotalProcessorTime - before;
+        }
+
+        var processor = ProcessorTimeOfWindow();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(() => Client(i))));
+        double cpuSeconds = (await processor).TotalSeconds;
         var sorted = latencies.ToArray();
         Array.Sort(sorted);
         double mean = Interlocked.Read(ref batches) == 0 ? double.NaN : (double)Interlocked.Read(ref batched) / Interlocked.Read(ref batches);
         double decodeMs = Interlocked.Read(ref batches) == 0 ? double.NaN : TimeSpan.FromTicks(Interlocked.Read(ref decodeTicks)).TotalMilliseconds / Interlocked.Read(ref batches);
-        return new LoadPoint(name, clients, answered, seconds, sorted, mean, decodeMs);
+        return new LoadPoint(name, clients, answered, seconds, sorted, mean, decodeMs, cpuSeconds);
     }
 
     private static string Option(string[] args, string name, string fallback)
