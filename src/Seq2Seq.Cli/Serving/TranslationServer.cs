@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,7 +24,12 @@ namespace Seq2Seq.Cli.Serving;
 /// </summary>
 internal sealed class TranslationServer : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    /// <summary>snake_case names; text as UTF-8 (a translation's accents, an apostrophe), not \u escapes: the answers are JSON, never HTML.</summary>
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
     private readonly WebApplication app;
     private readonly ServerOptions options;
     private readonly ServerMetrics metrics;
@@ -58,7 +64,11 @@ internal sealed class TranslationServer : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton<IHostLifetime, ManualLifetime>();
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
-            builder.Services.Configure<JsonOptions>(j => j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+            builder.Services.Configure<JsonOptions>(j =>
+            {
+                j.SerializerOptions.PropertyNamingPolicy = Json.PropertyNamingPolicy;
+                j.SerializerOptions.Encoder = Json.Encoder;
+            });
             builder.Services.AddOpenApi();
             builder.WebHost.ConfigureKestrel(k =>
             {
@@ -105,6 +115,13 @@ internal sealed class TranslationServer : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             await next(context).ConfigureAwait(false);
+            if (context.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted)
+            {
+                // Routing refuses a body that is not declared JSON before any handler runs; say so in JSON too.
+                await context.Response.WriteAsJsonAsync(
+                    new ErrorResponse($"the body must be JSON: send 'Content-Type: application/json' (got '{context.Request.ContentType}')"), Json).ConfigureAwait(false);
+            }
+
             metrics.CountRequest(context.Request.Path.Value ?? string.Empty, context.Response.StatusCode);
         });
         app.MapOpenApi();
@@ -113,6 +130,7 @@ internal sealed class TranslationServer : IAsyncDisposable
             .Produces<TranslateResponse>()
             .Produces<ErrorResponse>(StatusCodes.Status400BadRequest)
             .Produces<ErrorResponse>(StatusCodes.Status413PayloadTooLarge)
+            .Produces<ErrorResponse>(StatusCodes.Status415UnsupportedMediaType)
             .Produces<ErrorResponse>(StatusCodes.Status500InternalServerError)
             .Produces<ErrorResponse>(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Translate sentences")
@@ -120,7 +138,7 @@ internal sealed class TranslationServer : IAsyncDisposable
                 "Translates every sentence of 'text', in order, greedy (beam 1) or by beam search, with scores. Concurrent requests are decoded "
                 + "together in device batches. 400: malformed JSON, invalid UTF-8, a wrong type, an empty list, an unknown field, or 'beam' "
                 + "above the server's max_beam; 413: a limit (max_body_bytes, max_sentences, max_sentence_length) exceeded; the error's "
-                + "'limit' names it. 503: the server is shutting down.");
+                + "'limit' names it. 415: the body is not declared JSON (Content-Type). 503: the server is shutting down.");
         app.MapGet("/health", Health)
             .Produces<HealthResponse>()
             .WithSummary("Whether the server is up, and what it serves");

@@ -109,6 +109,20 @@ public sealed class TranslationServerTests
     }
 
     [Test]
+    public async Task A_body_not_declared_json_gets_415_in_json()
+    {
+        await using var server = await TranslationServer.StartAsync(ServingModel.Model, new() { MaxDelay = TimeSpan.Zero }, Small);
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using var content = new StringContent("{\"text\": [\"ab\"]}", Encoding.UTF8, "text/plain");
+
+        using var response = await http.PostAsync(new Uri("/translate", UriKind.Relative), content);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(415));
+        Assert.That(body.RootElement.GetProperty("error").GetString(), Does.Contain("Content-Type: application/json").And.Contain("text/plain"));
+    }
+
+    [Test]
     public async Task Invalid_utf8_gets_400_naming_the_byte()
     {
         await using var server = await TranslationServer.StartAsync(ServingModel.Model, new() { MaxDelay = TimeSpan.Zero }, Small);
@@ -157,7 +171,7 @@ public sealed class TranslationServerTests
         Assert.That(metrics, Does.Contain("# TYPE seq2seq_batch_size histogram").And.Contain("seq2seq_batch_size_bucket{le=\"+Inf\"} 0"));
         var paths = openApi.RootElement.GetProperty("paths");
         Assert.That(paths.EnumerateObject().Select(p => p.Name), Is.SupersetOf(new[] { "/translate", "/health", "/metrics" }));
-        Assert.That(paths.GetProperty("/translate").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name), Is.SupersetOf(new[] { "200", "400", "413", "503" }));
+        Assert.That(paths.GetProperty("/translate").GetProperty("post").GetProperty("responses").EnumerateObject().Select(r => r.Name), Is.SupersetOf(new[] { "200", "400", "413", "415", "500", "503" }));
     }
 
     private static double Metric(string text, string name)
