@@ -169,6 +169,38 @@ internal sealed class DecoderSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps only the rows <paramref name="keep"/>: row i takes the state of row keep[i], and the session has
+    /// keep.Length rows from then on (a decode drops its finished rows this way, so later steps compute fewer).
+    /// </summary>
+    public void Compact(ReadOnlySpan<int> keep)
+    {
+        int rows = keep.Length;
+        if (rows < 1 || rows > Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(keep), rows, $"a session of {Rows} rows keeps between 1 and {Rows}");
+        }
+
+        Parents.CopyFrom(keep);
+        long length = (long)rows * Config.HiddenSize;
+        for (int l = 0; l < Config.Layers; l++)
+        {
+            var hidden = state.NextHidden[l].SubView(0, length);
+            Ops.Gather(Parents.Slice(0, rows), state.Hidden[l], null, hidden, rows, Config.HiddenSize, Rows);
+            state.NextHidden[l] = state.Hidden[l].SubView(0, length);
+            state.Hidden[l] = hidden;
+            if (Cell.HasCellState)
+            {
+                var cells = state.NextCells[l].SubView(0, length);
+                Ops.Gather(Parents.Slice(0, rows), state.Cells[l], null, cells, rows, Config.HiddenSize, Rows);
+                state.NextCells[l] = state.Cells[l].SubView(0, length);
+                state.Cells[l] = cells;
+            }
+        }
+
+        Rows = rows;
+    }
+
     /// <summary>One decoder step from the current inputs: new states, and the logits [rows, V] on the device.</summary>
     public ArrayView<float> Step()
     {

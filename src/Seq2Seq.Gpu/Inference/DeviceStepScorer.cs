@@ -44,6 +44,9 @@ internal sealed class DeviceStepScorer(Seq2SeqModel model, Func<int, int, Decode
         s.ReadLogits(logits);
     }
 
+    /// <summary>Keeps only the rows <paramref name="keep"/> (row i continues row keep[i]); later calls have keep.Length rows.</summary>
+    public void Compact(ReadOnlySpan<int> keep) => (current ?? throw new InvalidOperationException("Start must be called before Compact")).Compact(keep);
+
     /// <summary>Row-wise log-softmax in double, so that ranking by it never differs from ranking by the logits.</summary>
     internal static double[] LogSoftmax(float[] logits, int vocab)
     {

@@ -6,7 +6,7 @@ namespace Seq2Seq.Gpu.Inference.Serving;
 /// <summary>
 /// Decodes one batch of a <see cref="TranslationService"/> with scores: greedy batches step by step with the argmax taken
 /// on the host from the step's logits (exactly the device's greedy choice, first index on ties, and the score comes
-/// with it), beam batches by <see cref="BeamSearch"/> over all their sentences at once. One translator a
+/// with it; once half a batch's rows have ended they are dropped from the device's rows), beam batches by <see cref="BeamSearch"/> over all their sentences at once. One translator a
 /// beam width, each with its own decoder buffers over the model's one weight store.
 /// </summary>
 internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions options) : IDisposable
@@ -64,26 +64,30 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
     private List<IReadOnlyList<Hypothesis>> Greedy(Translator translator, List<int[]> sources)
     {
         var scorer = (DeviceStepScorer)translator.CreateScorer(); // the device scorer also gives the raw logits
-        int rows = sources.Count;
+        int count = sources.Count;
         int vocab = scorer.VocabularySize;
         int end = model.Text.TargetVocabulary.EndId;
         int max = translator.MaxLength;
         scorer.Start(sources, 1);
-        var parents = Enumerable.Range(0, rows).ToArray();
-        var feed = Enumerable.Repeat(model.Text.TargetVocabulary.StartId, rows).ToArray();
-        var logits = new float[rows * vocab];
-        var tokens = Enumerable.Range(0, rows).Select(_ => new List<int>()).ToArray();
-        var logProbability = new double[rows];
-        var finished = new bool[rows];
-        var live = rows;
+        var parents = Enumerable.Range(0, count).ToArray();
+        var feed = Enumerable.Repeat(model.Text.TargetVocabulary.StartId, count).ToArray();
+        var logits = new float[count * vocab];
+        var tokens = Enumerable.Range(0, count).Select(_ => new List<int>()).ToArray();
+        var logProbability = new double[count];
+        var finished = new bool[count];
+        var ended = new bool[count];
+        var sentenceOf = Enumerable.Range(0, count).ToArray(); // the sentence of each device row
+        int rows = count;
+        int live = count;
 
         // Step `step` chooses token number step + 1, as the device's greedy loop does; the last one may only end a sentence.
         for (int step = 0; step <= max && live > 0; step++)
         {
-            scorer.AdvanceLogits(parents, feed, logits);
+            scorer.AdvanceLogits(parents.AsSpan(0, rows), feed.AsSpan(0, rows), logits.AsSpan(0, rows * vocab));
             for (int r = 0; r < rows; r++)
             {
-                if (feed[r] == end)
+                int s = sentenceOf[r];
+                if (ended[s])
                 {
                     continue;
                 }
@@ -91,24 +95,39 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
                 var (best, logp) = Choose(logits.AsSpan(r * vocab, vocab));
                 if (best == end || step == max)
                 {
-                    finished[r] = best == end;
-                    logProbability[r] += finished[r] ? logp : 0;
+                    finished[s] = best == end;
+                    logProbability[s] += finished[s] ? logp : 0;
+                    ended[s] = true;
                     feed[r] = end;
                     live--;
                 }
                 else
                 {
-                    logProbability[r] += logp;
-                    tokens[r].Add(best);
+                    logProbability[s] += logp;
+                    tokens[s].Add(best);
                     feed[r] = best;
                 }
             }
+
+            if (live > 0 && live <= rows / 2)
+            {
+                // Half the rows have ended: drop them, so later steps compute only the live ones.
+                var keep = Enumerable.Range(0, rows).Where(r => !ended[sentenceOf[r]]).ToArray();
+                scorer.Compact(keep);
+                for (int i = 0; i < keep.Length; i++)
+                {
+                    sentenceOf[i] = sentenceOf[keep[i]];
+                    feed[i] = feed[keep[i]];
+                }
+
+                rows = keep.Length;
+            }
         }
 
-        return Enumerable.Range(0, rows).Select(r =>
+        return Enumerable.Range(0, count).Select(s =>
         {
-            int length = Math.Max(1, tokens[r].Count + (finished[r] ? 1 : 0));
-            IReadOnlyList<Hypothesis> one = [new Hypothesis(tokens[r], logProbability[r], logProbability[r] / Math.Pow(length, options.LengthPenalty), finished[r])];
+            int length = Math.Max(1, tokens[s].Count + (finished[s] ? 1 : 0));
+            IReadOnlyList<Hypothesis> one = [new Hypothesis(tokens[s], logProbability[s], logProbability[s] / Math.Pow(length, options.LengthPenalty), finished[s])];
             return one;
         }).ToList();
     }
