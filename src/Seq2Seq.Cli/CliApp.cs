@@ -93,6 +93,7 @@ internal static class CliApp
             new DemoCommand(context).Command,
             ImportCommand.Create(context),
             ExportCommand.Create(context),
+            new ServeCommand(context).Command,
         };
         root.Options.Add(CommonOptions.Verbose());
         NumericOptions.ParseEveryNumber(root);

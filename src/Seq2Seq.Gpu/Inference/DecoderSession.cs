@@ -40,6 +40,9 @@ internal sealed class DecoderSession : IDisposable
     private DeviceBuffer<float>? attentionHistory;
     private ArrayView<float> keys;
     private bool sourceMasked;
+    private int encodedBatch;
+    private int[] memorySources = [];
+    private int[] memoryMask = [];
 
     public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps)
     {
@@ -207,11 +210,26 @@ internal sealed class DecoderSession : IDisposable
             }
         }
 
+        sourceMasked = masked;
+        encodedBatch = b;
+        BuildMemory(rowSources, rowMask);
+    }
+
+    /// <summary>
+    /// Gathers the memory [Ts, rows, H] from the encoder's top outputs [Ts, B, H] by <paramref name="rowSources"/> (for
+    /// each (s, row), its row of the outputs), uploads the mask, and computes the keys. The encoder's outputs stay as
+    /// <see cref="Start"/> left them, so a <see cref="Compact"/> builds the memory again from them.
+    /// </summary>
+    private void BuildMemory(int[] rowSources, int[] rowMask)
+    {
+        memorySources = rowSources;
+        memoryMask = rowMask;
+        int memoryRows = rowSources.Length;
         MemorySources!.CopyFrom(rowSources);
         MemoryMask!.CopyFrom(rowMask);
-        sourceMasked = masked;
         var memory = Memory!.Slice(0, (long)memoryRows * Config.HiddenSize);
-        Ops.Gather(MemorySources.Slice(0, memoryRows), encoder.TopOutputs(EncoderBuffers, ts, b), null, memory, memoryRows, Config.HiddenSize, ts * b);
+        var outputs = encoder.TopOutputs(EncoderBuffers, SourceSteps, encodedBatch);
+        Ops.Gather(MemorySources.Slice(0, memoryRows), outputs, null, memory, memoryRows, Config.HiddenSize, SourceSteps * encodedBatch);
         keys = attention!.Keys(AttentionBuffers!, memory, memoryRows);
     }
 
@@ -232,6 +250,56 @@ internal sealed class DecoderSession : IDisposable
 
             state.Advance(l);
         }
+    }
+
+    /// <summary>
+    /// Keeps only the rows <paramref name="keep"/>: row i takes the state of row keep[i], and the session has
+    /// keep.Length rows from then on (a decode drops its finished rows this way, so later steps compute fewer).
+    /// </summary>
+    public void Compact(ReadOnlySpan<int> keep)
+    {
+        int rows = keep.Length;
+        if (rows < 1 || rows > Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(keep), rows, $"a session of {Rows} rows keeps between 1 and {Rows}");
+        }
+
+        Parents.CopyFrom(keep);
+        long length = (long)rows * Config.HiddenSize;
+        for (int l = 0; l < Config.Layers; l++)
+        {
+            var hidden = state.NextHidden[l].SubView(0, length);
+            Ops.Gather(Parents.Slice(0, rows), state.Hidden[l], null, hidden, rows, Config.HiddenSize, Rows);
+            state.NextHidden[l] = state.Hidden[l].SubView(0, length);
+            state.Hidden[l] = hidden;
+            if (Cell.HasCellState)
+            {
+                var cells = state.NextCells[l].SubView(0, length);
+                Ops.Gather(Parents.Slice(0, rows), state.Cells[l], null, cells, rows, Config.HiddenSize, Rows);
+                state.NextCells[l] = state.Cells[l].SubView(0, length);
+                state.Cells[l] = cells;
+            }
+        }
+
+        if (attention is not null)
+        {
+            // Row i keeps row keep[i]'s source: its memory, keys and mask.
+            var rowSources = new int[SourceSteps * rows];
+            var rowMask = new int[SourceSteps * rows];
+            for (int s = 0; s < SourceSteps; s++)
+            {
+                for (int i = 0; i < rows; i++)
+                {
+                    rowSources[(s * rows) + i] = memorySources[(s * Rows) + keep[i]];
+                    rowMask[(s * rows) + i] = memoryMask[(s * Rows) + keep[i]];
+                }
+            }
+
+            Rows = rows;
+            BuildMemory(rowSources, rowMask);
+        }
+
+        Rows = rows;
     }
 
     /// <summary>One decoder step from the current inputs: new states, and the logits [rows, V] on the device.</summary>
@@ -388,9 +456,12 @@ internal sealed class DecoderSession : IDisposable
     public float[] ReadLogits()
     {
         var host = new float[(long)Rows * Config.TargetVocabSize];
-        Logits.CopyTo(host);
+        ReadLogits(host);
         return host;
     }
+
+    /// <summary>Copies the logits of the last step, [rows, V], into <paramref name="destination"/> (exactly that long).</summary>
+    public void ReadLogits(Span<float> destination) => Logits.CopyTo(destination);
 
     public void Dispose()
     {

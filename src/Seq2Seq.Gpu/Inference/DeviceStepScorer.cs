@@ -25,6 +25,14 @@ internal sealed class DeviceStepScorer(Seq2SeqModel model, Func<int, int, Decode
 
     public double[] Advance(ReadOnlySpan<int> parents, ReadOnlySpan<int> tokens)
     {
+        var logits = new float[parents.Length * VocabularySize];
+        AdvanceLogits(parents, tokens, logits);
+        return LogSoftmax(logits, VocabularySize);
+    }
+
+    /// <summary>Advances every row as <see cref="Advance"/> does, but brings back the raw logits [rows, V] into <paramref name="logits"/> (no allocation, no softmax).</summary>
+    public void AdvanceLogits(ReadOnlySpan<int> parents, ReadOnlySpan<int> tokens, Span<float> logits)
+    {
         var s = current ?? throw new InvalidOperationException("Start must be called before Advance");
         bool identity = true;
         for (int r = 0; r < parents.Length && identity; r++)
@@ -39,8 +47,11 @@ internal sealed class DeviceStepScorer(Seq2SeqModel model, Func<int, int, Decode
 
         s.SetInputs(tokens);
         s.Step();
-        return LogSoftmax(s.ReadLogits(), VocabularySize);
+        s.ReadLogits(logits);
     }
+
+    /// <summary>Keeps only the rows <paramref name="keep"/> (row i continues row keep[i]); later calls have keep.Length rows.</summary>
+    public void Compact(ReadOnlySpan<int> keep) => (current ?? throw new InvalidOperationException("Start must be called before Compact")).Compact(keep);
 
     /// <summary>Row-wise log-softmax in double, so that ranking by it never differs from ranking by the logits.</summary>
     internal static double[] LogSoftmax(float[] logits, int vocab)
