@@ -59,26 +59,7 @@ public sealed class AttentionTests(TestTarget target) : DeviceTestBase(target)
     public void Teacher_forced_and_step_by_step_logits_agree_at_every_step(AttentionKind attention, int embedding, int layers, VocabularyScheme scheme, CellKind cell, bool bidirectional)
     {
         using var model = NewModel(attention, embedding, layers, scheme, cell, bidirectional, out var batch);
-        using var trainer = new Trainer(model, new TrainerOptions());
-        using var translator = model.CreateTranslator();
-
-        var teacherForced = trainer.TeacherForcedLogits(batch);
-        var stepByStep = translator.StepByStepLogits(batch);
-
-        int vocab = model.Config.TargetVocabSize;
-        var expected = new List<double>();
-        var actual = new List<float>();
-        for (int position = 0; position < batch.TargetSteps * batch.BatchSize; position++)
-        {
-            if (batch.TargetMask[position] != 0)
-            {
-                expected.AddRange(teacherForced.AsSpan(position * vocab, vocab).ToArray().ToDouble());
-                actual.AddRange(stepByStep.AsSpan(position * vocab, vocab).ToArray());
-            }
-        }
-
-        Assert.That(actual, Has.Count.GreaterThan(vocab * batch.BatchSize));
-        Tensors.AssertClose(actual.ToArray(), expected.ToArray(), "step-by-step logits vs teacher-forced logits", 1e-5, 1e-4);
+        StepByStepTests.AssertStepByStepEqualsTeacherForced(model, batch);
     }
 
     [TestCase(AttentionKind.Dot, CellKind.Lstm, false)]

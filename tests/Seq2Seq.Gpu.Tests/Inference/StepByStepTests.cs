@@ -31,6 +31,12 @@ public sealed class StepByStepTests(TestTarget target) : DeviceTestBase(target)
         var dataset = new ParallelDataset(pairs, text);
         model.MaxSourceLength = dataset.MaxSourceLength;
         var batch = dataset.GetBatches(9).Single();
+        AssertStepByStepEqualsTeacherForced(model, batch);
+    }
+
+    /// <summary>The step-by-step path fed the batch's decoder inputs gives the teacher-forced logits at every unmasked position.</summary>
+    internal static void AssertStepByStepEqualsTeacherForced(Seq2SeqModel model, Batch batch)
+    {
         using var trainer = new Trainer(model, new TrainerOptions());
         using var translator = model.CreateTranslator();
 
