@@ -99,7 +99,7 @@ internal sealed class TranslateCommand
         IReadOnlyList<float[]>? weights;
         if (n == 1)
         {
-            var detail = translator.TranslateDetailed([input])[0];
+            var detail = translator.TranslateDetailed([input], context.Cancellation)[0];
             WarnIfTruncated(translator, input, detail.SourceTruncated);
             context.Out.WriteLine(detail.Text);
             (best, weights) = (detail.Tokens, detail.Attention);
@@ -107,7 +107,7 @@ internal sealed class TranslateCommand
         else
         {
             WarnIfTruncated(translator, input, translator.Truncates(input));
-            var hypotheses = translator.TranslateNBest(input, n);
+            var hypotheses = translator.TranslateNBest(input, n, context.Cancellation);
             foreach (var hypothesis in hypotheses)
             {
                 context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");

@@ -9,9 +9,12 @@ namespace Seq2Seq.Gpu.Inference;
 /// </summary>
 public static class BeamSearch
 {
-    /// <summary>Decodes every source; returns up to <paramref name="nBest"/> hypotheses per source, best first.</summary>
+    /// <summary>
+    /// Decodes every source; returns up to <paramref name="nBest"/> hypotheses per source, best first. The
+    /// <paramref name="cancellationToken"/> is checked before every step.
+    /// </summary>
     public static IReadOnlyList<IReadOnlyList<Hypothesis>> Search(
-        IStepScorer scorer, IReadOnlyList<int[]> sources, int beamWidth, int nBest, int startId, int endId, int maxLength, double lengthPenalty)
+        IStepScorer scorer, IReadOnlyList<int[]> sources, int beamWidth, int nBest, int startId, int endId, int maxLength, double lengthPenalty, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(sources);
@@ -48,6 +51,7 @@ public static class BeamSearch
         for (int step = 0; step <= maxLength; step++)
         {
             bool last = step == maxLength;
+            cancellationToken.ThrowIfCancellationRequested();
             var scores = scorer.Advance(parents, tokens);
             var stepAttention = attention?.LastAttention();
             int positions = attention?.SourcePositions ?? 0;

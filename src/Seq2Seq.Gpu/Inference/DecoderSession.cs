@@ -350,7 +350,7 @@ internal sealed class DecoderSession : IDisposable
     /// Greedy decoding of every row for up to <paramref name="steps"/> steps, all on the device: argmax, record, feed
     /// back. The host reads the finished flags only every <paramref name="checkEvery"/> steps. Returns the output ids [steps, rows].
     /// </summary>
-    public int[] Greedy(int steps, int endId, int checkEvery = 8)
+    public int[] Greedy(int steps, int endId, int checkEvery = 8, CancellationToken cancellationToken = default)
     {
         if (outputs is null || outputs.Length < (long)steps * Rows)
         {
@@ -377,6 +377,7 @@ internal sealed class DecoderSession : IDisposable
         int done = steps;
         for (int step = 0; step < steps; step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var logits = Step();
             if (attention is not null)
             {

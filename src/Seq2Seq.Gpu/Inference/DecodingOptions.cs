@@ -6,7 +6,7 @@ public sealed record DecodingOptions
     /// <summary>Beam width; 1 is greedy decoding (and gives exactly the greedy result).</summary>
     public int BeamWidth { get; init; } = 1;
 
-    /// <summary>Hypotheses returned per sentence by <see cref="Translator.TranslateNBest(string, int?)"/> (at most the beam width).</summary>
+    /// <summary>Hypotheses returned per sentence by <see cref="Translator.TranslateNBest(string, int?, CancellationToken)"/> (at most the beam width).</summary>
     public int NBest { get; init; } = 1;
 
     /// <summary>

@@ -42,17 +42,24 @@ public sealed class Translator : IDisposable
     public int MaxSourceLength => Model.Text.Scheme == VocabularyScheme.KerasCompatible ? Model.MaxSourceLength : 0;
 
     /// <summary>Translates one sentence (the best hypothesis).</summary>
-    public string Translate(string source) => TranslateDetailed([source])[0].Text;
+    /// <param name="source">The sentence.</param>
+    /// <param name="cancellationToken">Checked between decoding steps (see <see cref="DecodeIds"/>).</param>
+    public string Translate(string source, CancellationToken cancellationToken = default) => TranslateDetailed([source], cancellationToken)[0].Text;
 
-    /// <summary>Translates many sentences, batched on the device.</summary>
-    public IReadOnlyList<string> Translate(IReadOnlyList<string> sources) => TranslateDetailed(sources).Select(t => t.Text).ToList();
+    /// <summary>Translates many sentences, batched on the device; the results are in input order.</summary>
+    /// <param name="sources">The sentences.</param>
+    /// <param name="cancellationToken">Checked between decoding steps (see <see cref="DecodeIds"/>).</param>
+    public IReadOnlyList<string> Translate(IReadOnlyList<string> sources, CancellationToken cancellationToken = default) =>
+        TranslateDetailed(sources, cancellationToken).Select(t => t.Text).ToList();
 
     /// <summary>Translates many sentences and says which sources were truncated (and, for a model with attention, where each target token looked).</summary>
-    public IReadOnlyList<Translation> TranslateDetailed(IReadOnlyList<string> sources)
+    /// <param name="sources">The sentences; the results are in the same order.</param>
+    /// <param name="cancellationToken">Checked between decoding steps (see <see cref="DecodeIds"/>).</param>
+    public IReadOnlyList<Translation> TranslateDetailed(IReadOnlyList<string> sources, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sources);
         var encoded = sources.Select(Encode).ToList();
-        var decoded = Decode(encoded.Select(e => e.Ids).ToList());
+        var decoded = Decode(encoded.Select(e => e.Ids).ToList(), cancellationToken);
         return decoded.Select((d, i) => new Translation(Model.Text.DecodeTarget(d.Tokens), d.Tokens, encoded[i].Truncated, d.Attention)).ToList();
     }
 
@@ -60,7 +67,10 @@ public sealed class Translator : IDisposable
     public bool Truncates(string source) => Encode(source).Truncated;
 
     /// <summary>The <paramref name="count"/> best hypotheses of beam search for one sentence (count defaults to <see cref="DecodingOptions.NBest"/>).</summary>
-    public IReadOnlyList<Hypothesis> TranslateNBest(string source, int? count = null)
+    /// <param name="source">The sentence.</param>
+    /// <param name="count">Hypotheses to return, 1 to the beam width.</param>
+    /// <param name="cancellationToken">Checked before every step of the search.</param>
+    public IReadOnlyList<Hypothesis> TranslateNBest(string source, int? count = null, CancellationToken cancellationToken = default)
     {
         int n = count ?? Options.NBest;
         if (n < 1 || n > Options.BeamWidth)
@@ -74,15 +84,23 @@ public sealed class Translator : IDisposable
             return [new Hypothesis([], 0, 0, true, Model.Config.HasAttention ? [] : null)];
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         using var scope = Model.Device.EnterExclusive();
-        return Search([ids], n)[0];
+        return Search([ids], n, cancellationToken)[0];
     }
 
     /// <summary>Decodes source token ids to target token ids (no START/END), greedy or by beam search as the options say.</summary>
-    public IReadOnlyList<IReadOnlyList<int>> DecodeIds(IReadOnlyList<int[]> sources) => Decode(sources).Select(d => d.Tokens).ToList();
+    /// <param name="sources">Source ids per sentence; the results are in the same order.</param>
+    /// <param name="cancellationToken">
+    /// Checked before each device batch and between decoding steps: a cancelled call throws
+    /// <see cref="OperationCanceledException"/> within a step and leaves the translator usable. (A whole greedy decode that
+    /// a GPU runs as one persistent launch is checked before and after it.)
+    /// </param>
+    public IReadOnlyList<IReadOnlyList<int>> DecodeIds(IReadOnlyList<int[]> sources, CancellationToken cancellationToken = default) =>
+        Decode(sources, cancellationToken).Select(d => d.Tokens).ToList();
 
     /// <summary>Decodes source token ids; with attention, also each token's weights over its source's tokens.</summary>
-    private (IReadOnlyList<int> Tokens, IReadOnlyList<float[]>? Attention)[] Decode(IReadOnlyList<int[]> sources)
+    private (IReadOnlyList<int> Tokens, IReadOnlyList<float[]>? Attention)[] Decode(IReadOnlyList<int[]> sources, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sources);
         var results = new (IReadOnlyList<int>, IReadOnlyList<float[]>?)[sources.Count];
@@ -96,8 +114,9 @@ public sealed class Translator : IDisposable
         int chunk = Options.BeamWidth == 1 ? Options.MaxBatch : Math.Max(1, Options.MaxBatch / Options.BeamWidth);
         foreach (var part in work.Chunk(chunk))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var ids = part.Select(i => sources[i]).ToList();
-            var decoded = Options.BeamWidth == 1 ? Greedy(ids) : Search(ids, 1).Select(h => (h[0].Tokens, h[0].Attention)).ToList();
+            var decoded = Options.BeamWidth == 1 ? Greedy(ids, cancellationToken) : Search(ids, 1, cancellationToken).Select(h => (h[0].Tokens, h[0].Attention)).ToList();
             for (int j = 0; j < part.Length; j++)
             {
                 results[part[j]] = decoded[j];
@@ -146,14 +165,14 @@ public sealed class Translator : IDisposable
 
     private int? SourceSteps(IEnumerable<int[]> sources) => MaxSourceLength > 0 ? Math.Max(MaxSourceLength, sources.Max(s => s.Length)) : null;
 
-    private List<(IReadOnlyList<int> Tokens, IReadOnlyList<float[]>? Attention)> Greedy(List<int[]> sources)
+    private List<(IReadOnlyList<int> Tokens, IReadOnlyList<float[]>? Attention)> Greedy(List<int[]> sources, CancellationToken cancellationToken)
     {
         var batch = Batch.Create(Model.Text, sources, sourceSteps: SourceSteps(sources));
         var s = Session(batch.BatchSize, batch.SourceSteps);
         s.Start(batch, 1);
         int end = Model.Text.TargetVocabulary.EndId;
         int max = MaxLength;
-        var outputs = s.Greedy(max + 1, end);
+        var outputs = s.Greedy(max + 1, end, cancellationToken: cancellationToken);
         int rows = batch.BatchSize;
         int steps = outputs.Length / rows;
         var history = s.ReadAttentionHistory(steps);
@@ -181,11 +200,11 @@ public sealed class Translator : IDisposable
         return results;
     }
 
-    private List<IReadOnlyList<Hypothesis>> Search(List<int[]> sources, int nBest)
+    private List<IReadOnlyList<Hypothesis>> Search(List<int[]> sources, int nBest, CancellationToken cancellationToken)
     {
         var vocabulary = Model.Text.TargetVocabulary;
         var scorer = new DeviceStepScorer(Model, Session, SourceSteps(sources));
-        var found = BeamSearch.Search(scorer, sources, Options.BeamWidth, nBest, vocabulary.StartId, vocabulary.EndId, MaxLength, Options.LengthPenalty);
+        var found = BeamSearch.Search(scorer, sources, Options.BeamWidth, nBest, vocabulary.StartId, vocabulary.EndId, MaxLength, Options.LengthPenalty, cancellationToken);
 
         // Each hypothesis's weights over its own source tokens (the padding columns dropped).
         return found.Select((list, i) => (IReadOnlyList<Hypothesis>)list

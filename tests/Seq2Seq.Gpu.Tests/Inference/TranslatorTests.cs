@@ -143,8 +143,8 @@ public sealed class TranslatorTests
         using var translator = Model.CreateTranslator();
         using var beam = Model.CreateTranslator(new DecodingOptions { BeamWidth = 2 });
         var sources = Task.Value.HeldOut.Select(p => p.Source).ToList();
-        var sequential = sources.Select(translator.Translate).ToList();
-        var sequentialBeam = sources.Select(beam.Translate).ToList();
+        var sequential = sources.Select(s => translator.Translate(s)).ToList();
+        var sequentialBeam = sources.Select(s => beam.Translate(s)).ToList();
 
         var parallel = new string[sources.Count];
         var parallelBeam = new string[sources.Count];
