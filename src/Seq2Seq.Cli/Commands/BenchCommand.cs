@@ -54,13 +54,9 @@ internal sealed class BenchCommand
         var kinds = new List<AttentionKind>();
         foreach (string item in list.Split(',', StringSplitOptions.TrimEntries))
         {
-            kinds.Add(item switch
-            {
-                "none" => AttentionKind.None,
-                "dot" => AttentionKind.Dot,
-                "general" => AttentionKind.General,
-                _ => throw CliException.Usage($"--attention '{item}': expected none, dot or general (or a comma-separated list of them)"),
-            });
+            kinds.Add(AttentionKinds.TryParse(item, out var kind)
+                ? kind
+                : throw CliException.Usage($"--attention '{item}': expected none, dot or general (or a comma-separated list of them)"));
         }
 
         return kinds;
@@ -72,7 +68,7 @@ internal sealed class BenchCommand
         string name = parse.GetValue(config) ?? "keras-char";
         var kinds = Attentions(parse.GetValue(attention) ?? "none");
         var configs = (name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)])
-            .SelectMany(c => c.LstmOnly ? [c] : kinds.Select(k => k == AttentionKind.None ? c : c with { Name = $"{c.Name}+{k.ToString().ToLowerInvariant()}-attention", Attention = k }))
+            .SelectMany(c => c.LstmOnly ? [c] : kinds.Select(k => k == AttentionKind.None ? c : c with { Name = $"{c.Name}+{k.Name()}-attention", Attention = k }))
             .ToList();
         using ComputeDevice dev = device.Open(parse, context, quiet: asJson);
         MachinePeaks? peaks = parse.GetValue(peak) ? PeakMeasurement.Measure(TimeSpan.FromMilliseconds(parse.GetValue(peakMs))) : null;

@@ -7,6 +7,7 @@ using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Models;
 
 namespace Seq2Seq.Cli.Commands;
 
@@ -140,6 +141,9 @@ internal static class CommonOptions
         ArgumentNullException.ThrowIfNull(parseResult);
         return parseResult.GetResult(option) is OptionResult { Implicit: false };
     }
+
+    /// <summary>The attention named by an option already restricted to <see cref="AttentionKinds.Names"/> (none when absent).</summary>
+    public static AttentionKind Attention(string? name) => AttentionKinds.TryParse(name, out var kind) ? kind : AttentionKind.None;
 
     /// <summary>Maps a <c>--device</c> value to a <see cref="DeviceKind"/> and, for <c>cuda:N</c> and <c>opencl:N</c>, an index.</summary>
     public static (DeviceKind Kind, int? Index) ParseDeviceKind(string? value) =>

@@ -49,7 +49,7 @@ internal sealed class DemoCommand
         this.context = context;
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(hidden, 1);
-        attention.AcceptOnlyFromAmong("none", "dot", "general");
+        attention.AcceptOnlyFromAmong([.. AttentionKinds.Names]);
         Command = new Command("demo", "Train a small English-French model on the embedded sample, then translate with it (a few minutes on 2 CPU cores).")
         {
             epochs, samples, hidden, attention, seed, output,
@@ -73,13 +73,6 @@ internal sealed class DemoCommand
         return CorpusReader.Read(stream, "embedded fra-eng sample", new CorpusReadOptions { MaxPairs = samples });
     }
 
-    private static AttentionKind AttentionOf(string? name) => name switch
-    {
-        "dot" => AttentionKind.Dot,
-        "general" => AttentionKind.General,
-        _ => AttentionKind.None,
-    };
-
     private int Run(ParseResult parse)
     {
         TextWriter o = context.Out;
@@ -95,7 +88,7 @@ internal sealed class DemoCommand
         var train = new ParallelDataset(trainPairs, text);
         var validation = new ParallelDataset(heldOut, text);
         int seedValue = parse.GetValue(seed);
-        using var model = Seq2SeqModel.Create(dev, text, Seq2SeqConfig.ForText(text, 64, parse.GetValue(hidden), attention: AttentionOf(parse.GetValue(attention))), (ulong)seedValue);
+        using var model = Seq2SeqModel.Create(dev, text, Seq2SeqConfig.ForText(text, 64, parse.GetValue(hidden), attention: CommonOptions.Attention(parse.GetValue(attention))), (ulong)seedValue);
         o.WriteLine($"model: {Format.Text(text)}; {Format.Model(model)}");
         o.WriteLine($"training on {train.Count:N0} pairs, {validation.Count:N0} held out ...");
 

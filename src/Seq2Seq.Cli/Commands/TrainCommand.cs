@@ -140,7 +140,7 @@ internal sealed class TrainCommand
         NumericOptions.Range(maxLength, 1, CheckpointLimits.MaxSequenceLength - 2); // a longer model could not be saved
         NumericOptions.Range(layers, 1, Seq2SeqConfig.MaxLayers);
         cell.AcceptOnlyFromAmong("lstm", "gru");
-        attention.AcceptOnlyFromAmong("none", "dot", "general");
+        attention.AcceptOnlyFromAmong([.. AttentionKinds.Names]);
         batching.AcceptOnlyFromAmong("bucketed", "slices");
         NumericOptions.Range(batchTokens, 1);
         NumericOptions.Range(bucketWindow, 1);
@@ -372,12 +372,7 @@ internal sealed class TrainCommand
         }
     }
 
-    private AttentionKind AttentionOf(ParseResult parse) => parse.GetValue(attention) switch
-    {
-        "dot" => AttentionKind.Dot,
-        "general" => AttentionKind.General,
-        _ => AttentionKind.None,
-    };
+    private AttentionKind AttentionOf(ParseResult parse) => CommonOptions.Attention(parse.GetValue(attention));
 
     private Seq2SeqModel CreateModel(ParseResult parse, ComputeDevice dev, IReadOnlyList<SentencePair> pairs, int trainCount)
     {
@@ -412,7 +407,7 @@ internal sealed class TrainCommand
         if (CommonOptions.IsGiven(parse, attention) && AttentionOf(parse) != stored)
         {
             throw CliException.Usage(
-                $"--attention {parse.GetValue(attention)} contradicts checkpoint '{path}', whose model has {(stored == AttentionKind.None ? "no attention" : $"{stored.ToString().ToLowerInvariant()} attention")}; a resumed run keeps its model");
+                $"--attention {parse.GetValue(attention)} contradicts checkpoint '{path}', whose model has {(stored == AttentionKind.None ? "no attention" : $"{stored.Name()} attention")}; a resumed run keeps its model");
         }
 
         if (CommonOptions.IsGiven(parse, dropout) && options.Dropout != state.Dropout)

@@ -53,6 +53,6 @@ internal static class Format
         Seq2SeqConfig c = model.Config;
         string inputs = c.OneHot ? "one-hot inputs" : $"embedding {c.EmbeddingSize}";
         long parameters = model.Weights.Layout.Parameters.Sum(p => p.Count);
-        return $"{inputs}, {c.Cell.ToString().ToUpperInvariant()} hidden {c.HiddenSize}{(c.Bidirectional ? " (bidirectional encoder)" : string.Empty)}, {c.Layers} layer{(c.Layers == 1 ? string.Empty : "s")}{(c.HasAttention ? $", {c.Attention.ToString().ToLowerInvariant()} attention" : string.Empty)}, {parameters:N0} parameters";
+        return $"{inputs}, {c.Cell.ToString().ToUpperInvariant()} hidden {c.HiddenSize}{(c.Bidirectional ? " (bidirectional encoder)" : string.Empty)}, {c.Layers} layer{(c.Layers == 1 ? string.Empty : "s")}{(c.HasAttention ? $", {c.Attention.Name()} attention" : string.Empty)}, {parameters:N0} parameters";
     }
 }

@@ -192,7 +192,7 @@ public static class ModelCheckpoint
         var configJson = new ConfigJson(config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers,
             text.Level.ToString().ToLowerInvariant(), text.Scheme == VocabularyScheme.KerasCompatible ? "keras" : "standard",
             model.MaxSourceLength, model.MaxTargetLength, RecurrentCells.For(config.Cell).Name, config.Bidirectional ? true : null, ActivationName(config.RecurrentActivation),
-            config.HasAttention ? config.Attention.ToString().ToLowerInvariant() : null);
+            config.HasAttention ? config.Attention.Name() : null);
 
         // What a load would refuse is not written: the error comes now, naming the field, not at the next load.
         CheckConfig(configJson, where);
@@ -259,13 +259,11 @@ public static class ModelCheckpoint
                 _ => throw new CheckpointException(
                     $"{where}: unknown recurrent_activation '{config.RecurrentActivation}' in metadata 'config' (sigmoid, hard_sigmoid_keras2 or hard_sigmoid_keras3)"),
             };
-            var attention = config.Attention switch
+            var attention = AttentionKind.None;
+            if (config.Attention is not null && !AttentionKinds.TryParse(config.Attention, out attention))
             {
-                null or "none" => AttentionKind.None,
-                "dot" => AttentionKind.Dot,
-                "general" => AttentionKind.General,
-                _ => throw new CheckpointException($"{where}: unknown attention '{config.Attention}' in metadata 'config' (none, dot or general)"),
-            };
+                throw new CheckpointException($"{where}: unknown attention '{config.Attention}' in metadata 'config' (none, dot or general)");
+            }
             modelConfig = new Seq2SeqConfig(
                 config.SourceVocabSize, config.TargetVocabSize, config.EmbeddingSize, config.HiddenSize, config.Layers, cell, config.Bidirectional ?? false, activation, attention);
             layout = ModelLayout.Create(modelConfig);

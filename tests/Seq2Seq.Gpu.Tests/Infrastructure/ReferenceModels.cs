@@ -23,7 +23,7 @@ public static class ReferenceModels
         var architecture = new ReferenceArchitecture(
             model.Config.Cell.ToString().ToLowerInvariant(), Side(description.Encoder), Side(description.Decoder), Seq2SeqArchitecture.OutputKernel, Seq2SeqArchitecture.OutputBias,
             description.Encoder.Reverse is { } reverse ? Side(reverse) : null, ActivationName(model.Config.RecurrentActivation),
-            Attention: attention.ToString().ToLowerInvariant(),
+            Attention: attention.Name(),
             AttentionScoreKernel: attention == AttentionKind.General ? Seq2SeqArchitecture.AttentionScoreKernel : null,
             AttentionCombineKernel: attention == AttentionKind.None ? null : Seq2SeqArchitecture.AttentionCombineKernel);
         var c = model.Config;

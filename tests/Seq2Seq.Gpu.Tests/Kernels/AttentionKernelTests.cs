@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// <summary>
 /// The attention operations and the elementwise tanh on every backend, against plain double-precision loops written
 /// from their definitions (<see cref="AttentionKernels"/>), on awkward shapes: one position, widths off every vector
-/// width, masks with holes, a source column masked entirely (its rows get all-zero weights), and both = and +=.
+/// width, a width past the host loops' stack scratch, masks with holes, a source column masked entirely (its rows get all-zero weights), and both = and +=.
 /// </summary>
 [TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class AttentionKernelTests(TestTarget target) : DeviceTestBase(target)
@@ -19,6 +19,9 @@ public sealed class AttentionKernelTests(TestTarget target) : DeviceTestBase(tar
         new object[] { 4, 13, 3, 33 },
         new object[] { 2, 9, 5, 17 },
         new object[] { 1, 6, 4, 70 },
+
+        // Wider than the host loops' stack scratch row (4,096 floats): the heap path.
+        new object[] { 2, 3, 1, 4100 },
     ];
 
     [TestCaseSource(nameof(Shapes))]

@@ -9,6 +9,9 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// </summary>
 public sealed unsafe partial class HostKernels
 {
+    /// <summary>Widths whose scratch row the attention loops take on the stack (16 KB).</summary>
+    private const int MaxStackScratch = 4096;
+
     /// <summary>
     /// Masked softmax of the attention scores (see <see cref="AttentionKernels.Weights"/>): queries [Tq, B, W], keys
     /// [Ts, B, W], mask [Ts, B] or empty, weights [Tq, B, Ts] assigned.
@@ -39,8 +42,15 @@ public sealed unsafe partial class HostKernels
             float* w = pw, v = pv, c = pc;
             ForRanges(shape.WeightRows, Grain(shape.Keys * shape.Width, RowWorkGrain), (r0, r1) =>
             {
-                var scratch = new float[shape.Width];
-                fixed (float* ps = scratch)
+                // One row of W floats a range: on the stack (this runs every decoding step), on the heap past 16 KB.
+                if (shape.Width <= MaxStackScratch)
+                {
+                    float* ps = stackalloc float[shape.Width];
+                    backend.AttentionContext(w, v, c, ps, shape, r0, r1);
+                    return;
+                }
+
+                fixed (float* ps = new float[shape.Width])
                 {
                     backend.AttentionContext(w, v, c, ps, shape, r0, r1);
                 }
@@ -57,8 +67,15 @@ public sealed unsafe partial class HostKernels
             float* w = pw, x = pi, o = po;
             ForRanges(shape.Keys * shape.Batch, Grain(shape.Queries * shape.Width, RowWorkGrain), (c0, c1) =>
             {
-                var scratch = new float[shape.Width];
-                fixed (float* ps = scratch)
+                // One row of W floats a range: on the stack (this runs every decoding step), on the heap past 16 KB.
+                if (shape.Width <= MaxStackScratch)
+                {
+                    float* ps = stackalloc float[shape.Width];
+                    backend.AttentionTransposedContext(w, x, o, ps, shape, c0, c1);
+                    return;
+                }
+
+                fixed (float* ps = new float[shape.Width])
                 {
                     backend.AttentionTransposedContext(w, x, o, ps, shape, c0, c1);
                 }
