@@ -14,8 +14,8 @@ namespace Seq2Seq.Gpu.Inference;
 /// Device buffers and steps of step-by-step decoding for up to <see cref="MaxRows"/> decoder rows: the encoder's
 /// activations, per layer the decoder state (h, c) [rows, H] and its next-step twin, the step's gates and logits,
 /// and the greedy bookkeeping (current ids, argmax, finished flags, outputs). With attention, also each row's copy of
-/// its source's encoder outputs (the memory [Ts, rows, H]), its keys and source mask, the step's attention buffers,
-/// and for greedy decoding the weights of every step [steps, rows, Ts], kept on the device until the end. Reads the
+/// its source's encoder outputs (the memory [Ts, rows, H]), its keys, values and source mask, the step's attention
+/// buffers, and for greedy decoding the weights of every step [steps, rows, Ts], kept on the device until the end. Reads the
 /// weights from the model's weight store at every launch: nothing is copied.
 /// </summary>
 internal sealed class DecoderSession : IDisposable
@@ -38,7 +38,7 @@ internal sealed class DecoderSession : IDisposable
     private DeviceBuffer<float>? persistentCells;
     private DeviceBuffer<long>? layerTable;
     private DeviceBuffer<float>? attentionHistory;
-    private ArrayView<float> keys;
+    private AttentionMemory attentionMemory;
     private bool sourceMasked;
     private int encodedBatch;
     private int[] memorySources = [];
@@ -190,7 +190,7 @@ internal sealed class DecoderSession : IDisposable
 
     /// <summary>
     /// Gives row r its source's encoder outputs, position by position (memory [Ts, rows, H], a gather of the encoder's
-    /// top outputs [Ts, B, H]), their keys, and its source mask [Ts, rows] (when masked). Beam search reorders rows only
+    /// top outputs [Ts, B, H]), their keys and values, and its source mask [Ts, rows] (when masked). Beam search reorders rows only
     /// among the rows of one source, so the memory stays valid for the whole decode.
     /// </summary>
     private void StartAttention(Batch sources, int rowsPerSource, bool masked)
@@ -217,8 +217,8 @@ internal sealed class DecoderSession : IDisposable
 
     /// <summary>
     /// Gathers the memory [Ts, rows, H] from the encoder's top outputs [Ts, B, H] by <paramref name="rowSources"/> (for
-    /// each (s, row), its row of the outputs), uploads the mask, and computes the keys. The encoder's outputs stay as
-    /// <see cref="Start"/> left them, so a <see cref="Compact"/> builds the memory again from them.
+    /// each (s, row), its row of the outputs), uploads the mask, and computes the keys and values. The encoder's outputs
+    /// stay as <see cref="Start"/> left them, so a <see cref="Compact"/> builds the memory again from them.
     /// </summary>
     private void BuildMemory(int[] rowSources, int[] rowMask)
     {
@@ -230,7 +230,7 @@ internal sealed class DecoderSession : IDisposable
         var memory = Memory!.Slice(0, (long)memoryRows * Config.HiddenSize);
         var outputs = encoder.TopOutputs(EncoderBuffers, SourceSteps, encodedBatch);
         Ops.Gather(MemorySources.Slice(0, memoryRows), outputs, null, memory, memoryRows, Config.HiddenSize, SourceSteps * encodedBatch);
-        keys = attention!.Keys(AttentionBuffers!, memory, memoryRows);
+        attentionMemory = attention!.Prepare(AttentionBuffers!, memory, memoryRows);
     }
 
     /// <summary>Sets the next inputs from the host (teacher forcing, beam search).</summary>
@@ -283,7 +283,7 @@ internal sealed class DecoderSession : IDisposable
 
         if (attention is not null)
         {
-            // Row i keeps row keep[i]'s source: its memory, keys and mask.
+            // Row i keeps row keep[i]'s source: its memory, keys, values and mask.
             var rowSources = new int[SourceSteps * rows];
             var rowMask = new int[SourceSteps * rows];
             for (int s = 0; s < SourceSteps; s++)
@@ -311,8 +311,7 @@ internal sealed class DecoderSession : IDisposable
         if (attention is not null)
         {
             long memoryRows = (long)SourceSteps * Rows;
-            var memory = Memory!.Slice(0, memoryRows * Config.HiddenSize);
-            top = attention.Forward(AttentionBuffers!, top, memory, keys, sourceMasked ? MemoryMask!.Slice(0, memoryRows) : null, 1, SourceSteps, Rows);
+            top = attention.Forward(AttentionBuffers!, top, attentionMemory, sourceMasked ? MemoryMask!.Slice(0, memoryRows) : null, 1, SourceSteps, Rows);
         }
 
         var logits = Logits.Slice(0, (long)Rows * Config.TargetVocabSize);

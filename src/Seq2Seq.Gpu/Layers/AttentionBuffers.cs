@@ -6,9 +6,9 @@ namespace Seq2Seq.Gpu.Layers;
 
 /// <summary>
 /// The activations of <see cref="LuongAttention"/> for up to Tq query steps, Ts source steps and B rows (H wide):
-/// keys [Ts, B, H] (general attention only; dot attention's keys are the encoder outputs), weights [Tq, B, Ts], context
-/// [Tq, B, H] and the attentional state h̃ [Tq, B, H]; for training also the gradients of the context [Tq, B, H], of the
-/// scores [Tq, B, Ts], of the encoder outputs [Ts, B, H] and (general) of the keys [Ts, B, H]. One list of items
+/// keys [Ts, B, H] (general attention only; dot attention's keys are the encoder outputs), values [Ts, B, H], weights
+/// [Tq, B, Ts] and the attentional state h̃ [Tq, B, H]; for training also the gradients of the values [Ts, B, H], of
+/// the scores [Tq, B, Ts], of the encoder outputs [Ts, B, H] and (general) of the keys [Ts, B, H]. One list of items
 /// (<see cref="Items"/>) gives both the allocation and the memory plan, so the two cannot disagree.
 /// </summary>
 internal sealed class AttentionBuffers : IDisposable
@@ -70,15 +70,15 @@ internal sealed class AttentionBuffers : IDisposable
             yield return Item(Names.Keys, "[Ts x B x H]", [keyRows, h]);
         }
 
+        yield return Item(Names.Values, "[Ts x B x H]", [keyRows, h]);
         yield return Item(Names.Weights, "[Tq x B x Ts]", [queryRows, maxKeys]);
-        yield return Item(Names.Context, "[Tq x B x H]", [queryRows, h]);
         yield return Item(Names.Attentional, "[Tq x B x H]", [queryRows, h]);
         if (!training)
         {
             yield break;
         }
 
-        yield return Item(Names.ContextGradient, "[Tq x B x H]", [queryRows, h]);
+        yield return Item(Names.ValueGradient, "[Ts x B x H]", [keyRows, h]);
         yield return Item(Names.ScoreGradient, "[Tq x B x Ts]", [queryRows, maxKeys]);
         yield return Item(Names.MemoryGradient, "[Ts x B x H]", [keyRows, h]);
         if (general)
@@ -95,9 +95,9 @@ internal sealed class AttentionBuffers : IDisposable
     {
         public const string Keys = "keys";
         public const string Weights = "weights";
-        public const string Context = "context";
+        public const string Values = "values";
         public const string Attentional = "attentional state";
-        public const string ContextGradient = "context gradient";
+        public const string ValueGradient = "value gradient";
         public const string ScoreGradient = "score gradient";
         public const string MemoryGradient = "encoder output gradient";
         public const string KeyGradient = "key gradient";

@@ -200,8 +200,8 @@ internal sealed class TrainingPass : IDisposable
         if (attention is not null)
         {
             var memory = encoder.TopOutputs(ws.Encoder, ts, b);
-            var keys = attention.Keys(ws.Attention!, memory, ts * b);
-            outputInputs = attention.Forward(ws.Attention!, outputInputs, memory, keys, MaskOrNull(batch, ws.SourceMask, ts * b), tt, ts, b);
+            var prepared = attention.Prepare(ws.Attention!, memory, ts * b);
+            outputInputs = attention.Forward(ws.Attention!, outputInputs, prepared, MaskOrNull(batch, ws.SourceMask, ts * b), tt, ts, b);
         }
 
         Device.Ops.MatMul(
@@ -234,7 +234,7 @@ internal sealed class TrainingPass : IDisposable
         if (attention is not null)
         {
             var memory = encoder.TopOutputs(ws.Encoder, ts, b);
-            dMemory = attention.Backward(ws.Attention!, top, memory, attention.StoredKeys(ws.Attention!, memory, ts * b), dOutputInputs, dTop, tt, ts, b);
+            dMemory = attention.Backward(ws.Attention!, top, attention.Prepared(ws.Attention!, memory, ts * b), dOutputInputs, dTop, tt, ts, b);
         }
 
         var dh = new ArrayView<float>[config.Layers];
