@@ -23,7 +23,7 @@ public static class ModelCost
     /// The factor 3 is the forward product plus its two backward products (the input gradient dY·Wᵀ and the weight
     /// gradient Xᵀ·dY, each as many FLOPs as the forward one). For the LSTM-only shape (DeepBench) only the encoder
     /// side counts. keras-char (one-hot 71 / 93, H 256, B 64, 16 + 59 steps): 3 · (4,800 · 524,288 + 179,798,016)
-    /// = 8,089,141,248 FLOPs.
+    /// = 8,089,141,248 FLOPs. With attention add 3 · <see cref="AttentionForwardFlops"/>.
     /// </summary>
     /// <param name="config">The shape.</param>
     public static double TrainingFlops(BenchmarkConfig config)
@@ -36,7 +36,35 @@ public static class ModelCost
         }
 
         double output = 2.0 * config.Batch * config.TargetSteps * config.Hidden * config.TargetVocab;
-        return 3 * (encoder + SideForwardFlops(config, config.TargetSteps) + output);
+        return 3 * (encoder + SideForwardFlops(config, config.TargetSteps) + output + AttentionForwardFlops(config));
+    }
+
+    /// <summary>
+    /// Forward product FLOPs of the decoder's attention over a training batch (zero without attention), each product
+    /// again with its two backward ones (the score gradient into the queries and into the keys, the weights' gradient
+    /// and the values' gradient):
+    /// <code>
+    /// values ē·W_c[0:H]      2·B·T_s·H·H          (over the source rows: see LuongAttention)
+    /// queries h·W_c[H:2H]    2·B·T_t·H·H
+    /// scores and a·v         2 · 2·B·T_t·T_s·H
+    /// keys ē·W_a             2·B·T_s·H·H          (general attention only)
+    /// </code>
+    /// keras-char with dot attention: 134,217,728 + 494,927,872 + 61,865,984 = 691,011,584, so 3 · that = 2.07 GFLOP more
+    /// than without (1.26x); general adds another 3 · 134,217,728 (1.31x).
+    /// </summary>
+    /// <param name="config">The shape.</param>
+    public static double AttentionForwardFlops(BenchmarkConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Attention == Models.AttentionKind.None || config.LstmOnly)
+        {
+            return 0;
+        }
+
+        double b = config.Batch, ts = config.SourceSteps, tt = config.TargetSteps, h = config.Hidden;
+        double square = 2 * h * h;
+        double keys = config.Attention == Models.AttentionKind.General ? b * ts * square : 0;
+        return (b * ts * square) + (b * tt * square) + (2 * 2 * b * tt * ts * h) + keys;
     }
 
     /// <summary>
@@ -44,7 +72,9 @@ public static class ModelCost
     /// recurrent kernel (H·GH), bias (GH) and input kernel (H·GH above layer 0; E·GH plus B embedding rows of E for an
     /// embedding; for one-hot inputs only the B gathered kernel rows of GH), and the output projection (H·V_t + V_t).
     /// keras-char at batch 1: 4 · (262,144 + 1,024 + 1,024 + 23,808 + 93) = 1,152,372 bytes. Activations (a few rows
-    /// of H) are not counted. Zero for the LSTM-only shape, which does not decode.
+    /// of H) are not counted. Zero for the LSTM-only shape, which does not decode. With attention a step also reads the
+    /// query half of the combine kernel (H·H) and every row's keys and values (2·T_s·H; for dot attention the keys are
+    /// the memory itself, still read once a step).
     /// </summary>
     /// <param name="config">The shape.</param>
     /// <param name="batch">Sentences decoded together.</param>
@@ -60,6 +90,11 @@ public static class ModelCost
         long h = config.Hidden, gh = LstmGates * h, e = config.Embedding;
         long layer0Input = e == 0 ? batch * gh : (e * gh) + (batch * e);
         long floats = (config.Layers * ((h * gh) + gh)) + layer0Input + ((config.Layers - 1) * h * gh) + (h * config.TargetVocab) + config.TargetVocab;
+        if (config.Attention != Models.AttentionKind.None)
+        {
+            floats += (h * h) + (batch * 2L * config.SourceSteps * h);
+        }
+
         return floats * sizeof(float);
     }
 

@@ -1,4 +1,5 @@
 using Seq2Seq.Gpu.Benchmarking;
+using Seq2Seq.Gpu.Models;
 
 namespace Seq2Seq.Gpu.Tests.Benchmarking;
 
@@ -17,6 +18,23 @@ public sealed class ModelCostTests
 
         Assert.That(expected, Is.EqualTo(8_089_141_248));
         Assert.That(ModelCost.TrainingFlops(BenchmarkConfig.KerasChar), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Attention_adds_its_products_with_the_values_and_keys_over_the_source_rows()
+    {
+        // Values ē·W_c[0:H]: 2·64·16·256·256 = 134,217,728; queries h·W_c[H:2H]: 2·64·59·256·256 = 494,927,872; scores and
+        // a·v: 2·2·64·59·16·256 = 61,865,984. General attention's keys ē·W_a: another 134,217,728. Times 3 each.
+        var dot = BenchmarkConfig.KerasChar with { Attention = AttentionKind.Dot };
+        var general = BenchmarkConfig.KerasChar with { Attention = AttentionKind.General };
+        double plain = ModelCost.TrainingFlops(BenchmarkConfig.KerasChar);
+
+        Assert.That(ModelCost.TrainingFlops(dot) - plain, Is.EqualTo(3.0 * 691_011_584));
+        Assert.That(ModelCost.TrainingFlops(general) - plain, Is.EqualTo(3.0 * (691_011_584 + 134_217_728)));
+
+        // A decode step also reads W_c[H:2H] (65,536 floats) and each row's keys and values (2·16·256 = 8,192 floats).
+        Assert.That(ModelCost.DecodeBytesPerStep(dot, 1) - ModelCost.DecodeBytesPerStep(BenchmarkConfig.KerasChar, 1), Is.EqualTo((65_536 + 8_192) * 4));
+        Assert.That(ModelCost.DecodeBytesPerStep(dot, 64) - ModelCost.DecodeBytesPerStep(BenchmarkConfig.KerasChar, 64), Is.EqualTo((65_536 + (64 * 8_192)) * 4));
     }
 
     [Test]
