@@ -31,7 +31,7 @@ public sealed class Seq2SeqModel : IDisposable
     public TextEncoder Text { get; }
 
     /// <summary>The one device-resident copy of the parameters.</summary>
-    public WeightStore Weights { get; }
+    internal WeightStore Weights { get; }
 
     /// <summary>Longest source sequence seen in training (tokens); 0 if unknown.</summary>
     public int MaxSourceLength { get; set; }

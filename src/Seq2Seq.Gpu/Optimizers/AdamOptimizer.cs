@@ -5,7 +5,7 @@ using Seq2Seq.Gpu.Parameters;
 namespace Seq2Seq.Gpu.Optimizers;
 
 /// <summary>Adam with Keras' defaults and Keras' form of the bias correction (see <see cref="AdamStep"/>).</summary>
-public sealed class AdamOptimizer : Optimizer
+internal sealed class AdamOptimizer : Optimizer
 {
     private static readonly string[] States = ["m", "v"];
 

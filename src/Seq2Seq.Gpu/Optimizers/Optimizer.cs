@@ -6,7 +6,7 @@ namespace Seq2Seq.Gpu.Optimizers;
 /// A parameter update rule applied in one launch over a whole <see cref="WeightStore"/>. Its state lives in the
 /// store's optimizer-state buffers (same layout as the weights), so checkpoints save and restore it by name.
 /// </summary>
-public abstract class Optimizer
+internal abstract class Optimizer
 {
     /// <summary>Creates an optimizer with a learning rate.</summary>
     protected Optimizer(float learningRate)

@@ -4,7 +4,7 @@ using Seq2Seq.Gpu.Parameters;
 namespace Seq2Seq.Gpu.Optimizers;
 
 /// <summary>RMSprop with Keras' defaults: <c>v = ρv + (1-ρ)g²; w -= lr·g / (sqrt(v) + ε)</c>.</summary>
-public sealed class RmsPropOptimizer : Optimizer
+internal sealed class RmsPropOptimizer : Optimizer
 {
     private static readonly string[] States = ["mean_square"];
 

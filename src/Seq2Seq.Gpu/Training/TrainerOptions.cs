@@ -51,7 +51,7 @@ public sealed record TrainerOptions
     public int BucketWindow { get; init; } = new BatchPlan().WindowBatches;
 
     /// <summary>How a training epoch of <paramref name="data"/> is cut into batches under these options.</summary>
-    public BatchPlan BatchPlanFor(ParallelDataset data)
+    internal BatchPlan BatchPlanFor(ParallelDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
         return new BatchPlan { BatchSize = BatchSize, BatchTokens = BatchTokens, Bucketed = Bucketed && data.PaddedSourceSteps is null, WindowBatches = BucketWindow };
