@@ -1,6 +1,7 @@
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Parameters;
+using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Gpu.Optimizers;
 
@@ -19,7 +20,7 @@ internal sealed class AdamOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override string Name => "adam";
+    public override OptimizerKind Kind => OptimizerKind.Adam;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StateNames => States;

@@ -1,5 +1,6 @@
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Parameters;
+using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Gpu.Optimizers;
 
@@ -17,7 +18,7 @@ internal sealed class RmsPropOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override string Name => "rmsprop";
+    public override OptimizerKind Kind => OptimizerKind.RmsProp;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StateNames => States;
