@@ -229,7 +229,7 @@ public sealed class ParallelDataset
     /// Of the positions the batches of <paramref name="batches"/> compute (rows × padded source and target steps), the
     /// fraction that are real tokens of a pair: what bucketing raises.
     /// </summary>
-    public double UsefulFraction(IEnumerable<int[]> batches)
+    internal double UsefulFraction(IEnumerable<int[]> batches)
     {
         ArgumentNullException.ThrowIfNull(batches);
         long useful = 0, computed = 0;
