@@ -33,16 +33,16 @@ public class HostMatMulBenchmarks : IFlopCount
         "3776x256x93 dLogits·Woutᵀ")]
     public string Case { get; set; } = "64x1024x256 h·U +=";
 
-    /// <summary>The vector path.</summary>
+    /// <summary>The vector path, by name: <see cref="HostInstructionSet"/> is internal, and a benchmark's parameters are public.</summary>
     [ParamsSource(nameof(InstructionSets))]
-    public HostInstructionSet Set { get; set; } = HostKernels.BestSupported;
+    public string Set { get; set; } = HostKernels.BestSupported.ToString();
 
     /// <summary>Threads: one, or all cores.</summary>
     [ParamsSource(nameof(ThreadCounts))]
     public int Threads { get; set; } = 1;
 
     /// <summary>The instruction sets of this processor.</summary>
-    public static IEnumerable<HostInstructionSet> InstructionSets => Enum.GetValues<HostInstructionSet>().Where(HostKernels.IsSupported);
+    public static IEnumerable<string> InstructionSets => Enum.GetValues<HostInstructionSet>().Where(HostKernels.IsSupported).Select(set => set.ToString());
 
     /// <summary>One thread and every core.</summary>
     public static IEnumerable<int> ThreadCounts => Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1];
@@ -68,7 +68,7 @@ public class HostMatMulBenchmarks : IFlopCount
         b = Enumerable.Range(0, s.K * s.N).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
         bias = s.HasBias != 0 ? new float[s.N] : [];
         c = new float[s.M * s.N];
-        kernels = new HostKernels(Set, Threads);
+        kernels = new HostKernels(Enum.Parse<HostInstructionSet>(Set), Threads);
         packedB = Case.EndsWith("(U packed)", StringComparison.Ordinal) ? kernels.PackRight(b, s.K, s.N, s.TransposeB != 0) : null;
         Product();
     }

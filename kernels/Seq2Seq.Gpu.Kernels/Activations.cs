@@ -6,7 +6,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// Scalar activations shared by the kernels. <see cref="XMath"/> maps to the fast device intrinsics on CUDA and
 /// to <see cref="MathF"/> on the CPU accelerator, so one definition serves both.
 /// </summary>
-public static class Activations
+internal static class Activations
 {
     /// <summary>Logistic sigmoid 1 / (1 + e^-x), written so that it neither overflows nor loses precision.</summary>
     public static float Sigmoid(float x)

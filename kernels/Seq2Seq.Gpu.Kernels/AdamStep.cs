@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// of the bias correction) and gradients multiplied by <see cref="GradScale"/> (the clipping factor) first.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct AdamStep : IEquatable<AdamStep>
+internal readonly struct AdamStep : IEquatable<AdamStep>
 {
     /// <summary>Creates the scalars of one update.</summary>
     public AdamStep(float stepSize, float beta1, float beta2, float epsilon, float gradScale)

@@ -21,7 +21,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// is), one work item per row, assigned.</item>
 /// </list>
 /// </summary>
-public static class AttentionKernels
+internal static class AttentionKernels
 {
     /// <summary>Masked softmax of the dot-product scores of every query row.</summary>
     public static void Weights(Index1D thread, ArrayView<float> queries, ArrayView<float> keys, ArrayView<int> mask, ArrayView<float> weights, AttentionShape shape, int hasMask, int chunk)

@@ -9,7 +9,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// kernel parameters must be blittable.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct AttentionShape
+internal readonly struct AttentionShape
 {
     /// <summary>Creates a shape.</summary>
     /// <param name="queries">Tq: decoder steps (1 in step-by-step decoding).</param>

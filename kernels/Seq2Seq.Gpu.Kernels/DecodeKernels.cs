@@ -9,7 +9,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// Views: chosen [B] (the step's argmax, read), current [B] (assigned), outputs [maxSteps, B] (row <c>step</c>
 /// assigned), finished [B] (0 or 1, updated).
 /// </summary>
-public static class DecodeKernels
+internal static class DecodeKernels
 {
     /// <summary>Records one greedy step and feeds its tokens back as the next inputs.</summary>
     public static void RecordStep(

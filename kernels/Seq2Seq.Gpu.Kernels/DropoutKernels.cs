@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// mask is a pure function of the element index (<see cref="DropoutMask"/>). Views: input [count], output [count];
 /// assigns (=); input and output may be the same view (in place).
 /// </summary>
-public static class DropoutKernels
+internal static class DropoutKernels
 {
     /// <summary>Applies <paramref name="mask"/> to <paramref name="count"/> elements.</summary>
     public static void Apply(Index1D thread, ArrayView<float> input, ArrayView<float> output, int count, DropoutMask mask, int chunk)

@@ -16,7 +16,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// </para>
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct DropoutMask : IEquatable<DropoutMask>
+internal readonly struct DropoutMask : IEquatable<DropoutMask>
 {
     /// <summary>Kept apart from the other uses of the run's seed (initialisation, shuffles): "dropout" in ASCII.</summary>
     private const ulong Domain = 0x74756F706F7264UL;

@@ -16,7 +16,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// result is deterministic. Views: ids [N], gradOutput [N, D], gradTable [V, D]; accumulates (+=).
 /// </para>
 /// </summary>
-public static class EmbeddingKernels
+internal static class EmbeddingKernels
 {
     /// <summary>Gathers rows of <paramref name="table"/> by token id, optionally adding a bias row.</summary>
     public static void GatherRows(

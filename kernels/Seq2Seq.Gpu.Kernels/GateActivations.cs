@@ -4,7 +4,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// The codes of the LSTM's recurrent activation σ (the activation of the i, f and o gates) that the LSTM kernels take as
 /// an int: the engine's <c>RecurrentActivation</c> values are these numbers.
 /// </summary>
-public static class GateActivations
+internal static class GateActivations
 {
     /// <summary>The logistic sigmoid 1 / (1 + e^-x) (the default).</summary>
     public const int Sigmoid = 0;

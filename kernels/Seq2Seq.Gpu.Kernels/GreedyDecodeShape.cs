@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// the model's one parameter buffer. Layer l's input kernel, recurrent kernel and bias come from the layer table.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct GreedyDecodeShape
+internal readonly struct GreedyDecodeShape
 {
     /// <summary>Creates a shape.</summary>
     public GreedyDecodeShape(

@@ -25,7 +25,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// [B, 3H] (assigned; zero for masked rows).
 /// </para>
 /// </summary>
-public static class GruCellKernels
+internal static class GruCellKernels
 {
     /// <summary>Applies the gate non-linearities and the state update of one step.</summary>
     public static void Forward(

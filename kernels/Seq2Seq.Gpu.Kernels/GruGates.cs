@@ -5,7 +5,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// new (candidate), the order of Keras, cuDNN and PyTorch. Gate <c>k</c> of hidden unit <c>j</c> sits at column
 /// <c>k * H + j</c>.
 /// </summary>
-public static class GruGates
+internal static class GruGates
 {
     /// <summary>Reset gate r = σ(gx_r + gh_r).</summary>
     public const int Reset = 0;

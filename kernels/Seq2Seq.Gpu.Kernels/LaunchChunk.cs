@@ -5,7 +5,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// items <c>[t * chunk, min((t + 1) * chunk, count))</c>. On a GPU the chunk is 1 (one item a thread, coalesced);
 /// on ILGPU's CPU accelerator, where every launched thread costs about a microsecond, it is large.
 /// </summary>
-public static class LaunchChunk
+internal static class LaunchChunk
 {
     /// <summary>First work item of thread <paramref name="thread"/>.</summary>
     public static int Begin(int thread, int chunk) => thread * chunk;

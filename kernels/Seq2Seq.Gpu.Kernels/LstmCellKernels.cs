@@ -22,7 +22,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// dGates [B, 4H] (assigned; zero for masked rows).
 /// </para>
 /// </summary>
-public static class LstmCellKernels
+internal static class LstmCellKernels
 {
     /// <summary>Applies the gate non-linearities and the state update of one step.</summary>
     public static void Forward(

@@ -5,7 +5,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// input, forget, cell candidate, output (the order of Keras and PyTorch). Gate <c>k</c> of hidden unit
 /// <c>j</c> sits at column <c>k * H + j</c>.
 /// </summary>
-public static class LstmGates
+internal static class LstmGates
 {
     /// <summary>Input gate i = σ(z_i).</summary>
     public const int Input = 0;

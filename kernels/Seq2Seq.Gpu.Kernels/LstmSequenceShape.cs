@@ -4,7 +4,7 @@ namespace Seq2Seq.Gpu.Kernels;
 
 /// <summary>Sizes and flags of a whole layer's recurrence (<see cref="PersistentSequenceKernels"/>); flags are ints (0 or 1) because kernel parameters must be blittable.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct LstmSequenceShape
+internal readonly struct LstmSequenceShape
 {
     /// <summary>Creates a shape.</summary>
     public LstmSequenceShape(int steps, int batch, int hidden, bool hasMask, bool hasExternal = false, int activation = GateActivations.Sigmoid)

@@ -25,7 +25,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// <c>dGates_0·Uᵀ</c> into dhCarry for the gradient into the initial state.
 /// </para>
 /// </summary>
-public static class LstmStepKernels
+internal static class LstmStepKernels
 {
     /// <summary>Largest group side (units and rows): the shared tiles are sized for 32 by 32.</summary>
     public const int MaxGroupSide = GateTile.MaxSide;

@@ -4,7 +4,7 @@ namespace Seq2Seq.Gpu.Kernels;
 
 /// <summary>Sizes and flags of one fused recurrent step (<see cref="LstmStepKernels"/>); flags are ints (0 or 1) because kernel parameters must be blittable.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct LstmStepShape
+internal readonly struct LstmStepShape
 {
     /// <summary>Creates a shape.</summary>
     public LstmStepShape(int batch, int hidden, bool hasMask, bool hasExternal = false, bool hasNext = false, int activation = GateActivations.Sigmoid)

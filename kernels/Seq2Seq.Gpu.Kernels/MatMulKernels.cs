@@ -25,7 +25,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// </list>
 /// Views: a, b as described by the shape, bias [N] (read only when HasBias), c [M, N].
 /// </summary>
-public static class MatMulKernels
+internal static class MatMulKernels
 {
     /// <summary>Largest tile side of <see cref="MatMulTiled"/>: its shared memory is sized for it (2·32·32 floats = 8 KB).</summary>
     public const int MaxTile = 32;

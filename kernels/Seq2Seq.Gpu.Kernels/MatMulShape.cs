@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// All row-major and dense. Flags are ints (0 or 1) because kernel parameters must be blittable.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-public readonly struct MatMulShape : IEquatable<MatMulShape>
+internal readonly struct MatMulShape : IEquatable<MatMulShape>
 {
     /// <summary>Creates a shape.</summary>
     public MatMulShape(int m, int n, int k, bool transposeA = false, bool transposeB = false, bool accumulate = false, bool hasBias = false)

@@ -12,7 +12,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// <item><see cref="Adam"/>: <c>g *= s; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²; w -= stepSize·m / (sqrt(v) + ε)</c> (see <see cref="AdamStep"/>).</item>
 /// </list>
 /// </summary>
-public static class OptimizerKernels
+internal static class OptimizerKernels
 {
     /// <summary>One RMSprop step over every parameter.</summary>
     public static void RmsProp(

@@ -23,7 +23,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// sync [<see cref="SyncLength"/>] (zero on entry: the grid barrier's; on exit sync[<see cref="StepsRunIndex"/>] = steps run).
 /// </para>
 /// </summary>
-public static class PersistentDecodeKernels
+internal static class PersistentDecodeKernels
 {
     /// <summary>Largest group: the argmax reduction's shared arrays are sized for it (the engine launches at most 256 threads a group).</summary>
     public const int MaxGroupSize = 256;

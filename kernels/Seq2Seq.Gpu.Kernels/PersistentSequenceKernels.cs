@@ -21,7 +21,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// [T, B], sync [2] (zero).
 /// </para>
 /// </summary>
-public static class PersistentSequenceKernels
+internal static class PersistentSequenceKernels
 {
     /// <summary>Forward through all steps of one layer.</summary>
     public static void Forward(

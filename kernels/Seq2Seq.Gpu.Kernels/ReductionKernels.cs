@@ -9,7 +9,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// partials in order. Views: input [count] (read), partials [threads] (assigned), total [1] (assigned). Used for the
 /// loss, the correct-token count and the global gradient norm.
 /// </summary>
-public static class ReductionKernels
+internal static class ReductionKernels
 {
     /// <summary>Sums (or sums the squares of, when <paramref name="square"/> is 1) each thread's chunk in double.</summary>
     public static void PartialSums(

@@ -19,7 +19,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// <item><see cref="Argmax"/>: <c>ids[n] = argmax_v x[n, v]</c>, the first index on ties; logits [N, V], ids [N] assigned.</item>
 /// </list>
 /// </summary>
-public static class SoftmaxKernels
+internal static class SoftmaxKernels
 {
     /// <summary>Loss, correctness and the loss gradient of each row, in one kernel.</summary>
     public static void CrossEntropyForwardBackward(

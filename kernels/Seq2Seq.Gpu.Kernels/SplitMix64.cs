@@ -5,7 +5,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// for the dropout masks computed inside kernels (<see cref="DropoutMask"/>): output n of a generator seeded with s is
 /// <c>Mix(s + n·γ)</c>.
 /// </summary>
-public static class SplitMix64
+internal static class SplitMix64
 {
     /// <summary>The increment γ (2⁶⁴ / golden ratio).</summary>
     public const ulong Gamma = 0x9E3779B97F4A7C15UL;

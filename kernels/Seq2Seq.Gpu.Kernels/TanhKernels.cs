@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Kernels;
 /// <see cref="Forward"/> <c>y = tanh(x)</c>; <see cref="Backward"/> <c>dx = dy·(1 − y²)</c> from the outputs y. Views
 /// [count], assigned; input and output may be the same view (in place).
 /// </summary>
-public static class TanhKernels
+internal static class TanhKernels
 {
     /// <summary><c>output[e] = tanh(input[e])</c>.</summary>
     public static void Forward(Index1D thread, ArrayView<float> input, ArrayView<float> output, int count, int chunk)

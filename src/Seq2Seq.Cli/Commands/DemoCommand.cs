@@ -49,6 +49,7 @@ internal sealed class DemoCommand
         this.context = context;
         NumericOptions.Range(epochs, 1);
         NumericOptions.Range(hidden, 1);
+        NumericOptions.Range(seed, 0);
         attention.AcceptOnlyFromAmong([.. AttentionKinds.Names]);
         Command = new Command("demo", "Train a small English-French model on the embedded sample, then translate with it (a few minutes on 2 CPU cores).")
         {
@@ -88,7 +89,7 @@ internal sealed class DemoCommand
         var train = new ParallelDataset(trainPairs, text);
         var validation = new ParallelDataset(heldOut, text);
         int seedValue = parse.GetValue(seed);
-        using var model = Seq2SeqModel.Create(dev, text, Seq2SeqConfig.ForText(text, 64, parse.GetValue(hidden), attention: CommonOptions.Attention(parse.GetValue(attention))), (ulong)seedValue);
+        using var model = Seq2SeqModel.Create(dev, text, Seq2SeqConfig.ForText(text, 64, parse.GetValue(hidden), attention: CommonOptions.Attention(parse.GetValue(attention))), seedValue);
         o.WriteLine($"model: {Format.Text(text)}; {Format.Model(model)}");
         o.WriteLine($"training on {train.Count:N0} pairs, {validation.Count:N0} held out ...");
 
@@ -96,7 +97,7 @@ internal sealed class DemoCommand
         {
             Epochs = parse.GetValue(epochs),
             BatchSize = 64,
-            Optimizer = "adam",
+            Optimizer = OptimizerKind.Adam,
             LearningRate = 0.005f,
             ClipNorm = 5f,
             Seed = seedValue,

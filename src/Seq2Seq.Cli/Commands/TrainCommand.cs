@@ -134,7 +134,7 @@ internal sealed class TrainCommand
     {
         this.context = context;
         level.AcceptOnlyFromAmong("char", "word");
-        optimizer.AcceptOnlyFromAmong("rmsprop", "adam");
+        optimizer.AcceptOnlyFromAmong([.. Enum.GetValues<OptimizerKind>().Select(Optimizer.NameOf)]);
         NumericOptions.Range(embedding, 0);
         NumericOptions.Range(hidden, 1);
         NumericOptions.Range(maxLength, 1, CheckpointLimits.MaxSequenceLength - 2); // a longer model could not be saved
@@ -266,7 +266,7 @@ internal sealed class TrainCommand
                 Bucketed = parse.GetValue(batching) != "slices",
                 BatchTokens = parse.GetValue(batchTokens),
                 BucketWindow = parse.GetValue(bucketWindow),
-                Optimizer = parse.GetValue(optimizer)!,
+                Optimizer = Optimizer.ParseKind(parse.GetValue(optimizer)),
                 LearningRate = parse.GetValue(learningRate),
                 ClipNorm = parse.GetValue(clip),
                 Dropout = parse.GetValue(dropout),
@@ -388,7 +388,7 @@ internal sealed class TrainCommand
         int embeddingSize = parse.GetValue(embedding) ?? (keras ? 0 : DefaultEmbedding);
         var cellKind = parse.GetValue(cell) == "gru" ? CellKind.Gru : CellKind.Lstm;
         var config = Seq2SeqConfig.ForText(text, embeddingSize, parse.GetValue(hidden), parse.GetValue(layers), cellKind, parse.GetValue(bidirectional), AttentionOf(parse));
-        return Seq2SeqModel.Create(dev, text, config, (ulong)parse.GetValue(seed));
+        return Seq2SeqModel.Create(dev, text, config, parse.GetValue(seed));
     }
 
     private (Optimizer Optimizer, TrainingState State) ResumeState(ParseResult parse, LoadedCheckpoint loaded, string path, TrainerOptions options)
@@ -398,9 +398,9 @@ internal sealed class TrainCommand
             throw new CliException($"checkpoint '{path}' holds a model but no training state (optimizer and epochs), so its run cannot be resumed; a run's state is in its .last file ({Trainer.LastCheckpointPath(path)})");
         }
 
-        if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Name)
+        if (CommonOptions.IsGiven(parse, optimizer) && options.Optimizer != resumed.Kind)
         {
-            throw CliException.Usage($"--optimizer {options.Optimizer} differs from the checkpoint's optimizer ({resumed.Name}), whose state the run continues");
+            throw CliException.Usage($"--optimizer {parse.GetValue(optimizer)} differs from the checkpoint's optimizer ({resumed.Name}), whose state the run continues");
         }
 
         var stored = loaded.Model.Config.Attention;
@@ -424,7 +424,7 @@ internal sealed class TrainCommand
         if (CommonOptions.IsGiven(parse, learningRate) && options.LearningRate != resumed.LearningRate)
         {
             // The optimizer's moments live in the model's weight store, so a new learning rate keeps them.
-            Optimizer changed = Optimizer.Create(resumed.Name, options.LearningRate);
+            Optimizer changed = Optimizer.Create(resumed.Kind, options.LearningRate);
             changed.RestoreSteps(resumed.Steps);
             resumed = changed;
         }

@@ -14,7 +14,7 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// <param name="TargetSteps">Decoder steps.</param>
 /// <param name="LstmOnly">True for a single LSTM layer over <see cref="SourceSteps"/> steps (no decoder), as DeepBench measures.</param>
 /// <param name="Attention">The decoder's attention (none in every named configuration; <c>bench --attention</c> adds it).</param>
-public sealed record BenchmarkConfig(
+internal sealed record BenchmarkConfig(
     string Name, int SourceVocab, int TargetVocab, int Embedding, int Hidden, int Layers, int Batch, int SourceSteps, int TargetSteps, bool LstmOnly = false,
     Models.AttentionKind Attention = Models.AttentionKind.None)
 {

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Seq2Seq.Gpu.Benchmarking;
 
 /// <summary>Figures of one <see cref="BenchmarkRunner"/> run: medians over the timed repetitions.</summary>
-public sealed record BenchmarkResult
+internal sealed record BenchmarkResult
 {
     /// <summary>Configuration name.</summary>
     [JsonPropertyName("config")]

@@ -17,7 +17,7 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// sequence full length, so nothing is padded), warm-up repetitions, then timed ones; medians are reported. Every
 /// timed region ends with the device synchronised.
 /// </summary>
-public static class BenchmarkRunner
+internal static class BenchmarkRunner
 {
     /// <summary>Runs a configuration on a device.</summary>
     /// <param name="device">The device.</param>

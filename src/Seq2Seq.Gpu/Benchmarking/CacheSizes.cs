@@ -11,7 +11,7 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// <param name="L3Bytes">One L3 cache instance.</param>
 /// <param name="L3SharedBy">Logical processors sharing that L3 instance (at least 1).</param>
 /// <param name="FromSystem">True when read from the system, false for the typical fallback sizes.</param>
-public sealed record CacheSizes(long L2Bytes, long L3Bytes, int L3SharedBy, bool FromSystem)
+internal sealed record CacheSizes(long L2Bytes, long L3Bytes, int L3SharedBy, bool FromSystem)
 {
     /// <summary>Linux's cache description folder for the first processor.</summary>
     public const string LinuxCacheFolder = "/sys/devices/system/cpu/cpu0/cache";

@@ -14,7 +14,7 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// <param name="BandwidthL2">Read bandwidth, every thread streaming its own buffer of half its L2, GB/s (10⁹ bytes).</param>
 /// <param name="BandwidthL3">Read bandwidth over buffers that together fill half the L3s, GB/s.</param>
 /// <param name="BandwidthDram">Read bandwidth over buffers four times the L3s together, GB/s.</param>
-public sealed record MachinePeaks(
+internal sealed record MachinePeaks(
     HostInstructionSet InstructionSet,
     int Threads,
     double PeakGflops,

@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Benchmarking;
 
 /// <summary>A level of the memory hierarchy a working set can sit in.</summary>
-public enum MemoryLevel
+internal enum MemoryLevel
 {
     /// <summary>The cores' private L2 caches.</summary>
     L2,

@@ -5,7 +5,7 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// and the bytes one greedy decode step reads. Element-wise work (gates, softmax, loss, optimizer) is not counted: it
 /// is a few percent of the products at these shapes and is bound by memory, not FMAs.
 /// </summary>
-public static class ModelCost
+internal static class ModelCost
 {
     /// <summary>Gates of the LSTM cell the benchmarks run (input, forget, cell, output).</summary>
     public const int LstmGates = 4;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Seq2Seq.Gpu.Benchmarking;
 
 /// <summary>Puts a <see cref="BenchmarkResult"/> beside the model's counted work and, when measured, the machine's limits.</summary>
-public static class PeakComparison
+internal static class PeakComparison
 {
     /// <summary>
     /// <paramref name="result"/> with the training step's FLOPs and GFLOP/s and the decode step's bytes filled in; with

@@ -15,7 +15,7 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// the thread pool's scheduling plays no part. Threads are not pinned to cores (.NET has no portable affinity for a
 /// thread); the operating system spreads busy threads over idle cores.
 /// </summary>
-public static class PeakMeasurement
+internal static class PeakMeasurement
 {
     private const int Accumulators = 12;
     private const int FmaChunk = 1 << 14;

@@ -5,7 +5,7 @@ using Seq2Seq.Gpu.Errors;
 namespace Seq2Seq.Gpu.Checkpoints;
 
 /// <summary>How checkpoint metadata is written and read: snake_case JSON, and errors that name the file, key and field.</summary>
-public static class CheckpointJson
+internal static class CheckpointJson
 {
     /// <summary>The serializer options of every JSON metadata value (snake_case property names).</summary>
     public static JsonSerializerOptions Options { get; } = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

@@ -3,12 +3,25 @@ using Seq2Seq.Gpu.Optimizers;
 
 namespace Seq2Seq.Gpu.Checkpoints;
 
-/// <summary>What a checkpoint restored: the model, for a training checkpoint the optimizer (its state already in the model's weight store), and the file's metadata.</summary>
-/// <param name="Model">The model, on the device it was loaded to.</param>
-/// <param name="Optimizer">The optimizer with its step count, or null if the file has no optimizer state.</param>
-/// <param name="Metadata">Every metadata entry of the file (JSON strings), the format's own and the caller's (the trainer's <c>training</c>).</param>
-public sealed record LoadedCheckpoint(Seq2SeqModel Model, Optimizer? Optimizer, IReadOnlyDictionary<string, string> Metadata)
+/// <summary>What a checkpoint restored: the model, the file's metadata, and where it came from.</summary>
+public sealed record LoadedCheckpoint
 {
+    internal LoadedCheckpoint(Seq2SeqModel model, Optimizer? optimizer, IReadOnlyDictionary<string, string> metadata)
+    {
+        Model = model;
+        Optimizer = optimizer;
+        Metadata = metadata;
+    }
+
+    /// <summary>The model, on the device it was loaded to.</summary>
+    public Seq2SeqModel Model { get; }
+
+    /// <summary>The optimizer of a training checkpoint with its step count (its state already in the model's weight store), or null if the file has none.</summary>
+    internal Optimizer? Optimizer { get; }
+
+    /// <summary>Every metadata entry of the file (JSON strings), the format's own and the caller's (the trainer's <c>training</c>).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
     /// <summary>The file it was loaded from.</summary>
     public string Path { get; init; } = string.Empty;
 

@@ -44,10 +44,16 @@ public static class ModelCheckpoint
     /// <summary>
     /// Writes a checkpoint atomically; NaN or infinite weights, and a config or vocabulary that <see cref="Load"/> would
     /// refuse (<see cref="CheckpointLimits"/>), are refused with a <see cref="CheckpointException"/> and the previous file
-    /// is kept. <paramref name="optimizer"/> adds its state; <paramref name="metadata"/> adds entries of the caller's
-    /// own (the trainer's run state, under <c>training</c>), which the checksums cover like the rest.
+    /// is kept. <paramref name="metadata"/> adds entries of the caller's own, which the checksums cover like the rest.
     /// </summary>
-    public static void Save(string path, Seq2SeqModel model, Optimizer? optimizer = null, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(string path, Seq2SeqModel model, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Save(path, model, optimizer: null, metadata);
+
+    /// <summary>
+    /// <see cref="Save(string, Seq2SeqModel, IReadOnlyDictionary{string, string}?)"/>, with <paramref name="optimizer"/>'s
+    /// state too when it is given (the trainer's checkpoints for resuming, whose run state is the <c>training</c> entry).
+    /// </summary>
+    internal static void Save(string path, Seq2SeqModel model, Optimizer? optimizer, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(model);

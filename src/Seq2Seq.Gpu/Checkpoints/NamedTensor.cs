@@ -11,7 +11,7 @@ namespace Seq2Seq.Gpu.Checkpoints;
 /// values are finite and the name is usable is checked by <see cref="SafeTensorsFile.Write"/>, which names the
 /// tensor in its error. Tensors returned by <see cref="SafeTensorsFile.Read"/> are always consistent.
 /// </remarks>
-public sealed class NamedTensor
+internal sealed class NamedTensor
 {
     private readonly Array _data;
 

@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Checkpoints;
 
 /// <summary>The element types this engine reads and writes in a safetensors file.</summary>
-public enum SafeTensorsDType
+internal enum SafeTensorsDType
 {
     /// <summary>32-bit IEEE float, <c>"F32"</c> in the header. Weights and optimizer state.</summary>
     F32,

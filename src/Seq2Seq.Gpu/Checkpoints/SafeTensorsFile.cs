@@ -35,7 +35,7 @@ namespace Seq2Seq.Gpu.Checkpoints;
 /// of 8 bytes, as the Python writer does. Tensors are laid out in the order given.
 /// </para>
 /// </remarks>
-public sealed class SafeTensorsFile
+internal sealed class SafeTensorsFile
 {
     private const int HeaderLengthBytes = 8;
     private const int Alignment = 8;

@@ -17,7 +17,7 @@ namespace Seq2Seq.Gpu.Compute;
 /// the plain operations, so both backends mean the same thing by every operation. Launches are asynchronous on the
 /// device's stream; only <see cref="Sum"/> and <see cref="GreedyDecode"/> wait, because they return to the host.
 /// </summary>
-public sealed class DeviceOps : IDisposable
+internal sealed class DeviceOps : IDisposable
 {
     private readonly IComputeBackend backend;
 

@@ -3,7 +3,7 @@ using Seq2Seq.Gpu.Devices;
 namespace Seq2Seq.Gpu.Compute;
 
 /// <summary>A device's operations, as a property of the device.</summary>
-public static class DeviceOpsExtensions
+internal static class DeviceOpsExtensions
 {
     extension(ComputeDevice device)
     {

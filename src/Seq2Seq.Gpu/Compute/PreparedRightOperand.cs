@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Compute;
 /// once by <see cref="DeviceOps.PrepareRight"/>: on the CPU accelerator's host kernels it is packed once instead of at
 /// every product; elsewhere it is just the view. A snapshot for one pass: prepare it again after the weights change.
 /// </summary>
-public sealed class PreparedRightOperand : IDisposable
+internal sealed class PreparedRightOperand : IDisposable
 {
     internal PreparedRightOperand(ArrayView<float> view, int k, int n, bool transposed, PackedRightOperand? packed)
     {

@@ -18,7 +18,7 @@ namespace Seq2Seq.Gpu.Data;
 /// source is padded with the space. All masks are 1: the padding is seen by the encoder and counts in the loss,
 /// as in Keras. A dataset pads every batch to its dataset-wide maxima (e.g. 16 and 59).</para>
 /// </remarks>
-public sealed class Batch
+internal sealed class Batch
 {
     /// <summary>The decoder target at a padded position in the Standard scheme: ignored by the loss.</summary>
     public const int IgnoredTarget = -1;

@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Data;
 /// shuffles the batches (Marian's maxi-batches), so a batch holds pairs of about one length and the order of
 /// batches stays random. Every choice is a pure function of (seed, epoch), so a resumed run sees the same batches.
 /// </summary>
-public sealed record BatchPlan
+internal sealed record BatchPlan
 {
     /// <summary>Most pairs a batch.</summary>
     public int BatchSize { get; init; } = 64;

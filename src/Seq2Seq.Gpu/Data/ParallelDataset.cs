@@ -120,7 +120,7 @@ public sealed class ParallelDataset
     /// <param name="shuffleSeed">The seed, or <see langword="null"/> for no shuffling.</param>
     /// <param name="epoch">The epoch: each epoch of a seed has its own order.</param>
     /// <returns>A permutation of the pair indices.</returns>
-    public int[] GetOrder(int? shuffleSeed, int epoch = 0)
+    internal int[] GetOrder(int? shuffleSeed, int epoch = 0)
     {
         int[] order = new int[Count];
         for (int i = 0; i < order.Length; i++)
@@ -147,7 +147,7 @@ public sealed class ParallelDataset
     /// <param name="epoch">The epoch (with a seed, each epoch has its own order).</param>
     /// <returns>The batches.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
-    public IEnumerable<Batch> GetBatches(int batchSize, int? shuffleSeed = null, int epoch = 0)
+    internal IEnumerable<Batch> GetBatches(int batchSize, int? shuffleSeed = null, int epoch = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         int[] order = GetOrder(shuffleSeed, epoch);
@@ -159,7 +159,7 @@ public sealed class ParallelDataset
     /// <param name="shuffleSeed">The shuffle seed, or <see langword="null"/> for dataset order (and, bucketed, batches in length order).</param>
     /// <param name="epoch">The epoch (with a seed, each epoch has its own order).</param>
     /// <returns>The batches.</returns>
-    public IEnumerable<Batch> GetBatches(BatchPlan plan, int? shuffleSeed = null, int epoch = 0) =>
+    internal IEnumerable<Batch> GetBatches(BatchPlan plan, int? shuffleSeed = null, int epoch = 0) =>
         PlanBatches(plan, shuffleSeed, epoch).Select(GetBatch);
 
     /// <summary>
@@ -170,7 +170,7 @@ public sealed class ParallelDataset
     /// <see cref="BatchPlan.BatchSize"/> of them or, with <see cref="BatchPlan.BatchTokens"/>, until one more would take
     /// its padded positions over the budget. Every pair is in exactly one batch.
     /// </summary>
-    public IReadOnlyList<int[]> PlanBatches(BatchPlan plan, int? shuffleSeed = null, int epoch = 0)
+    internal IReadOnlyList<int[]> PlanBatches(BatchPlan plan, int? shuffleSeed = null, int epoch = 0)
     {
         ArgumentNullException.ThrowIfNull(plan);
         plan.Validate();
@@ -229,7 +229,7 @@ public sealed class ParallelDataset
     /// Of the positions the batches of <paramref name="batches"/> compute (rows × padded source and target steps), the
     /// fraction that are real tokens of a pair: what bucketing raises.
     /// </summary>
-    public double UsefulFraction(IEnumerable<int[]> batches)
+    internal double UsefulFraction(IEnumerable<int[]> batches)
     {
         ArgumentNullException.ThrowIfNull(batches);
         long useful = 0, computed = 0;
@@ -247,7 +247,7 @@ public sealed class ParallelDataset
     /// <summary>Makes one batch of the given pairs, in the given order.</summary>
     /// <param name="pairIndices">Indices into this dataset, at least one.</param>
     /// <returns>The batch.</returns>
-    public Batch GetBatch(IReadOnlyList<int> pairIndices)
+    internal Batch GetBatch(IReadOnlyList<int> pairIndices)
     {
         ArgumentNullException.ThrowIfNull(pairIndices);
         var sources = new int[pairIndices.Count][];

@@ -160,7 +160,7 @@ public sealed class TextEncoder
     /// <param name="sources">The source sentences.</param>
     /// <param name="targets">The target sentences (same count), or <see langword="null"/>.</param>
     /// <returns>The batch, padded by this encoder's scheme to its own longest sequences.</returns>
-    public Batch CreateBatch(IReadOnlyList<string> sources, IReadOnlyList<string>? targets = null)
+    internal Batch CreateBatch(IReadOnlyList<string> sources, IReadOnlyList<string>? targets = null)
     {
         ArgumentNullException.ThrowIfNull(sources);
         var src = new int[sources.Count][];

@@ -20,7 +20,7 @@ namespace Seq2Seq.Gpu.Data;
 /// English typography: French <c>"Va !"</c> comes back as <c>"Va!"</c>. Word-level round trips are therefore not
 /// exact.</para>
 /// </remarks>
-public static class Tokenizer
+internal static class Tokenizer
 {
     private const string ClosingMarks = ".,!?;:)]}»…%'’”";
     private const string OpeningMarks = "([{«¿¡“‘";

@@ -172,7 +172,7 @@ public sealed class ComputeDevice : IDisposable
     /// Takes the device for a sequence of launches from this thread (trainers and translators do this for each
     /// call, so concurrent callers never interleave their work on the one stream). Reentrant; dispose to release.
     /// </summary>
-    public ExclusiveScope EnterExclusive()
+    internal ExclusiveScope EnterExclusive()
     {
         Monitor.Enter(exclusive);
         try
@@ -192,7 +192,7 @@ public sealed class ComputeDevice : IDisposable
     public void Synchronize() => Accelerator.Synchronize();
 
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements; <paramref name="purpose"/> names it in errors.</summary>
-    public DeviceBuffer<T> Allocate<T>(long length, string purpose)
+    internal DeviceBuffer<T> Allocate<T>(long length, string purpose)
         where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -239,7 +239,7 @@ public sealed class ComputeDevice : IDisposable
     }
 
     /// <summary>Allocates a buffer holding a copy of <paramref name="data"/>.</summary>
-    public DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, string purpose)
+    internal DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> data, string purpose)
         where T : unmanaged
     {
         var buffer = Allocate<T>(data.Length, purpose);

@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Devices;
 /// statistics. Kernels receive its <see cref="View"/> (or sub-views of it); host copies are synchronous.
 /// </summary>
 /// <typeparam name="T">Element type (float or int in this engine).</typeparam>
-public sealed class DeviceBuffer<T> : IDisposable
+internal sealed class DeviceBuffer<T> : IDisposable
     where T : unmanaged
 {
     private readonly ComputeDevice device;

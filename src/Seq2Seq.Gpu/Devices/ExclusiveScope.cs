@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Devices;
 
 /// <summary>Holds a device for the current thread until disposed (see <see cref="ComputeDevice.EnterExclusive"/>).</summary>
-public readonly struct ExclusiveScope : IDisposable, IEquatable<ExclusiveScope>
+internal readonly struct ExclusiveScope : IDisposable, IEquatable<ExclusiveScope>
 {
     private readonly object? gate;
 

@@ -27,14 +27,14 @@ public sealed record KernelPolicy
     public GpuGemm Gemm { get; init; } = GpuGemm.Own;
 
     /// <summary>Whether the resolved policy runs the host SIMD kernels (the CPU accelerator with <see cref="Devices.CpuKernels.Simd"/>).</summary>
-    public bool UsesHostKernels => CpuKernels == CpuKernels.Simd;
+    internal bool UsesHostKernels => CpuKernels == CpuKernels.Simd;
 
     /// <summary>
     /// The policy with every null filled from the device's properties, or a <see cref="DeviceException"/> when a choice
     /// cannot run there: persistent kernels need every group resident at once, which CUDA (one group a multiprocessor)
     /// and the CPU accelerator give and OpenCL does not promise; fused and persistent kernels need their shared memory.
     /// </summary>
-    public KernelPolicy Resolve(DeviceInfo info)
+    internal KernelPolicy Resolve(DeviceInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
         bool cpu = info.Kind == DeviceKind.Cpu;
@@ -62,7 +62,7 @@ public sealed record KernelPolicy
     }
 
     /// <summary>The <c>--gpu-kernels</c> word of a recurrence choice.</summary>
-    public static string Name(RecurrentKernels recurrence) => recurrence switch
+    internal static string Name(RecurrentKernels recurrence) => recurrence switch
     {
         RecurrentKernels.Persistent => "persistent",
         RecurrentKernels.Fused => "fused",

@@ -10,7 +10,7 @@ namespace Seq2Seq.Gpu.Devices;
 public sealed class MemoryEstimate
 {
     /// <summary>Creates an estimate of the work <paramref name="what"/> (e.g. "training") made of <paramref name="items"/>.</summary>
-    public MemoryEstimate(string what, IEnumerable<MemoryItem> items)
+    internal MemoryEstimate(string what, IEnumerable<MemoryItem> items)
     {
         ArgumentNullException.ThrowIfNull(what);
         ArgumentNullException.ThrowIfNull(items);

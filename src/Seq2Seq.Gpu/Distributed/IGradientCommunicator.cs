@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Distributed;
 /// (<see cref="SingleProcessCommunicator"/>, where every operation leaves its buffer as it is); an MPI job is
 /// <see cref="MpiCommunicator"/>.
 /// </summary>
-public interface IGradientCommunicator
+internal interface IGradientCommunicator
 {
     /// <summary>This process's rank, 0 … <see cref="Size"/> − 1; rank 0 writes the job's files.</summary>
     int Rank { get; }

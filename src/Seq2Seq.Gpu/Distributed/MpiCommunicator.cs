@@ -15,7 +15,7 @@ namespace Seq2Seq.Gpu.Distributed;
 /// <see cref="Abort"/>, which ends every rank (Open MPI's <c>mpirun</c> also ends the job when a rank exits without
 /// finalising, e.g. killed). So a failing rank never leaves the others waiting in a collective.
 /// </remarks>
-public sealed unsafe class MpiCommunicator : IGradientCommunicator, IDisposable
+internal sealed unsafe class MpiCommunicator : IGradientCommunicator, IDisposable
 {
     /// <summary>The most elements one MPI call takes (its count is an int); larger buffers go in pieces.</summary>
     private const int MaxCount = 1 << 30;

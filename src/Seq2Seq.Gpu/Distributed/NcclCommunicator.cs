@@ -9,7 +9,7 @@ namespace Seq2Seq.Gpu.Distributed;
 /// UNTESTED ON A GPU: written and compiled without one; the host-memory path of <see cref="MpiCommunicator"/> is the
 /// tested one (see docs/distributed.md).
 /// </summary>
-public sealed class NcclCommunicator : IGradientCommunicator, IDisposable
+internal sealed class NcclCommunicator : IGradientCommunicator, IDisposable
 {
     private readonly MpiCommunicator mpi;
     private readonly ComputeDevice device;

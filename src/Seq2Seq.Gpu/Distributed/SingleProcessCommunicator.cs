@@ -6,7 +6,7 @@ namespace Seq2Seq.Gpu.Distributed;
 /// The communicator of a run that is not distributed: one rank, and every collective leaves its buffer unchanged (a
 /// sum or a broadcast over one rank is the identity). It touches no native library.
 /// </summary>
-public sealed class SingleProcessCommunicator : IGradientCommunicator
+internal sealed class SingleProcessCommunicator : IGradientCommunicator
 {
     private SingleProcessCommunicator()
     {

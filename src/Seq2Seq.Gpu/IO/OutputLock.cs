@@ -19,7 +19,7 @@ namespace Seq2Seq.Gpu.IO;
 /// can read who it is; a new run must get the exclusive lock, which only a free file gives. Locks are advisory: only
 /// runs that use this type are kept out, and network file systems may not honour them.</para>
 /// </remarks>
-public sealed class OutputLock : IDisposable
+internal sealed class OutputLock : IDisposable
 {
     private const int Attempts = 5;
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);

@@ -33,7 +33,7 @@ public sealed class Translator : IDisposable
     public DecodingOptions Options { get; }
 
     /// <summary>The weight store read at every step: the model's own, not a copy.</summary>
-    public WeightStore Weights => Model.Weights;
+    internal WeightStore Weights => Model.Weights;
 
     /// <summary>Most tokens produced per sentence, END excluded.</summary>
     public int MaxLength => Options.MaxLength ?? (Model.MaxTargetLength > 2 ? Model.MaxTargetLength - 2 : DefaultMaxLength);
@@ -130,7 +130,7 @@ public sealed class Translator : IDisposable
     /// The decoder's logits [Tt, B, V] when the step-by-step path is fed the batch's decoder inputs (teacher forcing
     /// through the inference loop): equal to the training pass's logits at every unmasked position.
     /// </summary>
-    public float[] StepByStepLogits(Batch batch)
+    internal float[] StepByStepLogits(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = Model.Device.EnterExclusive();

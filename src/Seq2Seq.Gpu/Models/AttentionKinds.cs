@@ -4,7 +4,7 @@ namespace Seq2Seq.Gpu.Models;
 /// The one spelling of <see cref="AttentionKind"/> outside the code: <c>none</c>, <c>dot</c>, <c>general</c>, as the
 /// command line takes it and checkpoints store it.
 /// </summary>
-public static class AttentionKinds
+internal static class AttentionKinds
 {
     /// <summary>Every name, in enum order.</summary>
     public static IReadOnlyList<string> Names { get; } = ["none", "dot", "general"];

@@ -7,4 +7,4 @@ namespace Seq2Seq.Gpu.Models;
 /// <param name="Kernel">Name of W [InputWidth, G·H].</param>
 /// <param name="RecurrentKernel">Name of U [H, G·H].</param>
 /// <param name="Bias">Name of the bias (shape per cell: [4H] for the LSTM, [2, 3H] for the GRU).</param>
-public sealed record LayerDescription(int Index, int InputWidth, int GateWidth, string Kernel, string RecurrentKernel, string Bias);
+internal sealed record LayerDescription(int Index, int InputWidth, int GateWidth, string Kernel, string RecurrentKernel, string Bias);

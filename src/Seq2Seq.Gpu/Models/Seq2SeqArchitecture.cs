@@ -16,7 +16,7 @@ namespace Seq2Seq.Gpu.Models;
 /// attention (<see cref="AttentionKind"/>), after the decoder: <c>attention.score.kernel</c> [H, H] (general only) and
 /// <c>attention.combine.kernel</c> [2H, H]; the output projection then reads the attentional state h̃.
 /// </summary>
-public sealed class Seq2SeqArchitecture
+internal sealed class Seq2SeqArchitecture
 {
     /// <summary>The encoder side's name prefix.</summary>
     public const string EncoderSide = "encoder";

@@ -31,23 +31,27 @@ public sealed class Seq2SeqModel : IDisposable
     public TextEncoder Text { get; }
 
     /// <summary>The one device-resident copy of the parameters.</summary>
-    public WeightStore Weights { get; }
+    internal WeightStore Weights { get; }
+
+    // Set only by what knows the training data (the trainer, checkpoint loading, Keras import): a caller's value could
+    // disagree with the vocabularies' training and with what a checkpoint may hold.
 
     /// <summary>Longest source sequence seen in training (tokens); 0 if unknown.</summary>
-    public int MaxSourceLength { get; set; }
+    public int MaxSourceLength { get; internal set; }
 
     /// <summary>Longest target sequence seen in training, START and END included; decoding's default length limit. 0 if unknown.</summary>
-    public int MaxTargetLength { get; set; }
+    public int MaxTargetLength { get; internal set; }
 
     /// <summary>Creates a model with seeded Keras-default initial weights.</summary>
     /// <param name="device">Where the weights live.</param>
     /// <param name="text">Tokenisation and vocabularies; their sizes must match <paramref name="config"/>.</param>
     /// <param name="config">The shape (see <see cref="Seq2SeqConfig.ForText"/>).</param>
-    /// <param name="seed">Initialisation seed.</param>
-    public static Seq2SeqModel Create(ComputeDevice device, TextEncoder text, Seq2SeqConfig config, ulong seed = 1)
+    /// <param name="seed">Initialisation seed, 0 or more (the one seed type of the API, as <see cref="Training.TrainerOptions.Seed"/>).</param>
+    public static Seq2SeqModel Create(ComputeDevice device, TextEncoder text, Seq2SeqConfig config, int seed = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(seed);
         var model = CreateUninitialized(device, text, config);
-        model.Weights.Initialize(seed);
+        model.Weights.Initialize((ulong)seed);
         return model;
     }
 

@@ -16,7 +16,7 @@ namespace Seq2Seq.Gpu.Models;
 /// With it, layer l &gt; 0 of both directions reads [forward; backward] outputs of layer l − 1 (input width 2·Units).
 /// </param>
 /// <param name="Activation">The LSTM's gate activation (<see cref="Seq2SeqConfig.RecurrentActivation"/>).</param>
-public sealed record StackDescription(
+internal sealed record StackDescription(
     string Side,
     int VocabularySize,
     string? Embedding,

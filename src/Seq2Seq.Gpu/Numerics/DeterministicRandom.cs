@@ -6,7 +6,7 @@ namespace Seq2Seq.Gpu.Numerics;
 /// A small seeded generator (SplitMix64) whose sequence is fixed by this code alone, so initial weights and
 /// shuffles are the same on every machine and every .NET version for the same seed.
 /// </summary>
-public sealed class DeterministicRandom
+internal sealed class DeterministicRandom
 {
     private ulong state;
     private double? spareNormal;

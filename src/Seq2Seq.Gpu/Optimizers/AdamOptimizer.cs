@@ -1,11 +1,12 @@
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Parameters;
+using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Gpu.Optimizers;
 
 /// <summary>Adam with Keras' defaults and Keras' form of the bias correction (see <see cref="AdamStep"/>).</summary>
-public sealed class AdamOptimizer : Optimizer
+internal sealed class AdamOptimizer : Optimizer
 {
     private static readonly string[] States = ["m", "v"];
 
@@ -19,7 +20,7 @@ public sealed class AdamOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override string Name => "adam";
+    public override OptimizerKind Kind => OptimizerKind.Adam;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StateNames => States;

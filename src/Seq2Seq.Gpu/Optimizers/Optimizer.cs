@@ -1,4 +1,5 @@
 using Seq2Seq.Gpu.Parameters;
+using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Gpu.Optimizers;
 
@@ -6,7 +7,7 @@ namespace Seq2Seq.Gpu.Optimizers;
 /// A parameter update rule applied in one launch over a whole <see cref="WeightStore"/>. Its state lives in the
 /// store's optimizer-state buffers (same layout as the weights), so checkpoints save and restore it by name.
 /// </summary>
-public abstract class Optimizer
+internal abstract class Optimizer
 {
     /// <summary>Creates an optimizer with a learning rate.</summary>
     protected Optimizer(float learningRate)
@@ -19,8 +20,11 @@ public abstract class Optimizer
         LearningRate = learningRate;
     }
 
-    /// <summary>Short name, as on the command line (<c>rmsprop</c>, <c>adam</c>).</summary>
-    public abstract string Name { get; }
+    /// <summary>Which update rule this is.</summary>
+    public abstract OptimizerKind Kind { get; }
+
+    /// <summary>Short name, as on the command line and in checkpoints (<c>rmsprop</c>, <c>adam</c>).</summary>
+    public string Name => NameOf(Kind);
 
     /// <summary>Names of the state buffers, in slot order (checkpoint tensors are <c>optimizer.{state}.{parameter}</c>).</summary>
     public abstract IReadOnlyList<string> StateNames { get; }
@@ -31,13 +35,38 @@ public abstract class Optimizer
     /// <summary>Updates applied so far.</summary>
     public long Steps { get; private set; }
 
-    /// <summary>Creates an optimizer by name with its Keras defaults and the given learning rate.</summary>
-    public static Optimizer Create(string name, float learningRate) => name?.ToLowerInvariant() switch
+    /// <summary>Creates an optimizer of a kind with its Keras defaults and the given learning rate.</summary>
+    public static Optimizer Create(OptimizerKind kind, float learningRate) => kind switch
     {
-        "rmsprop" => new RmsPropOptimizer(learningRate),
-        "adam" => new AdamOptimizer(learningRate),
-        _ => throw new ArgumentException($"unknown optimizer '{name}'; expected rmsprop or adam", nameof(name)),
+        OptimizerKind.RmsProp => new RmsPropOptimizer(learningRate),
+        OptimizerKind.Adam => new AdamOptimizer(learningRate),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown optimizer kind; expected RmsProp or Adam"),
     };
+
+    /// <summary>Creates an optimizer by name (<see cref="ParseKind"/>) with its Keras defaults and the given learning rate.</summary>
+    public static Optimizer Create(string name, float learningRate) => Create(ParseKind(name), learningRate);
+
+    /// <summary>The short name of a kind (<c>rmsprop</c>, <c>adam</c>): the one spelling of the command line and of checkpoints.</summary>
+    public static string NameOf(OptimizerKind kind) => kind switch
+    {
+        OptimizerKind.RmsProp => "rmsprop",
+        OptimizerKind.Adam => "adam",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown optimizer kind; expected RmsProp or Adam"),
+    };
+
+    /// <summary>The kind a short name spells (case-insensitive); an <see cref="ArgumentException"/> naming it when it spells none.</summary>
+    public static OptimizerKind ParseKind(string? name)
+    {
+        foreach (var kind in Enum.GetValues<OptimizerKind>())
+        {
+            if (string.Equals(NameOf(kind), name, StringComparison.OrdinalIgnoreCase))
+            {
+                return kind;
+            }
+        }
+
+        throw new ArgumentException($"unknown optimizer '{name}'; expected rmsprop or adam", nameof(name));
+    }
 
     /// <summary>Applies one update from the store's gradients, each multiplied by <paramref name="gradScale"/> first.</summary>
     public void Step(WeightStore store, float gradScale = 1f)

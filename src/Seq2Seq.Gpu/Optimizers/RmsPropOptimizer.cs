@@ -1,10 +1,11 @@
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Parameters;
+using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Gpu.Optimizers;
 
 /// <summary>RMSprop with Keras' defaults: <c>v = ρv + (1-ρ)g²; w -= lr·g / (sqrt(v) + ε)</c>.</summary>
-public sealed class RmsPropOptimizer : Optimizer
+internal sealed class RmsPropOptimizer : Optimizer
 {
     private static readonly string[] States = ["mean_square"];
 
@@ -17,7 +18,7 @@ public sealed class RmsPropOptimizer : Optimizer
     }
 
     /// <inheritdoc />
-    public override string Name => "rmsprop";
+    public override OptimizerKind Kind => OptimizerKind.RmsProp;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> StateNames => States;

@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Parameters;
 
 /// <summary>How a parameter is initialised (Keras defaults, DESIGN.md section 3).</summary>
-public enum ParameterInit
+internal enum ParameterInit
 {
     /// <summary>All zeros.</summary>
     Zeros,

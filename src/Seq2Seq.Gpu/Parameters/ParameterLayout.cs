@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Parameters;
 /// to end. The gradient buffer and every optimizer-state buffer use the same layout, so element e of each belongs
 /// to the same parameter and an optimizer step is one launch over the whole buffer.
 /// </summary>
-public sealed class ParameterLayout
+internal sealed class ParameterLayout
 {
     /// <summary>Parameters start at multiples of this many floats (64 bytes), so every tensor is aligned for vector loads.</summary>
     public const int Alignment = 16;

@@ -5,7 +5,7 @@ namespace Seq2Seq.Gpu.Parameters;
 /// <param name="Shape">Row-major shape.</param>
 /// <param name="Offset">First element in the buffer.</param>
 /// <param name="Init">How it is initialised.</param>
-public sealed record ParameterSpec(string Name, IReadOnlyList<int> Shape, long Offset, ParameterInit Init)
+internal sealed record ParameterSpec(string Name, IReadOnlyList<int> Shape, long Offset, ParameterInit Init)
 {
     /// <summary>Number of elements (the product of the shape).</summary>
     public long Count => Shape.Aggregate(1L, (product, dim) => product * dim);

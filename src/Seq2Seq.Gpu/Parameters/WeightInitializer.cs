@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Parameters;
 /// Each parameter draws from its own generator, seeded from the model seed and the parameter's name, so adding a
 /// parameter never changes the values of the others.
 /// </summary>
-public static class WeightInitializer
+internal static class WeightInitializer
 {
     /// <summary>Limit of Keras' embedding initializer (uniform ±0.05).</summary>
     public const double EmbeddingLimit = 0.05;

@@ -9,7 +9,7 @@ namespace Seq2Seq.Gpu.Parameters;
 /// a gradient buffer with the same layout, and optimizer-state buffers (created on demand) with the same layout.
 /// Training and inference both read these buffers; nothing else holds the weights.
 /// </summary>
-public sealed class WeightStore : IDisposable
+internal sealed class WeightStore : IDisposable
 {
     private readonly List<DeviceBuffer<float>> optimizerState = [];
     private readonly Lazy<DeviceBuffer<float>> gradients;

@@ -28,6 +28,14 @@ public sealed class Trainer : IDisposable
     private readonly IGradientCommunicator communicator;
     private DeviceBuffer<float>? bestWeights;
 
+    /// <summary>Creates a trainer of a new run (epoch 1, a fresh optimizer from <paramref name="options"/>).</summary>
+    /// <param name="model">The model to train in place.</param>
+    /// <param name="options">How to train.</param>
+    public Trainer(Seq2SeqModel model, TrainerOptions options)
+        : this(model, options, optimizer: null)
+    {
+    }
+
     /// <summary>Creates a trainer; pass the optimizer and state of a loaded checkpoint to resume a run exactly.</summary>
     /// <param name="model">The model to train in place.</param>
     /// <param name="options">How to train.</param>
@@ -43,7 +51,7 @@ public sealed class Trainer : IDisposable
     /// ranks, every rank runs the same calls on the same data: <see cref="Fit"/> gives each its share of every batch and
     /// sums the gradients, and only rank 0 locks and writes the output files.
     /// </param>
-    public Trainer(Seq2SeqModel model, TrainerOptions options, Optimizer? optimizer = null, TrainingState? state = null, OutputLock? outputLock = null, IGradientCommunicator? communicator = null)
+    internal Trainer(Seq2SeqModel model, TrainerOptions options, Optimizer? optimizer = null, TrainingState? state = null, OutputLock? outputLock = null, IGradientCommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
@@ -77,13 +85,13 @@ public sealed class Trainer : IDisposable
     public TrainerOptions Options { get; }
 
     /// <summary>The optimizer (its state lives in the model's weight store).</summary>
-    public Optimizer Optimizer { get; }
+    internal Optimizer Optimizer { get; }
 
     /// <summary>Where the run stands (what a checkpoint saves for resuming).</summary>
     public TrainingState State { get; private set; }
 
     /// <summary>The ranks this trainer is one of (<see cref="SingleProcessCommunicator.Instance"/> for a single process).</summary>
-    public IGradientCommunicator Communicator => communicator;
+    internal IGradientCommunicator Communicator => communicator;
 
     /// <summary>Global gradient norm of the last training step (computed only when clipping is on; otherwise NaN).</summary>
     public double LastGradientNorm { get; private set; } = double.NaN;
@@ -96,7 +104,7 @@ public sealed class Trainer : IDisposable
     /// every rank must call this together: the loss is normalised by the count of the whole batch and the gradients are
     /// summed over the ranks (one all-reduce) before clipping and the update, which then run alike on every rank.
     /// </summary>
-    public BatchResult TrainBatch(Batch batch)
+    internal BatchResult TrainBatch(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         return TrainShard(batch).Result;
@@ -138,7 +146,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Teacher-forced loss and accuracy of one batch, without touching the weights.</summary>
-    public BatchResult EvaluateBatch(Batch batch)
+    internal BatchResult EvaluateBatch(Batch batch)
     {
         using var scope = Model.Device.EnterExclusive();
         return pass.Run(batch, backward: false);
@@ -175,7 +183,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The teacher-forced decoder logits [Tt, B, V] of a batch (for tests and diagnostics).</summary>
-    public float[] TeacherForcedLogits(Batch batch)
+    internal float[] TeacherForcedLogits(Batch batch)
     {
         using var scope = Model.Device.EnterExclusive();
         return pass.TeacherForcedLogits(batch);

@@ -12,8 +12,8 @@ public sealed record TrainerOptions
     /// <summary>Pairs per batch.</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary><c>rmsprop</c> (Keras' choice in the example) or <c>adam</c>.</summary>
-    public string Optimizer { get; init; } = "rmsprop";
+    /// <summary>The update rule: RMSprop (Keras' choice in the example, the default) or Adam.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.RmsProp;
 
     /// <summary>Learning rate.</summary>
     public float LearningRate { get; init; } = 1e-3f;
@@ -24,7 +24,7 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many epochs without a lower validation loss; null to never stop early.</summary>
     public int? Patience { get; init; }
 
-    /// <summary>Seed of the epoch shuffles (and, by convention, of the model's initialisation).</summary>
+    /// <summary>Seed of the epoch shuffles and the dropout masks (and, by convention, of the model's initialisation): 0 or more.</summary>
     public int Seed { get; init; } = 1;
 
     /// <summary>
@@ -51,7 +51,7 @@ public sealed record TrainerOptions
     public int BucketWindow { get; init; } = new BatchPlan().WindowBatches;
 
     /// <summary>How a training epoch of <paramref name="data"/> is cut into batches under these options.</summary>
-    public BatchPlan BatchPlanFor(ParallelDataset data)
+    internal BatchPlan BatchPlanFor(ParallelDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
         return new BatchPlan { BatchSize = BatchSize, BatchTokens = BatchTokens, Bucketed = Bucketed && data.PaddedSourceSteps is null, WindowBatches = BucketWindow };
@@ -116,9 +116,14 @@ public sealed record TrainerOptions
             throw new ArgumentException($"patience must be at least 1 (got {Patience})");
         }
 
-        if (Optimizer is not ("rmsprop" or "adam"))
+        if (!Enum.IsDefined(Optimizer))
         {
-            throw new ArgumentException($"unknown optimizer '{Optimizer}'; expected rmsprop or adam");
+            throw new ArgumentException($"unknown optimizer kind {(int)Optimizer}; expected {OptimizerKind.RmsProp} or {OptimizerKind.Adam}");
+        }
+
+        if (Seed < 0)
+        {
+            throw new ArgumentException($"seed must be 0 or more (got {Seed})");
         }
     }
 }

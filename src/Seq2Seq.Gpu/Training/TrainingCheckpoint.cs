@@ -10,12 +10,12 @@ namespace Seq2Seq.Gpu.Training;
 /// A training checkpoint: a <see cref="ModelCheckpoint"/> with the optimizer's state and, under the metadata key
 /// <c>training</c>, where the run stands (<see cref="TrainingState"/>), so that a resumed run continues exactly.
 /// </summary>
-public static class TrainingCheckpoint
+internal static class TrainingCheckpoint
 {
     /// <summary>The metadata key of the run's state.</summary>
     public const string MetadataKey = "training";
 
-    /// <summary>Writes the model, the optimizer's state and the run's state atomically (see <see cref="ModelCheckpoint.Save"/>).</summary>
+    /// <summary>Writes the model, the optimizer's state and the run's state atomically (see <see cref="ModelCheckpoint.Save(string, Seq2SeqModel, Optimizer?, IReadOnlyDictionary{string, string}?)"/>).</summary>
     public static void Save(string path, Seq2SeqModel model, Optimizer optimizer, TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);

@@ -28,7 +28,7 @@ public sealed class InferenceFileTests
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
         var (train, validation) = new ParallelDataset(pairs, text).Split(0.25);
         using var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, 4, 8), seed: 5);
-        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 2, BatchSize = 8, Optimizer = "adam", CheckpointPath = best });
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 2, BatchSize = 8, Optimizer = OptimizerKind.Adam, CheckpointPath = best });
         trainer.Fit(train, validation);
     }
 

@@ -371,9 +371,11 @@ public sealed class SafeTensorsFileTests
         yield return Case("lone surrogate name", [new NamedTensor("w\uD800", [1], [1f])], "not valid Unicode");
     }
 
+    // The tensors travel as object: NamedTensor is internal, and a public test's parameters must not be.
     [TestCaseSource(nameof(BadWrites))]
-    public void Refused_write_keeps_the_old_file_and_leaves_no_temp_file(NamedTensor[] tensors, string fragment)
+    public void Refused_write_keeps_the_old_file_and_leaves_no_temp_file(object boxedTensors, string fragment)
     {
+        var tensors = (NamedTensor[])boxedTensors;
         SafeTensorsFile.Write(File(), SampleMetadata(), SampleTensors());
         byte[] before = System.IO.File.ReadAllBytes(File());
 

@@ -53,14 +53,18 @@ public sealed class CliUsageTests
         Assert.That(problems, Is.Empty);
     }
 
-    [Test]
-    public void An_out_of_range_number_still_says_what_the_range_is()
+    // A number out of range names its option; a name outside a closed list is named itself, with the list.
+    [TestCase("train", "--layers", "9", "--layers", "at most")]
+    [TestCase("train", "--seed", "-1", "--seed", "at least 0")]
+    [TestCase("demo", "--seed", "-1", "--seed", "at least 0")]
+    [TestCase("train", "--optimizer", "sgd", "'sgd'", "'rmsprop' 'adam'")]
+    public void A_value_outside_an_options_domain_still_says_what_it_may_be(string command, string option, string value, string mentions, string expected)
     {
-        var run = CliRun.Of(WithRequiredOptions("train", "--layers", "9"));
+        var run = CliRun.Of(WithRequiredOptions(command, option, value));
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
-        AssertOneErrorLine(run, "--layers");
-        Assert.That(run.ErrorLines[0], Does.Contain("at most"));
+        AssertOneErrorLine(run, mentions);
+        Assert.That(run.ErrorLines[0], Does.Contain(expected));
     }
 
     [Test]

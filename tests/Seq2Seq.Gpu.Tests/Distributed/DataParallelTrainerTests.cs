@@ -36,7 +36,7 @@ public sealed class DataParallelTrainerTests
         var results = new (double Norm, float[] Weights, double? ValidationLoss)[2];
         var ranks = Enumerable.Range(0, 2).Select(rank => Task.Run(() =>
         {
-            using var model = Seq2SeqModel.Create(devices[rank], text, config, seed: rank == 0 ? 5UL : 6UL);
+            using var model = Seq2SeqModel.Create(devices[rank], text, config, seed: rank == 0 ? 5 : 6);
             using var trainer = new Trainer(model, options, communicator: job.Ranks[rank]);
             var report = trainer.Fit(train, validation);
             results[rank] = (trainer.LastGradientNorm, model.Weights.Weights.ToArray(), report.History[^1].ValidationLoss);

@@ -21,13 +21,13 @@ public abstract class HostTestBase
     protected TestTarget Target { get; }
 
     /// <summary>The kernels of the instruction set on all cores (at least two).</summary>
-    protected HostKernels Kernels { get; private set; } = null!;
+    private protected HostKernels Kernels { get; private set; } = null!;
 
     /// <summary>The kernels of the instruction set on the calling thread only.</summary>
-    protected HostKernels SingleThreaded { get; private set; } = null!;
+    private protected HostKernels SingleThreaded { get; private set; } = null!;
 
     /// <summary>The kernels of the instruction set forced onto two threads (the determinism tests use it even on one core).</summary>
-    protected HostKernels TwoThreads { get; private set; } = null!;
+    private protected HostKernels TwoThreads { get; private set; } = null!;
 
     /// <summary>Creates the kernels, or skips the suite where the processor cannot run the instruction set.</summary>
     [OneTimeSetUp]

@@ -185,7 +185,7 @@ public sealed class TranslatorTests
             var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
             var (train, validation) = new ParallelDataset(pairs, text).Split(0.1);
             var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, 8, 32), seed: 3);
-            using var trainer = new Trainer(model, new TrainerOptions { Epochs = 30, BatchSize = 32, Optimizer = "adam", LearningRate = 0.01f, Seed = 2 });
+            using var trainer = new Trainer(model, new TrainerOptions { Epochs = 30, BatchSize = 32, Optimizer = OptimizerKind.Adam, LearningRate = 0.01f, Seed = 2 });
             trainer.Fit(train, validation);
             return new TrainedTask(model, validation.Pairs.ToList());
         }

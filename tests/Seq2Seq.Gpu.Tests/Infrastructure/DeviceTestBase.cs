@@ -24,13 +24,13 @@ public abstract class DeviceTestBase
     protected ComputeDevice Device => TestDevices.For(Target);
 
     /// <summary>The target's operations: the device's own, or the host kernels of an instruction-set target.</summary>
-    protected DeviceOps Ops => TestDevices.OpsFor(Target);
+    private protected DeviceOps Ops => TestDevices.OpsFor(Target);
 
     /// <summary>Whether the device runs the ILGPU kernels, so a test may pick one of them (the host kernels have one path an operation).</summary>
     protected bool RunsIlgpuKernels => Device.CpuKernels == CpuKernels.Ilgpu;
 
     /// <summary>Uploads host data; the buffer is freed after the test.</summary>
-    protected DeviceBuffer<T> Upload<T>(T[] data)
+    private protected DeviceBuffer<T> Upload<T>(T[] data)
         where T : unmanaged
     {
         var buffer = Device.Upload<T>(data, "test data");
@@ -39,7 +39,7 @@ public abstract class DeviceTestBase
     }
 
     /// <summary>Allocates a zeroed buffer; freed after the test.</summary>
-    protected DeviceBuffer<T> Zeros<T>(int length)
+    private protected DeviceBuffer<T> Zeros<T>(int length)
         where T : unmanaged
     {
         var buffer = Device.Allocate<T>(length, "test buffer");

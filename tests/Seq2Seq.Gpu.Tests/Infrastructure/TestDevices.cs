@@ -8,7 +8,7 @@ namespace Seq2Seq.Gpu.Tests.Infrastructure;
 /// Devices shared by the whole test run (opening one and compiling its kernels is the slow part), disposed once at
 /// the end by <see cref="TestRunTeardown"/>.
 /// </summary>
-public static class TestDevices
+internal static class TestDevices
 {
     private static readonly Lazy<ComputeDevice> CpuDefault = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Default, CpuKernels.Ilgpu));
     private static readonly Lazy<ComputeDevice> CpuNvidia = new(() => ComputeDevice.Open(DeviceKind.Cpu, CpuSimulation.Nvidia, CpuKernels.Ilgpu));

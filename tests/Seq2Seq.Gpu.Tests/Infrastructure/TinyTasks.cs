@@ -5,7 +5,7 @@ using Seq2Seq.Gpu.Reference;
 namespace Seq2Seq.Gpu.Tests.Infrastructure;
 
 /// <summary>Small synthetic corpora and the glue between engine batches and the reference model.</summary>
-public static class TinyTasks
+internal static class TinyTasks
 {
     /// <summary>Pairs "abc" → "cba" over a few letters, lengths 1..maxLength, from a seed.</summary>
     public static List<SentencePair> Reverse(int count, int maxLength, ulong seed, string alphabet = "abcdef")

@@ -69,7 +69,7 @@ public sealed class TrainerGuardTests
         using var device = ComputeDevice.Open(DeviceKind.Cpu);
         var (train, validation) = Data(24, 6);
         using var model = NewModel(device, train, hidden, embedding, layers, cell, attention, bidirectional);
-        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 8, Optimizer = "adam" });
+        using var trainer = new Trainer(model, new TrainerOptions { Epochs = 1, BatchSize = 8, Optimizer = OptimizerKind.Adam });
         var estimate = trainer.EstimateMemory(train, validation);
 
         // The device's own kernels keep a few kilobytes of scratch (reduction partials), made on first use and shared by

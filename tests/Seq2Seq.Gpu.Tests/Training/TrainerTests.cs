@@ -18,11 +18,11 @@ public sealed class TrainerTests
     [TearDown]
     public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
 
-    [TestCase("rmsprop", 0.0)]
-    [TestCase("adam", 0.0)]
-    [TestCase("rmsprop", 0.3)]
-    [TestCase("adam", 0.5)]
-    public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run(string optimizer, double dropout)
+    [TestCase(OptimizerKind.RmsProp, 0.0)]
+    [TestCase(OptimizerKind.Adam, 0.0)]
+    [TestCase(OptimizerKind.RmsProp, 0.3)]
+    [TestCase(OptimizerKind.Adam, 0.5)]
+    public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run(OptimizerKind optimizer, double dropout)
     {
         var (train, validation) = Data(48);
         var options = new TrainerOptions { Epochs = 3, BatchSize = 8, Optimizer = optimizer, ClipNorm = 5f, Seed = 4, Dropout = dropout, CheckpointPath = Path.Combine(directory, "a.s2s") };
@@ -157,7 +157,8 @@ public sealed class TrainerTests
     public void Invalid_options_are_rejected_with_the_option_named()
     {
         Assert.That(() => new TrainerOptions { BatchSize = 0 }.Validate(), Throws.ArgumentException.With.Message.Contains("batch size"));
-        Assert.That(() => new TrainerOptions { Optimizer = "sgd" }.Validate(), Throws.ArgumentException.With.Message.Contains("sgd"));
+        Assert.That(() => new TrainerOptions { Optimizer = (OptimizerKind)7 }.Validate(), Throws.ArgumentException.With.Message.Contains("optimizer kind 7"));
+        Assert.That(() => new TrainerOptions { Seed = -1 }.Validate(), Throws.ArgumentException.With.Message.Contains("seed"));
         Assert.That(() => new TrainerOptions { LearningRate = float.NaN }.Validate(), Throws.ArgumentException.With.Message.Contains("learning rate"));
         Assert.That(() => new TrainerOptions { Dropout = 1 }.Validate(), Throws.ArgumentException.With.Message.Contains("dropout"));
         Assert.That(() => new TrainerOptions { Dropout = -0.1 }.Validate(), Throws.ArgumentException.With.Message.Contains("dropout"));

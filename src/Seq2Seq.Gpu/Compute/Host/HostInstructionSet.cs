@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Compute.Host;
 
 /// <summary>The vector instruction set a <see cref="HostKernels"/> instance runs its loops with.</summary>
-public enum HostInstructionSet
+internal enum HostInstructionSet
 {
     /// <summary>128-bit vectors through the portable <c>Vector128</c> API (SSE on x64, AdvSimd on Arm); runs everywhere.</summary>
     Portable,

@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// The attention operations of <see cref="HostKernels"/> (see <see cref="AttentionKernels"/>) and the elementwise tanh of
 /// the attentional state, rows or key columns split across threads.
 /// </summary>
-public sealed unsafe partial class HostKernels
+internal sealed unsafe partial class HostKernels
 {
     /// <summary>Widths whose scratch row the attention loops take on the stack (16 KB).</summary>
     private const int MaxStackScratch = 4096;

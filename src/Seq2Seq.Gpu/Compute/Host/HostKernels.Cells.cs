@@ -6,7 +6,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// The recurrent cells of <see cref="HostKernels"/>: LSTM (sigmoid or a Keras hard sigmoid) and GRU steps, forward and
 /// backward, batch rows split across threads.
 /// </summary>
-public sealed unsafe partial class HostKernels
+internal sealed unsafe partial class HostKernels
 {
     /// <summary>The host kernels' form of a recurrent activation code: 0 for the sigmoid, else the hard sigmoid's slope.</summary>
     private static float Slope(int activation) => activation == GateActivations.Sigmoid ? 0f : GateActivations.HardSlope(activation);

@@ -18,7 +18,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// and targets outside their table or vocabulary. Instances are immutable and thread-safe.
 /// </para>
 /// </summary>
-public sealed unsafe partial class HostKernels
+internal sealed unsafe partial class HostKernels
 {
     /// <summary>Element-wise work is split into chunks of this many elements (a multiple of every vector width).</summary>
     private const int ElementGrain = 1 << 14;

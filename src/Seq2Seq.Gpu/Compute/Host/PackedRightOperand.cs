@@ -7,7 +7,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// that reuse it (the recurrent kernel at every step of a pass). Native, 64-byte aligned memory; dispose it.
 /// It is a snapshot: a change to B afterwards is not seen.
 /// </summary>
-public sealed unsafe class PackedRightOperand : IDisposable
+internal sealed unsafe class PackedRightOperand : IDisposable
 {
     private float* data;
 

@@ -16,7 +16,7 @@ namespace Seq2Seq.Gpu.Training.Reporting;
 /// <c>Infinity</c> and <c>-Infinity</c> and read back. Every write, <see cref="Append"/> included, is atomic
 /// (temporary file, flush, rename), so a crash never leaves a half-written line.
 /// </remarks>
-public static class MetricsLog
+internal static class MetricsLog
 {
     /// <summary>The header line of the CSV (without the line end).</summary>
     public const string Header =

@@ -20,7 +20,7 @@ namespace Seq2Seq.Gpu.Training.Reporting;
 /// Axis ranges are widened to "nice" tick steps (1, 2 or 5 × 10^k; whole numbers on the epoch axis); a range of
 /// equal values (a single epoch, a constant loss) is padded so that nothing divides by zero.
 /// </remarks>
-public static class TrainingCurves
+internal static class TrainingCurves
 {
     private const double TitleHeight = 40;
     private const double MarginLeft = 72;

@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Training.Reporting;
 
 /// <summary>How <see cref="TrainingCurves"/> draws the training curves. Every property has a usable default.</summary>
-public sealed record TrainingCurvesOptions
+internal sealed record TrainingCurvesOptions
 {
     /// <summary>The chart title. Default <c>"Training curves"</c>.</summary>
     public string Title { get; init; } = "Training curves";
