@@ -7,7 +7,8 @@ namespace Seq2Seq.Gpu.Tests.Kernels;
 /// <summary>
 /// The attention operations and the elementwise tanh on every backend, against plain double-precision loops written
 /// from their definitions (<see cref="AttentionKernels"/>), on awkward shapes: one position, widths off every vector
-/// width, a width past the host loops' stack scratch, masks with holes, a source column masked entirely (its rows get all-zero weights), and both = and +=.
+/// width, a wide row, step counts that fill the host loops' groups of four and leave a partial one, masks with holes, a
+/// source column masked entirely (its rows get all-zero weights), and both = and +=.
 /// </summary>
 [TestFixtureSource(typeof(DeviceTargets), nameof(DeviceTargets.Operations))]
 public sealed class AttentionKernelTests(TestTarget target) : DeviceTestBase(target)
@@ -20,7 +21,10 @@ public sealed class AttentionKernelTests(TestTarget target) : DeviceTestBase(tar
         new object[] { 2, 9, 5, 17 },
         new object[] { 1, 6, 4, 70 },
 
-        // Wider than the host loops' stack scratch row (4,096 floats): the heap path.
+        // The host loops take four query steps (or source positions) of a sentence together: two full groups and one
+        // of one, one full group and one of two, at widths with whole vector pairs, single vectors and a tail.
+        new object[] { 9, 6, 2, 41 },
+        new object[] { 6, 9, 3, 50 },
         new object[] { 2, 3, 1, 4100 },
     ];
 

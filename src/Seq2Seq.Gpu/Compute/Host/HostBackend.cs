@@ -62,17 +62,21 @@ internal abstract unsafe class HostBackend
     /// <summary>Σ x (or Σ x²) of <paramref name="count"/> elements in double.</summary>
     public abstract double Sum(float* data, int count, bool squares);
 
-    /// <summary>Query rows [row0, row1) of the masked attention softmax (see <see cref="AttentionKernels.Weights"/>); mask null for none.</summary>
-    public abstract void AttentionWeights(float* queries, float* keys, int* mask, float* weights, AttentionShape shape, int row0, int row1);
+    // The attention operations run batch-major: a range [b0, b1) of batch rows, each with all its query rows (or key
+    // columns) in turn, so that one sentence's keys or values ([Ts, W] of a [Ts, B, W] tensor) are read from L1 for
+    // every query row instead of from L2 for each. Every output element is still summed in the same order.
 
-    /// <summary>Query rows [row0, row1) of the context (see <see cref="AttentionKernels.Context"/>); <paramref name="scratch"/> holds W floats.</summary>
-    public abstract void AttentionContext(float* weights, float* values, float* context, float* scratch, AttentionShape shape, int row0, int row1);
+    /// <summary>Batch rows [b0, b1) of the masked attention softmax (see <see cref="AttentionKernels.Weights"/>); mask null for none.</summary>
+    public abstract void AttentionWeights(float* queries, float* keys, int* mask, float* weights, AttentionShape shape, int b0, int b1);
 
-    /// <summary>Key columns [column0, column1) (index s·B + b) of <see cref="AttentionKernels.TransposedContext"/>; <paramref name="scratch"/> holds W floats.</summary>
-    public abstract void AttentionTransposedContext(float* weights, float* inputs, float* output, float* scratch, AttentionShape shape, int column0, int column1);
+    /// <summary>Batch rows [b0, b1) of the context (see <see cref="AttentionKernels.Context"/>).</summary>
+    public abstract void AttentionContext(float* weights, float* values, float* context, AttentionShape shape, int b0, int b1);
 
-    /// <summary>Query rows [row0, row1) of the score gradient (see <see cref="AttentionKernels.WeightsBackward"/>).</summary>
-    public abstract void AttentionWeightsBackward(float* weights, float* dContext, float* values, float* dScores, AttentionShape shape, int row0, int row1);
+    /// <summary>Batch rows [b0, b1) of <see cref="AttentionKernels.TransposedContext"/>.</summary>
+    public abstract void AttentionTransposedContext(float* weights, float* inputs, float* output, AttentionShape shape, int b0, int b1);
+
+    /// <summary>Batch rows [b0, b1) of the score gradient (see <see cref="AttentionKernels.WeightsBackward"/>).</summary>
+    public abstract void AttentionWeightsBackward(float* weights, float* dContext, float* values, float* dScores, AttentionShape shape, int b0, int b1);
 
     /// <summary>Elements [e0, e1) of <c>output = tanh(input)</c>.</summary>
     public abstract void Tanh(float* input, float* output, int e0, int e1);

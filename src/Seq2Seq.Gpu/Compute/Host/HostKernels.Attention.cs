@@ -5,13 +5,10 @@ namespace Seq2Seq.Gpu.Compute.Host;
 
 /// <summary>
 /// The attention operations of <see cref="HostKernels"/> (see <see cref="AttentionKernels"/>) and the elementwise tanh of
-/// the attentional state, rows or key columns split across threads.
+/// the attentional state, batch rows (sentences) split across threads.
 /// </summary>
 internal sealed unsafe partial class HostKernels
 {
-    /// <summary>Widths whose scratch row the attention loops take on the stack (16 KB).</summary>
-    private const int MaxStackScratch = 4096;
-
     /// <summary>
     /// Masked softmax of the attention scores (see <see cref="AttentionKernels.Weights"/>): queries [Tq, B, W], keys
     /// [Ts, B, W], mask [Ts, B] or empty, weights [Tq, B, Ts] assigned.
@@ -29,7 +26,7 @@ internal sealed unsafe partial class HostKernels
         {
             float* q = pq, k = pk, w = pw;
             int* m = pm;
-            ForRanges(shape.WeightRows, Grain(shape.Keys * shape.Width, RowWorkGrain), (r0, r1) => backend.AttentionWeights(q, k, m, w, shape, r0, r1));
+            ForRanges(shape.Batch, BatchGrain(shape), (b0, b1) => backend.AttentionWeights(q, k, m, w, shape, b0, b1));
         }
     }
 
@@ -40,21 +37,7 @@ internal sealed unsafe partial class HostKernels
         fixed (float* pw = weights, pv = values, pc = context)
         {
             float* w = pw, v = pv, c = pc;
-            ForRanges(shape.WeightRows, Grain(shape.Keys * shape.Width, RowWorkGrain), (r0, r1) =>
-            {
-                // One row of W floats a range: on the stack (this runs every decoding step), on the heap past 16 KB.
-                if (shape.Width <= MaxStackScratch)
-                {
-                    float* ps = stackalloc float[shape.Width];
-                    backend.AttentionContext(w, v, c, ps, shape, r0, r1);
-                    return;
-                }
-
-                fixed (float* ps = new float[shape.Width])
-                {
-                    backend.AttentionContext(w, v, c, ps, shape, r0, r1);
-                }
-            });
+            ForRanges(shape.Batch, BatchGrain(shape), (b0, b1) => backend.AttentionContext(w, v, c, shape, b0, b1));
         }
     }
 
@@ -65,21 +48,7 @@ internal sealed unsafe partial class HostKernels
         fixed (float* pw = weights, pi = inputs, po = output)
         {
             float* w = pw, x = pi, o = po;
-            ForRanges(shape.Keys * shape.Batch, Grain(shape.Queries * shape.Width, RowWorkGrain), (c0, c1) =>
-            {
-                // One row of W floats a range: on the stack (this runs every decoding step), on the heap past 16 KB.
-                if (shape.Width <= MaxStackScratch)
-                {
-                    float* ps = stackalloc float[shape.Width];
-                    backend.AttentionTransposedContext(w, x, o, ps, shape, c0, c1);
-                    return;
-                }
-
-                fixed (float* ps = new float[shape.Width])
-                {
-                    backend.AttentionTransposedContext(w, x, o, ps, shape, c0, c1);
-                }
-            });
+            ForRanges(shape.Batch, BatchGrain(shape), (b0, b1) => backend.AttentionTransposedContext(w, x, o, shape, b0, b1));
         }
     }
 
@@ -91,7 +60,7 @@ internal sealed unsafe partial class HostKernels
         fixed (float* pw = weights, pd = dContext, pv = values, ps = dScores)
         {
             float* w = pw, d = pd, v = pv, s = ps;
-            ForRanges(shape.WeightRows, Grain(shape.Keys * shape.Width, RowWorkGrain), (r0, r1) => backend.AttentionWeightsBackward(w, d, v, s, shape, r0, r1));
+            ForRanges(shape.Batch, BatchGrain(shape), (b0, b1) => backend.AttentionWeightsBackward(w, d, v, s, shape, b0, b1));
         }
     }
 
@@ -121,6 +90,9 @@ internal sealed unsafe partial class HostKernels
             ForRanges(count, ElementGrain, (e0, e1) => backend.TanhBackward(y, g, d, e0, e1));
         }
     }
+
+    /// <summary>Batch rows per range of an attention operation: each brings Tq·Ts·W multiply-adds.</summary>
+    private static int BatchGrain(AttentionShape shape) => Grain((int)Math.Min(int.MaxValue, (long)shape.Queries * shape.Keys * shape.Width), RowWorkGrain);
 
     /// <summary>Checks an attention shape and its views: queries-like [Tq, B, W], keys-like [Ts, B, W], weights-like [Tq, B, Ts].</summary>
     private static void RequireAttention(AttentionShape shape, long queriesLength, long keysLength, long weightsLength, string what)
