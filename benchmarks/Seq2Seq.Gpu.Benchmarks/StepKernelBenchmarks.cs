@@ -10,15 +10,13 @@ namespace Seq2Seq.Gpu.Benchmarks;
 /// and as a product plus the cell kernel, and softmax cross-entropy over all 59 decoder steps (3,776 rows of 93 logits).
 /// </summary>
 [Config(typeof(KernelBenchmarkConfig))]
-public class StepKernelBenchmarks : IFlopCount, IDisposable
+public class StepKernelBenchmarks : DeviceBuffersBenchmark, IFlopCount
 {
     private const int Batch = 64;
     private const int Hidden = 256;
     private const int Rows = 64 * 59;
     private const int Vocab = 93;
 
-    private ComputeDevice? device;
-    private readonly List<IDisposable> buffers = [];
     private DeviceBuffer<float>? gates;
     private DeviceBuffer<float>? c0;
     private DeviceBuffer<float>? h0;
@@ -36,7 +34,7 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        device = BenchmarkDevice.Open();
+        var device = Device;
         gates = Track(device.Allocate<float>(Batch * 4 * Hidden, "gates"));
         dGates = Track(device.Allocate<float>(Batch * 4 * Hidden, "gate gradients"));
         c0 = Track(device.Allocate<float>(Batch * Hidden, "c0"));
@@ -55,63 +53,42 @@ public class StepKernelBenchmarks : IFlopCount, IDisposable
     [Benchmark]
     public void LstmCellForward()
     {
-        device!.Ops.LstmForward(gates!.View, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
-        device!.Synchronize();
+        Device.Ops.LstmForward(gates!.View, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
+        Device.Synchronize();
     }
 
     /// <summary>Fused LSTM cell backward, one step.</summary>
     [Benchmark]
     public void LstmCellBackward()
     {
-        device!.Ops.LstmBackward(gates!.View, c0!.View, c1!.View, h1!.View, h0!.View, c0.View, dGates!.View, null, Batch, Hidden);
-        device!.Synchronize();
+        Device.Ops.LstmBackward(gates!.View, c0!.View, c1!.View, h1!.View, h0!.View, c0.View, dGates!.View, null, Batch, Hidden);
+        Device.Synchronize();
     }
 
     /// <summary>One recurrent step, h·U and the cell, as the device runs it by default (fused into one kernel on GPUs).</summary>
     [Benchmark]
     public void RecurrentStep()
     {
-        device!.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
-        device!.Synchronize();
+        Device.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden);
+        Device.Synchronize();
     }
 
     /// <summary>One recurrent step as a product and the cell kernel (the path before the fused kernel).</summary>
     [Benchmark]
     public void RecurrentStepPerOperation()
     {
-        device!.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden, fused: false);
-        device!.Synchronize();
+        Device.Ops.LstmForwardStep(gates!.View, prepared!, c0!.View, h0!.View, c1!.View, h1!.View, null, Batch, Hidden, fused: false);
+        Device.Synchronize();
     }
 
     /// <summary>Fused softmax cross-entropy with its gradient over every decoder position of a batch.</summary>
     [Benchmark]
     public void SoftmaxCrossEntropy()
     {
-        device!.Ops.CrossEntropy(logits!.View, targets!.View, rowLoss!.View, rowCorrect!.View, Rows, Vocab, 1f / Rows);
-        device!.Synchronize();
+        Device.Ops.CrossEntropy(logits!.View, targets!.View, rowLoss!.View, rowCorrect!.View, Rows, Vocab, 1f / Rows);
+        Device.Synchronize();
     }
 
     /// <inheritdoc />
     public double FlopsPerInvoke(string method) => method.StartsWith("RecurrentStep", StringComparison.Ordinal) ? 2.0 * Batch * Hidden * 4 * Hidden : 0;
-
-    /// <summary>Frees the device.</summary>
-    [GlobalCleanup]
-    public void Dispose()
-    {
-        foreach (var buffer in buffers)
-        {
-            buffer.Dispose();
-        }
-
-        buffers.Clear();
-        device?.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
-    private T Track<T>(T buffer)
-        where T : IDisposable
-    {
-        buffers.Add(buffer);
-        return buffer;
-    }
 }
