@@ -1,3 +1,4 @@
+using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Inference;
@@ -25,11 +26,12 @@ public sealed class BFloat16DecodeTests
     /// <summary>What the test model's initial weights are multiplied by.</summary>
     private const float WeightScale = 4;
 
-    [TestCase(0, 1)]
-    [TestCase(5, 2)]
-    public void Bf16_logits_are_close_to_fp32_and_clear_choices_agree(int embedding, int layers)
+    [TestCase(0, 1, CellKind.Lstm)]
+    [TestCase(5, 2, CellKind.Lstm)]
+    [TestCase(5, 2, CellKind.Gru)]
+    public void Bf16_logits_are_close_to_fp32_and_clear_choices_agree(int embedding, int layers, CellKind cell)
     {
-        var (model, batch) = Model(embedding, layers);
+        var (model, batch) = Model(embedding, layers, cell);
         using (model)
         {
             using var fp32 = model.CreateTranslator();
@@ -66,7 +68,7 @@ public sealed class BFloat16DecodeTests
     [Test]
     public void Bf16_copies_are_made_once_and_again_only_after_the_weights_change()
     {
-        var (model, batch) = Model(0, 1);
+        var (model, batch) = Model(0, 1, CellKind.Lstm);
         using (model)
         {
             using var weights = new DecodeWeights(model, WeightPrecision.Bf16);
@@ -105,11 +107,11 @@ public sealed class BFloat16DecodeTests
         Assert.That(error!.Message, Does.Contain("fp32 or bf16").And.Contain('7'));
     }
 
-    private static (Seq2SeqModel Model, Batch Batch) Model(int embedding, int layers)
+    private static (Seq2SeqModel Model, Batch Batch) Model(int embedding, int layers, CellKind cell)
     {
         var pairs = TinyTasks.Reverse(12, 6, 41);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
-        var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 24, layers), seed: 9);
+        var model = Seq2SeqModel.Create(TestDevices.Cpu(), text, Seq2SeqConfig.ForText(text, embedding, 24, layers, cell), seed: 9);
 
         // Freshly initialised weights give near-uniform logits; scaled up, the states and logits spread out as a
         // trained model's do, so that many choices are clear.

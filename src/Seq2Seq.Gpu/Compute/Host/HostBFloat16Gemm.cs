@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Seq2Seq.Gpu.Kernels;
@@ -12,11 +13,14 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// .NET exposes no AVX-512 BF16 dot-product instructions, so every instruction set takes the widening path: B is
 /// packed once into column panels of NR = 2 vectors ([panel][K][NR] bfloat16, columns past N zero), each K step
 /// loads one panel row, widens it exactly to two float vectors (<see cref="ISimd{TV}.LoadBFloat16Pair"/>) and
-/// multiply-adds it into FP32 accumulators, six rows of A at a time (then one at a time for the rest).
+/// multiply-adds it into FP32 accumulators, six rows of A at a time (then one at a time for the rest). A product of
+/// more rows (a decode batch) widens each panel once into an FP32 scratch panel instead and runs the FP32 GEMM's
+/// micro-kernel over it (<see cref="RunWide"/>): the bytes read from memory are still the bfloat16 ones.
 /// </para>
 /// <para>
 /// Every element of C sums its K products in an order fixed by the shape alone (in order for the rows of six-row
-/// blocks; four interleaved partial sums for the remaining rows), then adds C (when accumulating) and the bias;
+/// blocks and of wide products; four interleaved partial sums for the remaining rows), then adds C (when
+/// accumulating) and the bias;
 /// threads take whole panels, so the result does not depend on the number of threads.
 /// </para>
 /// </summary>
@@ -29,6 +33,9 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
 {
     /// <summary>Rows of A a block multiplies against one panel row (twelve accumulators).</summary>
     private const int BlockRows = 6;
+
+    /// <summary>Products of more rows than this take the widened-panel path (<see cref="RunWide"/>).</summary>
+    private const int NarrowRows = 8;
 
     /// <summary>Products below this many flops run on the calling thread.</summary>
     private const long ParallelFlops = 1L << 21;
@@ -72,9 +79,21 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
         int panels = (n + Nr - 1) / Nr;
         long flops = 2L * shape.M * n * shape.K;
         int threads = flops < ParallelFlops ? 1 : Math.Min(Math.Max(1, maxThreads), panels);
+        if (shape.M > NarrowRows && shape.K > 0)
+        {
+            RunWide(a, packedB, bias, c, shape, threads, panels);
+            return;
+        }
+
+        ForPanelRanges(panels, threads, (p0, p1) => Panels(a, packedB, bias, c, shape, p0, p1));
+    }
+
+    /// <summary>Splits <paramref name="panels"/> into one contiguous range a thread.</summary>
+    private static void ForPanelRanges(int panels, int threads, Action<int, int> body)
+    {
         if (threads <= 1)
         {
-            Panels(a, packedB, bias, c, shape, 0, panels);
+            body(0, panels);
             return;
         }
 
@@ -82,8 +101,113 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, task =>
         {
             int p0 = task * perTask;
-            Panels(a, packedB, bias, c, shape, p0, Math.Min(panels, p0 + perTask));
+            body(p0, Math.Min(panels, p0 + perTask));
         });
+    }
+
+    /// <summary>
+    /// A product of many rows (a decode batch): widening a panel row for every six rows would cost as much as the
+    /// multiply-adds, so each panel is widened once into an FP32 scratch panel ([K][NR], exact) and swept over every
+    /// row block by the FP32 GEMM's micro-kernel (<see cref="HostGemm{TS, TV}.Micro"/>), A packed once into its
+    /// [row block][K][6] layout (rows past M zero). Each element is the micro-kernel's: Σ over K in order from zero,
+    /// then C and the bias added. Edge tiles go through a scratch tile.
+    /// </summary>
+    private static void RunWide(float* a, ushort* packedB, float* bias, float* c, MatMulShape shape, int threads, int panels)
+    {
+        int m = shape.M, k = shape.K, mr = HostGemm<TS, TV>.Mr;
+        int rowBlocks = (m + mr - 1) / mr;
+        float[] rentedA = ArrayPool<float>.Shared.Rent(checked((rowBlocks * mr * k) + 16));
+        try
+        {
+            fixed (float* pa = rentedA)
+            {
+                float* aPacked = HostGemm<TS, TV>.Align(pa);
+                for (int rb = 0; rb < rowBlocks; rb++)
+                {
+                    float* block = aPacked + ((nint)rb * mr * k);
+                    for (int kk = 0; kk < k; kk++)
+                    {
+                        for (int r = 0; r < mr; r++)
+                        {
+                            int row = (rb * mr) + r;
+                            block[((nint)kk * mr) + r] = row < m ? a[((nint)row * k) + kk] : 0f;
+                        }
+                    }
+                }
+
+                ForPanelRanges(panels, threads, (p0, p1) => WidePanels(aPacked, packedB, bias, c, shape, p0, p1));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rentedA);
+        }
+    }
+
+    private static void WidePanels(float* aPacked, ushort* packedB, float* bias, float* c, MatMulShape shape, int p0, int p1)
+    {
+        int m = shape.M, n = shape.N, k = shape.K, nr = Nr, mr = HostGemm<TS, TV>.Mr;
+        bool load = shape.Accumulate != 0;
+        float[] rented = ArrayPool<float>.Shared.Rent((k * nr) + (mr * nr) + 32);
+        try
+        {
+            fixed (float* scratch = rented)
+            {
+                float* widened = HostGemm<TS, TV>.Align(scratch);
+                float* tile = HostGemm<TS, TV>.Align(widened + ((nint)k * nr));
+                for (int p = p0; p < p1; p++)
+                {
+                    Widen(packedB + ((nint)p * k * nr), widened, k);
+                    int column = p * nr;
+                    int columns = Math.Min(nr, n - column);
+                    for (int row = 0; row < m; row += mr)
+                    {
+                        float* aBlock = aPacked + ((nint)row * k);
+                        float* cTile = c + ((nint)row * n) + column;
+                        int rows = Math.Min(mr, m - row);
+                        if (rows == mr && columns == nr)
+                        {
+                            HostGemm<TS, TV>.Micro(k, aBlock, widened, cTile, n, bias == null ? null : bias + column, load);
+                            continue;
+                        }
+
+                        // An edge tile: C's part copied in when accumulating, the product, then the bias, as the
+                        // micro-kernel orders them for a whole tile.
+                        for (int r = 0; r < rows && load; r++)
+                        {
+                            new ReadOnlySpan<float>(cTile + ((nint)r * n), columns).CopyTo(new Span<float>(tile + (r * nr), columns));
+                        }
+
+                        HostGemm<TS, TV>.Micro(k, aBlock, widened, tile, nr, null, load);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            for (int j = 0; j < columns; j++)
+                            {
+                                float value = tile[(r * nr) + j];
+                                cTile[((nint)r * n) + j] = bias != null ? value + bias[column + j] : value;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Widens a panel of <paramref name="k"/> rows of NR bfloat16 values into floats (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Widen(ushort* panel, float* destination, int k)
+    {
+        int nr = Nr, w = TS.Width;
+        for (int kk = 0; kk < k; kk++)
+        {
+            TS.LoadBFloat16Pair(panel + ((nint)kk * nr), out TV low, out TV high);
+            TS.Store(destination + ((nint)kk * nr), low);
+            TS.Store(destination + ((nint)kk * nr) + w, high);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
