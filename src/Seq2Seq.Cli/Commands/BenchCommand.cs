@@ -4,6 +4,7 @@ using Seq2Seq.Gpu.Benchmarking;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Cli.Commands;
 
@@ -24,6 +25,13 @@ internal sealed class BenchCommand
         HelpName = "KIND[,KIND...]",
     };
 
+    private readonly Option<string> precision = new("--precision")
+    {
+        Description = "The precision the decode steps read the decoder's weight matrices in: fp32 (the default) or bf16, or a comma-separated list to measure each in turn in the same run (e.g. fp32,bf16). Training steps are FP32 either way.",
+        DefaultValueFactory = _ => "fp32",
+        HelpName = "P[,P...]",
+    };
+
     private readonly DeviceOptions device = new();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object per configuration, one a line." };
     private readonly Option<bool> peak = new("--peak") { Description = "First measure this machine's FMA peak and L2 / L3 / DRAM read bandwidth, and report the run against them." };
@@ -37,7 +45,7 @@ internal sealed class BenchCommand
         NumericOptions.Range(warmup, 0);
         NumericOptions.Range(peakMs, 1);
         config.AcceptOnlyFromAmong([.. BenchmarkConfig.All.Select(c => c.Name), "all"]);
-        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, attention, steps, warmup, json, peak, peakMs };
+        Command = new Command("bench", "Measure training and decoding speed of a named configuration on synthetic data.") { config, attention, precision, steps, warmup, json, peak, peakMs };
         foreach (var option in device.All)
         {
             Command.Options.Add(option);
@@ -49,26 +57,31 @@ internal sealed class BenchCommand
     /// <summary>The System.CommandLine command.</summary>
     public Command Command { get; }
 
-    private static List<AttentionKind> Attentions(string list)
+    /// <summary>
+    /// The items of a comma-separated <paramref name="option"/> value, each read by <paramref name="parse"/> (null for
+    /// a bad one), or a usage error naming the first bad one.
+    /// </summary>
+    private static List<T> ParseList<T>(string list, Func<string, T?> parse, string option, string expected)
+        where T : struct
     {
-        var kinds = new List<AttentionKind>();
+        var items = new List<T>();
         foreach (string item in list.Split(',', StringSplitOptions.TrimEntries))
         {
-            kinds.Add(AttentionKinds.TryParse(item, out var kind)
-                ? kind
-                : throw CliException.Usage($"--attention '{item}': expected none, dot or general (or a comma-separated list of them)"));
+            items.Add(parse(item) ?? throw CliException.Usage($"{option} '{item}': expected {expected} (or a comma-separated list of them)"));
         }
 
-        return kinds;
+        return items;
     }
 
     private int Run(ParseResult parse)
     {
         bool asJson = parse.GetValue(json);
         string name = parse.GetValue(config) ?? "keras-char";
-        var kinds = Attentions(parse.GetValue(attention) ?? "none");
+        var kinds = ParseList(parse.GetValue(attention) ?? "none", item => AttentionKinds.TryParse(item, out var kind) ? kind : (AttentionKind?)null, "--attention", "none, dot or general");
+        var precisions = ParseList(parse.GetValue(precision) ?? "fp32", item => WeightPrecisions.TryParse(item, out var weightPrecision) ? weightPrecision : (WeightPrecision?)null, "--precision", WeightPrecisions.Expected);
         var configs = (name == "all" ? BenchmarkConfig.All : [BenchmarkConfig.Named(name)])
             .SelectMany(c => c.LstmOnly ? [c] : kinds.Select(k => k == AttentionKind.None ? c : c with { Name = $"{c.Name}+{k.Name()}-attention", Attention = k }))
+            .SelectMany(c => c.LstmOnly ? [c] : precisions.Select(p => p == WeightPrecision.Fp32 ? c : c with { Name = $"{c.Name}+{p.Name()}", Precision = p }))
             .ToList();
         using ComputeDevice dev = device.Open(parse, context, quiet: asJson);
         MachinePeaks? peaks = parse.GetValue(peak) ? PeakMeasurement.Measure(TimeSpan.FromMilliseconds(parse.GetValue(peakMs))) : null;

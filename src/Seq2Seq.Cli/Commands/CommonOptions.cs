@@ -8,6 +8,7 @@ using Seq2Seq.Gpu.Checkpoints;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Cli.Commands;
 
@@ -67,6 +68,26 @@ internal static class CommonOptions
         option.AcceptOnlyFromAmong("simd", "ilgpu");
         return option;
     }
+
+    /// <summary><c>--precision fp32|bf16</c>: the precision decoding reads the decoder's matrices in, default <c>fp32</c>.</summary>
+    public static Option<string> Precision()
+    {
+        var option = new Option<string>("--precision")
+        {
+            Description = "The precision decoding reads the decoder's weight matrices in: fp32 (the default) or bf16 (bfloat16 copies made once on load, half the bytes, FP32 accumulation; "
+                + "host SIMD kernels only: an error on a GPU or with --cpu-kernels ilgpu).",
+            DefaultValueFactory = _ => "fp32",
+            HelpName = "fp32|bf16",
+        };
+        option.AcceptOnlyFromAmong("fp32", "bf16");
+        return option;
+    }
+
+    /// <summary>The precision a <see cref="Precision"/> option's value names.</summary>
+    public static WeightPrecision ParsePrecision(string? value) =>
+        WeightPrecisions.TryParse(value ?? "fp32", out var precision)
+            ? precision
+            : throw CliException.Usage($"--precision '{value}': expected {WeightPrecisions.Expected}");
 
     /// <summary><c>--data PATH</c>: the corpus (required).</summary>
     /// <param name="description">What the data is used for.</param>

@@ -9,6 +9,7 @@ using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Evaluation;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Training;
 
 namespace Seq2Seq.Cli.Commands;
@@ -40,6 +41,7 @@ internal sealed class EvalCommand
     private readonly Option<int> batch = CommonOptions.Batch();
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object (loss, accuracy, pairs, tokens, exact_match, chrf, bleu, ...) and nothing else." };
     private readonly Option<int> beam = new("--beam") { Description = "Beam width of the decoding metrics; 1 is greedy.", DefaultValueFactory = _ => 1, HelpName = "K" };
+    private readonly Option<string> precision = CommonOptions.Precision();
     private readonly Option<bool> noDecode = new("--no-decode") { Description = "Skip decoding: teacher-forced loss and accuracy only." };
 
     /// <summary>Creates the command.</summary>
@@ -50,7 +52,7 @@ internal sealed class EvalCommand
         NumericOptions.Range(beam, 1);
         Command = new Command("eval", "Evaluate a saved model on pairs from a corpus: teacher-forced loss and token accuracy, then exact match, chrF and BLEU of its translations.")
         {
-            model, data, samples, skip, skipBadLines, noVerify, batch, beam, noDecode, json,
+            model, data, samples, skip, skipBadLines, noVerify, batch, beam, precision, noDecode, json,
         };
         foreach (var option in device.All)
         {
@@ -75,6 +77,11 @@ internal sealed class EvalCommand
         LoadedCheckpoint loaded = CommonOptions.LoadCheckpoint(dev, modelPath, parse.GetValue(noVerify), context, inference: true, CommonOptions.Logger(parse, context));
         using Seq2SeqModel m = loaded.Model;
 
+        // Made before the teacher-forced pass, so that a precision the device cannot decode in fails at once.
+        int beamWidth = parse.GetValue(beam);
+        var weightPrecision = CommonOptions.ParsePrecision(parse.GetValue(precision));
+        using var translator = parse.GetValue(noDecode) ? null : m.CreateTranslator(new DecodingOptions { BeamWidth = beamWidth, Precision = weightPrecision });
+
         var clock = Stopwatch.StartNew();
         var dataset = new ParallelDataset(corpus.Pairs, m.Text);
         using var trainer = new Trainer(m, new TrainerOptions { BatchSize = batchSize });
@@ -97,11 +104,9 @@ internal sealed class EvalCommand
             Seconds = clock.Elapsed.TotalSeconds,
         };
 
-        int beamWidth = parse.GetValue(beam);
-        if (!parse.GetValue(noDecode))
+        if (translator is not null)
         {
             // Decoding metrics: the model's own step-by-step decoder on every pair (definitions in docs/inference.md).
-            using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = beamWidth });
             var hypotheses = new List<string>(corpus.Pairs.Count);
             foreach (var part in corpus.Pairs.Chunk(batchSize))
             {
@@ -110,7 +115,7 @@ internal sealed class EvalCommand
             }
 
             var scores = TranslationMetrics.Score(hypotheses, corpus.Pairs.Select(p => m.Text.NormalizeTarget(p.Target)).ToList());
-            result = result with { ExactMatch = scores.ExactMatch, Chrf = scores.ChrF, Bleu = scores.Bleu, Beam = beamWidth, Seconds = clock.Elapsed.TotalSeconds };
+            result = result with { ExactMatch = scores.ExactMatch, Chrf = scores.ChrF, Bleu = scores.Bleu, Beam = beamWidth, Precision = weightPrecision.Name(), Seconds = clock.Elapsed.TotalSeconds };
         }
 
         if (asJson)
@@ -155,7 +160,7 @@ internal sealed class EvalCommand
             $"loss {Format.Metric(result.Loss)}  accuracy {Format.Metric(result.Accuracy)}  over {result.Tokens:N0} target tokens of {pairs:N0} pairs  ({Format.Seconds(result.Seconds)})");
         if (result.ExactMatch is { } exact)
         {
-            o.WriteLine($"exact match {Format.Metric(exact)}");
+            o.WriteLine($"exact match {Format.Metric(exact)}{(result.Precision is "bf16" ? "  (decoded with bf16 weights)" : string.Empty)}");
         }
 
         if (result.Chrf is { } chrf)

@@ -56,4 +56,7 @@ internal sealed record EvalResult
     /// <summary>Beam width of the decoding metrics (1 = greedy); null when decoding was skipped.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? Beam { get; init; }
+
+    /// <summary>The precision the decoder's matrices were read in for the decoding metrics (<c>fp32</c>, <c>bf16</c>); null when decoding was skipped.</summary>
+    public string? Precision { get; init; }
 }

@@ -23,6 +23,7 @@ internal sealed class TranslateCommand
         Description = "After each translation, print its attention weights as a grid: a row per target token, a column per source token, each cell the weight in percent (models trained with --attention only).",
     };
 
+    private readonly Option<string> precision = CommonOptions.Precision();
     private readonly DeviceOptions device = new();
     private readonly Option<bool> noVerify = CommonOptions.NoVerify();
     private readonly Argument<string[]> texts = new("TEXT") { Description = "Sentences to translate; none: read standard input, one sentence a line.", Arity = ArgumentArity.ZeroOrMore };
@@ -34,7 +35,7 @@ internal sealed class TranslateCommand
         NumericOptions.Range(beam, 1);
         NumericOptions.Range(nbest, 1);
         NumericOptions.Range(maxLength, 1);
-        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, showAttention, noVerify, texts };
+        Command = new Command("translate", "Translate sentences with a saved model (greedy or beam search).") { model, beam, nbest, maxLength, precision, showAttention, noVerify, texts };
         foreach (var option in device.All)
         {
             Command.Options.Add(option);
@@ -64,7 +65,7 @@ internal sealed class TranslateCommand
             throw CliException.Usage($"--show-attention: the model in '{path}' has no attention (train it with --attention dot or general)");
         }
 
-        using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength) });
+        using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength), Precision = CommonOptions.ParsePrecision(parse.GetValue(precision)) });
         var given = parse.GetValue(texts) ?? [];
         IEnumerable<string> inputs = given.Length > 0 ? given : ReadLines(context.In);
         foreach (string input in inputs)

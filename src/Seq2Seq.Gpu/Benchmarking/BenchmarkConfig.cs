@@ -14,9 +14,10 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// <param name="TargetSteps">Decoder steps.</param>
 /// <param name="LstmOnly">True for a single LSTM layer over <see cref="SourceSteps"/> steps (no decoder), as DeepBench measures.</param>
 /// <param name="Attention">The decoder's attention (none in every named configuration; <c>bench --attention</c> adds it).</param>
+/// <param name="Precision">The precision the decode steps read the decoder's matrices in (FP32 in every named configuration; <c>bench --precision</c> adds BF16). Training is FP32 either way.</param>
 internal sealed record BenchmarkConfig(
     string Name, int SourceVocab, int TargetVocab, int Embedding, int Hidden, int Layers, int Batch, int SourceSteps, int TargetSteps, bool LstmOnly = false,
-    Models.AttentionKind Attention = Models.AttentionKind.None)
+    Models.AttentionKind Attention = Models.AttentionKind.None, Numerics.WeightPrecision Precision = Numerics.WeightPrecision.Fp32)
 {
     /// <summary>The classic Keras character example: one-hot 71 / 93, hidden 256, batch 64, 16 + 59 steps.</summary>
     public static BenchmarkConfig KerasChar { get; } = new("keras-char", 71, 93, 0, 256, 1, 64, 16, 59);

@@ -17,6 +17,10 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("kernels")]
     public required string Kernels { get; init; }
 
+    /// <summary>The precision the decode steps read the decoder's matrices in: <c>fp32</c> or <c>bf16</c> (training is FP32 either way).</summary>
+    [JsonPropertyName("precision")]
+    public string Precision { get; init; } = "fp32";
+
     /// <summary>One training step (forward, backward, optimizer), milliseconds; for the LSTM-only shape, forward + backward.</summary>
     [JsonPropertyName("train_step_ms")]
     public double TrainStepMs { get; init; }

@@ -51,18 +51,21 @@ internal static class BenchmarkRunner
         });
         double forward = Median(steps, warmup, () => trainer.EvaluateBatch(batch));
 
-        using var session1 = new DecoderSession(model, 1, config.SourceSteps);
-        using var session64 = new DecoderSession(model, config.Batch, config.SourceSteps);
+        // The decode steps read the decoder's matrices in the configuration's precision (converted once, here).
+        using var weights = new DecodeWeights(model, config.Precision);
+        using var session1 = new DecoderSession(model, 1, config.SourceSteps, weights);
+        using var session64 = new DecoderSession(model, config.Batch, config.SourceSteps, weights);
         double b1 = DecodeStep(session1, Batch.Create(model.Text, sources.Take(1).ToList()), config.TargetSteps, steps, warmup);
         double b64 = DecodeStep(session64, Batch.Create(model.Text, sources), config.TargetSteps, steps, warmup);
-        double beam1 = BeamStep(model, sources.Take(1).ToList(), config.TargetSteps, steps, warmup);
-        double beam64 = BeamStep(model, sources, config.TargetSteps, steps, warmup);
+        double beam1 = BeamStep(model, weights, sources.Take(1).ToList(), config.TargetSteps, steps, warmup);
+        double beam64 = BeamStep(model, weights, sources, config.TargetSteps, steps, warmup);
 
         return new BenchmarkResult
         {
             Config = config.Name,
             Device = device.Info.ToString(),
             Kernels = device.Ops.Backend,
+            Precision = config.Precision.Name(),
             TrainStepMs = train * 1e3,
             ForwardMs = forward * 1e3,
             TrainTokensPerSecond = (double)config.Batch * (config.SourceSteps + config.TargetSteps) / train,
@@ -133,13 +136,13 @@ internal static class BenchmarkRunner
     /// Width-5 beam steps that never end: each step reorders the rows, feeds tokens, runs the decoder, brings the
     /// logits back as log-probabilities and ranks every sentence's 5·V extensions on the host, as beam search does.
     /// </summary>
-    private static double BeamStep(Seq2SeqModel model, List<int[]> sources, int decodeSteps, int steps, int warmup)
+    private static double BeamStep(Seq2SeqModel model, DecodeWeights weights, List<int[]> sources, int decodeSteps, int steps, int warmup)
     {
         const int width = 5;
         DecoderSession? session = null;
         try
         {
-            var scorer = new DeviceStepScorer(model, (rows, sourceSteps) => session ??= new DecoderSession(model, rows, sourceSteps), null);
+            var scorer = new DeviceStepScorer(model, (rows, sourceSteps) => session ??= new DecoderSession(model, rows, sourceSteps, weights), null);
             int rows = sources.Count * width;
             int vocab = model.Config.TargetVocabSize;
             var parents = Enumerable.Range(0, rows).Select(r => r / width * width).ToArray();

@@ -72,9 +72,12 @@ internal static class ModelCost
     /// recurrent kernel (H·GH), bias (GH) and input kernel (H·GH above layer 0; E·GH plus B embedding rows of E for an
     /// embedding; for one-hot inputs only the B gathered kernel rows of GH), and the output projection (H·V_t + V_t).
     /// keras-char at batch 1: 4 · (262,144 + 1,024 + 1,024 + 23,808 + 93) = 1,152,372 bytes. Activations (a few rows
-    /// of H) are not counted. Zero for the LSTM-only shape, which does not decode. With attention a step also reads the
-    /// query half of the combine kernel (H·H) and every row's keys and values (2·T_s·H; for dot attention the keys are
-    /// the memory itself, still read once a step).
+    /// of H) are not counted. Zero for the LSTM-only shape, which does not decode. With the configuration's
+    /// <see cref="BenchmarkConfig.Precision"/> BF16 the matrices of the products (the kernels, not the biases nor the
+    /// gathered rows) count 2 bytes an element: keras-char at batch 1, 2 · (262,144 + 23,808) + 4 · (1,024 + 1,024 + 93)
+    /// = 580,468 bytes. With attention a step also reads the query half of the combine kernel (H·H, FP32 in either
+    /// precision) and every row's keys and values (2·T_s·H; for dot attention the keys are the memory itself, still read
+    /// once a step).
     /// </summary>
     /// <param name="config">The shape.</param>
     /// <param name="batch">Sentences decoded together.</param>
@@ -88,14 +91,15 @@ internal static class ModelCost
         }
 
         long h = config.Hidden, gh = LstmGates * h, e = config.Embedding;
-        long layer0Input = e == 0 ? batch * gh : (e * gh) + (batch * e);
-        long floats = (config.Layers * ((h * gh) + gh)) + layer0Input + ((config.Layers - 1) * h * gh) + (h * config.TargetVocab) + config.TargetVocab;
+        long matrices = (config.Layers * h * gh) + (e * gh) + ((config.Layers - 1) * h * gh) + (h * config.TargetVocab);
+        long others = (config.Layers * gh) + (e == 0 ? batch * gh : batch * e) + config.TargetVocab;
         if (config.Attention != Models.AttentionKind.None)
         {
-            floats += (h * h) + (batch * 2L * config.SourceSteps * h);
+            others += (h * h) + (batch * 2L * config.SourceSteps * h);
         }
 
-        return floats * sizeof(float);
+        int matrixBytes = config.Precision == Numerics.WeightPrecision.Bf16 ? 2 : sizeof(float);
+        return (matrices * matrixBytes) + (others * sizeof(float));
     }
 
     /// <summary>Forward product FLOPs of one side's stack over <paramref name="steps"/> steps (see <see cref="TrainingFlops"/>).</summary>

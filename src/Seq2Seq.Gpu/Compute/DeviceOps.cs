@@ -5,6 +5,7 @@ using Seq2Seq.Gpu.Compute.Ilgpu;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Numerics;
 using static Seq2Seq.Gpu.Compute.OperationShapes;
 
 namespace Seq2Seq.Gpu.Compute;
@@ -81,8 +82,12 @@ internal sealed class DeviceOps : IDisposable
     }
 
 
-    /// <summary>Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one pass.</summary>
-    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed)
+    /// <summary>
+    /// Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one
+    /// pass; with <see cref="WeightPrecision.Bf16"/>, as a bfloat16 copy whose products accumulate in FP32 (host
+    /// kernels only: elsewhere a <see cref="DeviceException"/> naming the option and the kernels).
+    /// </summary>
+    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision = WeightPrecision.Fp32)
     {
         if (k < 0 || n < 0)
         {
@@ -90,7 +95,7 @@ internal sealed class DeviceOps : IDisposable
         }
 
         Require(b, (long)k * n, "prepared right operand");
-        return backend.PrepareRight(b, k, n, transposed);
+        return backend.PrepareRight(b, k, n, transposed, precision);
     }
 
     /// <summary>The product with a prepared right operand; the shape's K, N and transposition must be the operand's.</summary>

@@ -1,6 +1,7 @@
 using ILGPU;
 using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Gpu.Compute;
 
@@ -39,8 +40,12 @@ internal interface IComputeBackend : IDisposable
     /// <summary><c>C (=|+=) op(A)·op(B) (+ bias)</c>, float accumulation; M and N are positive.</summary>
     void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape);
 
-    /// <summary>Prepares op(B) [K, N] for many products (packed once on the host kernels).</summary>
-    PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed);
+    /// <summary>
+    /// Prepares op(B) [K, N] for many products (packed once on the host kernels); in
+    /// <see cref="WeightPrecision.Bf16"/> a bfloat16 copy for products accumulated in FP32, or a
+    /// <see cref="Errors.DeviceException"/> where the backend has no such products.
+    /// </summary>
+    PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision);
 
     /// <summary>The product with a prepared right operand whose K, N and transposition are the shape's.</summary>
     void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape);

@@ -7,6 +7,7 @@ using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Layers;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Gpu.Inference;
 
@@ -15,8 +16,10 @@ namespace Seq2Seq.Gpu.Inference;
 /// activations, per layer the decoder state (h, c) [rows, H] and its next-step twin, the step's gates and logits,
 /// and the greedy bookkeeping (current ids, argmax, finished flags, outputs). With attention, also each row's copy of
 /// its source's encoder outputs (the memory [Ts, rows, H]), its keys, values and source mask, the step's attention
-/// buffers, and for greedy decoding the weights of every step [steps, rows, Ts], kept on the device until the end. Reads the
-/// weights from the model's weight store at every launch: nothing is copied.
+/// buffers, and for greedy decoding the weights of every step [steps, rows, Ts], kept on the device until the end. Reads
+/// the weights from the model's weight store at every launch, except the decoder's matrices that
+/// <see cref="DecodeWeights"/> prepares (packed, or with <c>--precision bf16</c> bfloat16 copies made once per loaded
+/// model).
 /// </summary>
 internal sealed class DecoderSession : IDisposable
 {
@@ -32,8 +35,8 @@ internal sealed class DecoderSession : IDisposable
     private readonly DeviceBuffer<float>?[] nextC;
     private readonly DecoderState state;
     private DeviceBuffer<int>? outputs;
-    private PreparedRightOperand[] recurrent = [];
-    private PreparedRightOperand? outputKernel;
+    private readonly DecodeWeights weights;
+    private readonly bool ownsWeights;
     private DeviceBuffer<float>? persistentHidden;
     private DeviceBuffer<float>? persistentCells;
     private DeviceBuffer<long>? layerTable;
@@ -44,9 +47,12 @@ internal sealed class DecoderSession : IDisposable
     private int[] memorySources = [];
     private int[] memoryMask = [];
 
-    public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps)
+    /// <summary>A session whose products read <paramref name="weights"/> (the caller's, kept after disposal), or FP32 operands of its own.</summary>
+    public DecoderSession(Seq2SeqModel model, int maxRows, int maxSourceSteps, DecodeWeights? weights = null)
     {
         this.model = model;
+        ownsWeights = weights is null;
+        this.weights = weights ?? new DecodeWeights(model, WeightPrecision.Fp32);
         MaxRows = maxRows;
         MaxSourceSteps = maxSourceSteps;
         var config = model.Config;
@@ -182,10 +188,9 @@ internal sealed class DecoderSession : IDisposable
         Finished.Slice(0, Rows).MemSetToZero();
 
         // The weights cannot change while a decode runs (the caller holds the device), so U of every layer and the
-        // output kernel are prepared once per decode (packed once on the host kernels).
-        DisposeRecurrent();
-        recurrent = Enumerable.Range(0, Config.Layers).Select(decoder.PrepareRecurrent).ToArray();
-        outputKernel = Ops.PrepareRight(model.Weights.Weight(Seq2SeqArchitecture.OutputKernel), Config.HiddenSize, Config.TargetVocabSize, transposed: false);
+        // output kernel are prepared at most once per decode (packed once on the host kernels; BF16 copies are kept
+        // across decodes until the weights change).
+        weights.Refresh();
     }
 
     /// <summary>
@@ -307,7 +312,7 @@ internal sealed class DecoderSession : IDisposable
     {
         long gates = StateLength * Cell.GateCount;
         var top = decoder.Step(
-            Current.Slice(0, Rows), state, recurrent, Gates.Slice(0, gates), RecurrentGates?.Slice(0, gates) ?? default, Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
+            Current.Slice(0, Rows), state, weights.Recurrent, weights.Input, Gates.Slice(0, gates), RecurrentGates?.Slice(0, gates) ?? default, Embedded.Slice(0, (long)Rows * Math.Max(Config.EmbeddingSize, 1)), Rows);
         if (attention is not null)
         {
             long memoryRows = (long)SourceSteps * Rows;
@@ -315,7 +320,7 @@ internal sealed class DecoderSession : IDisposable
         }
 
         var logits = Logits.Slice(0, (long)Rows * Config.TargetVocabSize);
-        Ops.MatMul(top, outputKernel!, model.Weights.Weight(Seq2SeqArchitecture.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
+        Ops.MatMul(top, weights.Output, model.Weights.Weight(Seq2SeqArchitecture.OutputBias), logits, new MatMulShape(Rows, Config.TargetVocabSize, Config.HiddenSize, hasBias: true));
         return logits;
     }
 
@@ -472,20 +477,12 @@ internal sealed class DecoderSession : IDisposable
 
         outputs?.Dispose();
         attentionHistory?.Dispose();
-        DisposeRecurrent();
-        owned.Clear();
-    }
-
-    private void DisposeRecurrent()
-    {
-        foreach (var operand in recurrent)
+        if (ownsWeights)
         {
-            operand.Dispose();
+            weights.Dispose();
         }
 
-        recurrent = [];
-        outputKernel?.Dispose();
-        outputKernel = null;
+        owned.Clear();
     }
 
     private T Own<T>(T item)

@@ -1,3 +1,5 @@
+using Seq2Seq.Gpu.Numerics;
+
 namespace Seq2Seq.Gpu.Inference;
 
 /// <summary>How a <see cref="Translator"/> decodes.</summary>
@@ -21,6 +23,13 @@ public sealed record DecodingOptions
     /// <summary>Sentences decoded together on the device (greedy); larger inputs are split into batches of this size.</summary>
     public int MaxBatch { get; init; } = 64;
 
+    /// <summary>
+    /// The precision the decoder's matrices are read in: <see cref="WeightPrecision.Fp32"/> (the weight store itself,
+    /// the default) or <see cref="WeightPrecision.Bf16"/> (bfloat16 copies made once, FP32 accumulation; host kernels
+    /// only, elsewhere the translator's constructor throws a <see cref="Errors.DeviceException"/>).
+    /// </summary>
+    public WeightPrecision Precision { get; init; } = WeightPrecision.Fp32;
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -42,6 +51,11 @@ public sealed record DecodingOptions
         if (MaxBatch < 1)
         {
             throw new ArgumentException($"max batch must be at least 1 (got {MaxBatch})");
+        }
+
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentException($"weight precision must be {WeightPrecisions.Expected} (got {(int)Precision})");
         }
 
         if (!double.IsFinite(LengthPenalty) || LengthPenalty < 0)

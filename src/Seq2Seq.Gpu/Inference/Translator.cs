@@ -1,6 +1,7 @@
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Parameters;
 
 namespace Seq2Seq.Gpu.Inference;
@@ -9,21 +10,27 @@ namespace Seq2Seq.Gpu.Inference;
 /// Translates with a model's own weight store: encode a batch of sentences once, then run the decoder one step at
 /// a time on the device (greedy: argmax and feedback on the device, the host looking only at finished flags; beam
 /// search: the logits of each step come back for ranking). There is no second copy of the weights, so after a
-/// training step the same translator translates with the new weights. Safe to call from several threads: calls
-/// take the device in turn.
+/// training step the same translator translates with the new weights; the one exception is
+/// <see cref="DecodingOptions.Precision"/> <see cref="WeightPrecision.Bf16"/>, whose bfloat16 copy of the decoder's
+/// matrices is made when the translator is created and again only after the weights change. Safe to call from
+/// several threads: calls take the device in turn.
 /// </summary>
 public sealed class Translator : IDisposable
 {
     private const int DefaultMaxLength = 100;
+    private readonly DecodeWeights decodeWeights;
     private DecoderSession? session;
 
     /// <summary>Creates a translator over a model (see also <see cref="Seq2SeqModelExtensions.CreateTranslator"/>).</summary>
+    /// <exception cref="DeviceException">The options ask for a <see cref="DecodingOptions.Precision"/> the device's kernels do not have.</exception>
     public Translator(Seq2SeqModel model, DecodingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
         Options = options ?? new DecodingOptions();
         Options.Validate();
+        using var scope = model.Device.EnterExclusive();
+        decodeWeights = new DecodeWeights(model, Options.Precision);
     }
 
     /// <summary>The model translated with.</summary>
@@ -150,7 +157,11 @@ public sealed class Translator : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => session?.Dispose();
+    public void Dispose()
+    {
+        session?.Dispose();
+        decodeWeights.Dispose();
+    }
 
     /// <summary>The device decoder of this translator as a scorer for <see cref="BeamSearch"/> (call it under the device's exclusive scope when sharing the device).</summary>
     internal IStepScorer CreateScorer() => new DeviceStepScorer(Model, Session, MaxSourceLength > 0 ? MaxSourceLength : null);
@@ -225,7 +236,7 @@ public sealed class Translator : IDisposable
             int maxSteps = Math.Max(sourceSteps, session?.MaxSourceSteps ?? 0);
             session?.Dispose();
             session = null;
-            session = new DecoderSession(Model, maxRows, maxSteps);
+            session = new DecoderSession(Model, maxRows, maxSteps, decodeWeights);
         }
 
         return session;

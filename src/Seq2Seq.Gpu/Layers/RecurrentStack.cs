@@ -3,6 +3,7 @@ using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Parameters;
 
 namespace Seq2Seq.Gpu.Layers;
@@ -159,20 +160,29 @@ internal sealed class RecurrentStack
     }
 
     /// <summary>Layer <paramref name="layer"/>'s recurrent kernel U [H, G·H], prepared for the per-step products of a decode.</summary>
-    public PreparedRightOperand PrepareRecurrent(int layer) =>
-        Ops.PrepareRight(store.Weight(stack.Layers[layer].RecurrentKernel), hidden, GateWidth, transposed: false);
+    public PreparedRightOperand PrepareRecurrent(int layer, WeightPrecision precision = WeightPrecision.Fp32) =>
+        Ops.PrepareRight(store.Weight(stack.Layers[layer].RecurrentKernel), hidden, GateWidth, transposed: false, precision);
+
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s input kernel W [input, G·H], prepared for the per-step products of a decode, or
+    /// null for a one-hot layer 0 (its input projection is a gather of W's rows, one row a token).
+    /// </summary>
+    public PreparedRightOperand? PrepareInput(int layer, WeightPrecision precision) =>
+        layer == 0 && stack.OneHot ? null : Ops.PrepareRight(store.Weight(stack.Layers[layer].Kernel), stack.Layers[layer].InputWidth, GateWidth, transposed: false, precision);
 
     /// <summary>
     /// One decoding step for every layer: <paramref name="ids"/> [B] are the inputs, <paramref name="state"/> per layer
     /// the state [B, H], replaced by the new state. <paramref name="recurrent"/> holds each layer's U from
-    /// <see cref="PrepareRecurrent"/>. <paramref name="gates"/> and <paramref name="recurrentGates"/> are scratch
-    /// [B, G·H], <paramref name="embedded"/> scratch [B, E]. Returns the top layer's new h.
+    /// <see cref="PrepareRecurrent"/>, <paramref name="inputs"/> each layer's W from <see cref="PrepareInput"/> or null
+    /// (the products then read W from the store). <paramref name="gates"/> and <paramref name="recurrentGates"/> are
+    /// scratch [B, G·H], <paramref name="embedded"/> scratch [B, E]. Returns the top layer's new h.
     /// </summary>
-    public ArrayView<float> Step(ArrayView<int> ids, DecoderState state, PreparedRightOperand[] recurrent, ArrayView<float> gates, ArrayView<float> recurrentGates, ArrayView<float> embedded, int batch)
+    public ArrayView<float> Step(
+        ArrayView<int> ids, DecoderState state, PreparedRightOperand[] recurrent, PreparedRightOperand?[] inputs, ArrayView<float> gates, ArrayView<float> recurrentGates, ArrayView<float> embedded, int batch)
     {
         for (int l = 0; l < stack.Layers.Count; l++)
         {
-            ProjectInputs(l, ids, l == 0 ? null : state.Hidden[l - 1], embedded, gates, batch, dropout: null);
+            ProjectInputs(l, ids, l == 0 ? null : state.Hidden[l - 1], embedded, gates, batch, dropout: null, l < inputs.Length ? inputs[l] : null);
             Cell.Step(Ops, new CellStep(recurrent[l], store.Weight(stack.Layers[l].Bias), gates, recurrentGates, state.Hidden[l], state.Cells[l], state.NextHidden[l], state.NextCells[l]), batch, hidden);
             state.Advance(l);
         }
@@ -205,9 +215,10 @@ internal sealed class RecurrentStack
     /// <summary>
     /// <c>gates = x·W + b_input</c> for <paramref name="rows"/> rows: a gather of W's rows for one-hot inputs (layer 0),
     /// else the embedding gather (layer 0, into <paramref name="embedded"/>, dropped there in place with
-    /// <paramref name="dropout"/>) or the layer below's outputs, times W.
+    /// <paramref name="dropout"/>) or the layer below's outputs, times W (<paramref name="preparedKernel"/> when given).
     /// </summary>
-    private void ProjectInputs(int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, ArrayView<float> embedded, ArrayView<float> gates, int rows, StackDropout? dropout)
+    private void ProjectInputs(
+        int layer, ArrayView<int> ids, ArrayView<float>? lowerOutputs, ArrayView<float> embedded, ArrayView<float> gates, int rows, StackDropout? dropout, PreparedRightOperand? preparedKernel = null)
     {
         var description = stack.Layers[layer];
         var bias = Cell.InputBias(store.Weight(description.Bias), hidden);
@@ -228,6 +239,13 @@ internal sealed class RecurrentStack
             }
         }
 
-        Ops.MatMul(input, kernel, bias, gates, new MatMulShape(rows, GateWidth, description.InputWidth, hasBias: true));
+        var shape = new MatMulShape(rows, GateWidth, description.InputWidth, hasBias: true);
+        if (preparedKernel is not null)
+        {
+            Ops.MatMul(input, preparedKernel, bias, gates, shape);
+            return;
+        }
+
+        Ops.MatMul(input, kernel, bias, gates, shape);
     }
 }

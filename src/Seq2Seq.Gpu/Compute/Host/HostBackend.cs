@@ -21,6 +21,15 @@ internal abstract unsafe class HostBackend
     /// <summary>Packs a whole right operand for reuse by <see cref="MatMul"/>.</summary>
     public abstract void PackRight(float* b, MatMulShape shape, float* dst);
 
+    /// <summary>bfloat16 values a right operand of K × N packed by <see cref="PackRightBFloat16"/> takes.</summary>
+    public abstract long BFloat16RightLength(int k, int n);
+
+    /// <summary>Converts op(B) [K, N] to bfloat16 panels (see <see cref="HostBFloat16Gemm{TS, TV}"/>).</summary>
+    public abstract void PackRightBFloat16(float* b, int k, int n, bool transposed, ushort* dst);
+
+    /// <summary>The product A·op(B) with B in bfloat16 panels, accumulated in FP32, threaded internally.</summary>
+    public abstract void MatMulBFloat16(float* a, ushort* packedB, float* bias, float* c, MatMulShape shape, int maxThreads);
+
     /// <summary>Rows [row0, row1) of the gather (ids already checked).</summary>
     public abstract void Gather(int* ids, float* table, float* bias, float* output, int row0, int row1, int width);
 

@@ -1,6 +1,7 @@
 using ILGPU;
 using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Gpu.Compute.Host;
 
@@ -38,11 +39,19 @@ internal sealed class HostComputeBackend : IComputeBackend
     public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape) =>
         host.MatMul(S(a), S(b), Optional(bias), S(c), shape);
 
-    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed) =>
-        new(b, k, n, transposed, host.PackRight(S(b), k, n, transposed));
+    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision) =>
+        precision == WeightPrecision.Bf16
+            ? new(b, k, n, transposed, null, host.PackRightBFloat16(S(b), k, n, transposed))
+            : new(b, k, n, transposed, host.PackRight(S(b), k, n, transposed));
 
     public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
     {
+        if (b.BFloat16 is { } bfloat16)
+        {
+            host.MatMul(S(a), bfloat16, Optional(bias), S(c), shape);
+            return;
+        }
+
         if (b.Packed is null)
         {
             MatMul(a, b.View, bias, c, shape);

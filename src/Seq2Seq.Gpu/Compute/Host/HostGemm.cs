@@ -453,8 +453,9 @@ internal static unsafe class HostGemm<TS, TV>
         Sse.Prefetch0(source + count - 1);
     }
 
+    /// <summary>Stores a row of a tile: c = (load ? c + acc : acc) (+ bias), two vectors.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish(float* c, TV acc0, TV acc1, float* bias, bool load)
+    internal static void Finish(float* c, TV acc0, TV acc1, float* bias, bool load)
     {
         int w = TS.Width;
         if (load)

@@ -145,13 +145,35 @@ internal sealed unsafe partial class HostKernels
 
     private void MatMulCore(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape, float* packedB)
     {
+        Require(b.Length, Math.Max(0L, (long)shape.K * shape.N), $"B of {shape}");
+        if (!CheckProduct(a, bias, c, shape))
+        {
+            return;
+        }
+
+        if (c[..(shape.M * shape.N)].Overlaps(b[..(shape.K * shape.N)]))
+        {
+            throw new ShapeException($"{shape}: C overlaps an input");
+        }
+
+        fixed (float* pa = a, pb = b, pbias = bias, pc = c)
+        {
+            backend.MatMul(pa, pb, shape.HasBias != 0 ? pbias : null, pc, shape, MaxDegreeOfParallelism, packedB);
+        }
+    }
+
+    /// <summary>
+    /// Checks a product's sizes, A, C and the bias (B is the caller's), and that C overlaps neither A nor the bias;
+    /// false when C is empty (nothing to compute).
+    /// </summary>
+    private static bool CheckProduct(ReadOnlySpan<float> a, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape)
+    {
         if (shape.M < 0 || shape.N < 0 || shape.K < 0)
         {
             throw new ShapeException($"matrix product with negative size: {shape}");
         }
 
         Require(a.Length, (long)shape.M * shape.K, $"A of {shape}");
-        Require(b.Length, (long)shape.K * shape.N, $"B of {shape}");
         Require(c.Length, (long)shape.M * shape.N, $"C of {shape}");
         if (shape.HasBias != 0)
         {
@@ -164,19 +186,16 @@ internal sealed unsafe partial class HostKernels
 
         if (shape.M == 0 || shape.N == 0)
         {
-            return;
+            return false;
         }
 
         var cUsed = c[..(shape.M * shape.N)];
-        if (cUsed.Overlaps(a[..(shape.M * shape.K)]) || cUsed.Overlaps(b[..(shape.K * shape.N)]) || (shape.HasBias != 0 && cUsed.Overlaps(bias[..shape.N])))
+        if (cUsed.Overlaps(a[..(shape.M * shape.K)]) || (shape.HasBias != 0 && cUsed.Overlaps(bias[..shape.N])))
         {
             throw new ShapeException($"{shape}: C overlaps an input");
         }
 
-        fixed (float* pa = a, pb = b, pbias = bias, pc = c)
-        {
-            backend.MatMul(pa, pb, shape.HasBias != 0 ? pbias : null, pc, shape, MaxDegreeOfParallelism, packedB);
-        }
+        return true;
     }
 
     /// <summary>Packs op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) once for <see cref="MatMul(ReadOnlySpan{float}, ReadOnlySpan{float}, PackedRightOperand, ReadOnlySpan{float}, Span{float}, MatMulShape)"/>.</summary>

@@ -24,6 +24,12 @@ internal unsafe interface ISimd<TV>
     /// <summary>Unaligned load of <see cref="Width"/> floats.</summary>
     static abstract TV Load(float* source);
 
+    /// <summary>
+    /// Loads 2·<see cref="Width"/> bfloat16 values (unaligned) and widens them exactly to floats: each value's 16 bits
+    /// zero-extended to 32 and shifted up by 16 (a bfloat16 is the upper half of a single).
+    /// </summary>
+    static abstract void LoadBFloat16Pair(ushort* source, out TV low, out TV high);
+
     /// <summary>Unaligned store of <see cref="Width"/> floats.</summary>
     static abstract void Store(float* destination, TV value);
 

@@ -19,6 +19,14 @@ internal readonly unsafe struct SimdAvx2 : ISimd<Vector256<float>>
     public static Vector256<float> Load(float* source) => Vector256.Load(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pair(ushort* source, out Vector256<float> low, out Vector256<float> high)
+    {
+        var (lower, upper) = Vector256.Widen(Vector256.Load(source));
+        low = Vector256.ShiftLeft(lower, 16).AsSingle();
+        high = Vector256.ShiftLeft(upper, 16).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* destination, Vector256<float> value) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -19,6 +19,14 @@ internal readonly unsafe struct SimdAvx512 : ISimd<Vector512<float>>
     public static Vector512<float> Load(float* source) => Vector512.Load(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pair(ushort* source, out Vector512<float> low, out Vector512<float> high)
+    {
+        var (lower, upper) = Vector512.Widen(Vector512.Load(source));
+        low = Vector512.ShiftLeft(lower, 16).AsSingle();
+        high = Vector512.ShiftLeft(upper, 16).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* destination, Vector512<float> value) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -28,6 +28,13 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
 
     public override void PackRight(float* b, MatMulShape shape, float* dst) => HostGemm<TS, TV>.PackRight(b, shape, dst);
 
+    public override long BFloat16RightLength(int k, int n) => HostBFloat16Gemm<TS, TV>.PackedRightLength(k, n);
+
+    public override void PackRightBFloat16(float* b, int k, int n, bool transposed, ushort* dst) => HostBFloat16Gemm<TS, TV>.PackRight(b, k, n, transposed, dst);
+
+    public override void MatMulBFloat16(float* a, ushort* packedB, float* bias, float* c, MatMulShape shape, int maxThreads) =>
+        HostBFloat16Gemm<TS, TV>.Run(a, packedB, bias, c, shape, maxThreads);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Gather(int* ids, float* table, float* bias, float* output, int row0, int row1, int width)
     {

@@ -18,6 +18,14 @@ internal readonly unsafe struct SimdPortable : ISimd<Vector128<float>>
     public static Vector128<float> Load(float* source) => Vector128.Load(source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void LoadBFloat16Pair(ushort* source, out Vector128<float> low, out Vector128<float> high)
+    {
+        var (lower, upper) = Vector128.Widen(Vector128.Load(source));
+        low = Vector128.ShiftLeft(lower, 16).AsSingle();
+        high = Vector128.ShiftLeft(upper, 16).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float* destination, Vector128<float> value) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,8 +2,10 @@ using ILGPU;
 using ILGPU.Runtime;
 using Seq2Seq.Gpu.Cells;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Logging;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Gpu.Compute.Ilgpu;
 
@@ -154,7 +156,12 @@ internal sealed class IlgpuBackend : IComputeBackend
     public void MatMulRegisterBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c, MatMulShape shape, Index2D group) =>
         kernels.MatMulRegisterBlocked.Value(new KernelConfig(RegisterBlockedGrid(shape, group), group), a, b, bias, c, shape);
 
-    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed) => new(b, k, n, transposed, null);
+    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision) =>
+        precision == WeightPrecision.Fp32
+            ? new(b, k, n, transposed, null)
+            : throw new DeviceException(
+                $"--precision {precision.Name()}: the ILGPU kernels of this device ({Description}) have no {precision.Name()} products; "
+                + "use --precision fp32, or the host SIMD kernels of the CPU device (--device cpu without --cpu-kernels ilgpu)");
 
     public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape) =>
         MatMul(a, b.View, bias, c, shape);

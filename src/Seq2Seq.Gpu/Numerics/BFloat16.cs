@@ -1,0 +1,43 @@
+namespace Seq2Seq.Gpu.Numerics;
+
+/// <summary>
+/// bfloat16 as bits: the upper 16 bits of an IEEE single (sign, the same 8 exponent bits, 7 stored fraction bits).
+/// Widening is exact (the bits shifted back up, the low 16 zero); narrowing rounds to nearest, ties to even, so the
+/// relative error of one conversion is at most 2⁻⁸. Infinities and zeros (negative zero included) keep their
+/// bits; a NaN stays a NaN (quiet, its sign kept) rather than rounding into an infinity.
+/// </summary>
+internal static class BFloat16
+{
+    /// <summary>The bfloat16 nearest to <paramref name="value"/> (ties to even), as its 16 bits.</summary>
+    public static ushort FromSingle(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if ((bits & 0x7FFF_FFFFu) > 0x7F80_0000u)
+        {
+            // A NaN whose payload lives only in the low bits would truncate to an infinity: force the quiet bit.
+            return (ushort)((bits >> 16) | 0x0040u);
+        }
+
+        // Adding 0x7FFF plus the lowest kept bit rounds the dropped half to nearest, ties towards the even result;
+        // a carry out of the fraction correctly bumps the exponent (up to infinity for the largest finite values).
+        uint lowestKept = (bits >> 16) & 1u;
+        return (ushort)((bits + 0x7FFFu + lowestKept) >> 16);
+    }
+
+    /// <summary>The single that <paramref name="bits"/> encode (exact).</summary>
+    public static float ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    /// <summary>Narrows every value of <paramref name="source"/> into <paramref name="destination"/> (at least as long).</summary>
+    public static void FromSingle(ReadOnlySpan<float> source, Span<ushort> destination)
+    {
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException($"bfloat16 destination of {destination.Length} values is shorter than the {source.Length} values to convert", nameof(destination));
+        }
+
+        for (int i = 0; i < source.Length; i++)
+        {
+            destination[i] = FromSingle(source[i]);
+        }
+    }
+}
