@@ -45,7 +45,14 @@ internal sealed class ServeCommand
         NumericOptions.Range(maxBatch, 1);
         NumericOptions.Range(maxDelay, 0);
         NumericOptions.Range(maxLength, 1);
-        dispatch.AcceptOnlyFromAmong([.. BatchDispatches.Names]);
+        dispatch.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (!BatchDispatches.TryParse(name, out _))
+            {
+                result.AddError($"--dispatch expects {string.Join(" or ", BatchDispatches.Names)}, got '{name}'");
+            }
+        });
         NumericOptions.Range(maxBeam, 1, 64);
         NumericOptions.Range(maxBody, 1);
         NumericOptions.Range(maxSentences, 1);
