@@ -9,9 +9,9 @@ namespace Seq2Seq.Gpu.Inference.Serving;
 /// decoded together, in device batches of up to <see cref="TranslationServiceOptions.MaxBatch"/> rows, by one decoding
 /// thread. The thread chooses a batch when it is free: under <see cref="BatchDispatch.Adaptive"/> (the default) as soon as
 /// as many sentences are queued as the last batch held, under <see cref="BatchDispatch.FullOrDelay"/> as soon as the batch
-/// is full; under both once its oldest sentence has waited <see cref="TranslationServiceOptions.MaxDelay"/>. Greedy and beam requests are batched separately (a batch holds one
-/// beam width); a request larger than a batch is split across batches; each caller gets exactly its own sentences, in
-/// order. Batches are taken first come, first served. A caller's cancellation drops its sentences that are still
+/// is full; under both once its oldest sentence has waited <see cref="TranslationServiceOptions.MaxDelay"/>. Greedy and
+/// beam requests are batched separately (a batch holds one beam width); a request larger than a batch is split across
+/// batches; each caller gets exactly its own sentences, in order. Batches are taken first come, first served. A caller's cancellation drops its sentences that are still
 /// queued. <see cref="StopAsync"/> (and disposal) accepts nothing new and finishes every sentence already accepted.
 /// The model's weights are read in place, so the service sees training steps like any translator.
 /// </summary>
