@@ -18,7 +18,9 @@ namespace Seq2Seq.Serve.Load;
 /// time (clients' and server's together: the figure least moved by other work on a shared machine) as a Markdown table. Clients and server share the
 /// machine's cores. <c>--direct</c> has the clients call the server's <see cref="TranslationService"/> instead of
 /// posting (the batching without HTTP).
-/// <c>dotnet run -c Release --project benchmarks/Seq2Seq.Serve.Load -- MODEL [--clients 1,8,32,128] [--seconds 10] [--device cpu] [--direct]</c>.
+/// <c>--dispatch</c> names the batching policies to measure (<see cref="BatchDispatches.Names"/>, comma-separated; default
+/// both), each with max-batch 64 and max-delay 5 ms, before batching off.
+/// <c>dotnet run -c Release --project benchmarks/Seq2Seq.Serve.Load -- MODEL [--clients 1,8,32,128] [--seconds 10] [--dispatch adaptive,full-or-delay] [--device cpu] [--direct]</c>.
 /// </summary>
 internal static class Program
 {
@@ -26,7 +28,7 @@ internal static class Program
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
-            await Console.Error.WriteLineAsync("usage: Seq2Seq.Serve.Load MODEL [--clients 1,8,32,128] [--seconds 10] [--warmup 2] [--device cpu|cuda|auto] [--direct]");
+            await Console.Error.WriteLineAsync("usage: Seq2Seq.Serve.Load MODEL [--clients 1,8,32,128] [--seconds 10] [--warmup 2] [--dispatch adaptive,full-or-delay] [--device cpu|cuda|auto] [--direct]");
             return 2;
         }
 
@@ -36,11 +38,22 @@ internal static class Program
         double warmup = double.Parse(Option(args, "--warmup", "2"), CultureInfo.InvariantCulture);
         bool direct = args.Contains("--direct");
         var sentences = DemoCommand.ReadSample(null).Pairs.Select(p => p.Source).Distinct().ToList();
-        (string Name, TranslationServiceOptions Options)[] configurations =
-        [
-            ("on (max-batch 64, max-delay 5 ms)", new TranslationServiceOptions { MaxBatch = 64, MaxDelay = TimeSpan.FromMilliseconds(5) }),
-            ("off (max-batch 1)", new TranslationServiceOptions { MaxBatch = 1, MaxDelay = TimeSpan.Zero }),
-        ];
+        var policies = new List<BatchDispatch>();
+        foreach (string name in Option(args, "--dispatch", string.Join(',', BatchDispatches.Names)).Split(','))
+        {
+            if (!BatchDispatches.TryParse(name, out var policy))
+            {
+                await Console.Error.WriteLineAsync($"--dispatch: unknown policy '{name}'; expected {string.Join(", ", BatchDispatches.Names)}");
+                return 2;
+            }
+
+            policies.Add(policy);
+        }
+
+        var configurations = policies
+            .Select(p => ($"on (max-batch 64, max-delay 5 ms, {p.Name()})", new TranslationServiceOptions { MaxBatch = 64, MaxDelay = TimeSpan.FromMilliseconds(5), Dispatch = p }))
+            .Append(("off (max-batch 1)", new TranslationServiceOptions { MaxBatch = 1, MaxDelay = TimeSpan.Zero }))
+            .ToList();
 
         var (kind, index) = CommonOptions.ParseDeviceKind(Option(args, "--device", "cpu"));
         using var device = ComputeDevice.Open(kind, new DeviceOpenOptions { Index = index });

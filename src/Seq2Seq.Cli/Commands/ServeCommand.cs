@@ -22,6 +22,13 @@ internal sealed class ServeCommand
     private readonly Option<int> port = new("--port") { Description = "The TCP port; 0 picks a free one.", DefaultValueFactory = _ => 8080, HelpName = "PORT" };
     private readonly Option<int> maxBatch = new("--max-batch") { Description = "Most decoder rows decoded together (sentences; sentences x beam for beam search); 1 turns batching off.", DefaultValueFactory = _ => 64, HelpName = "N" };
     private readonly Option<int> maxDelay = new("--max-delay-ms") { Description = "Longest wait for a batch to fill, from its oldest sentence's arrival.", DefaultValueFactory = _ => 5, HelpName = "MS" };
+    private readonly Option<string> dispatch = new("--dispatch")
+    {
+        Description = "When a batch that is not full is decoded: adaptive (as soon as as many sentences wait as the last batch held; a lone request at once) or full-or-delay (only when full, or after --max-delay-ms).",
+        DefaultValueFactory = _ => BatchDispatch.Adaptive.Name(),
+        HelpName = "POLICY",
+    };
+
     private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
     private readonly Option<int> maxBeam = new("--max-beam") { Description = "Largest beam width a request may ask for.", DefaultValueFactory = _ => 8, HelpName = "K" };
     private readonly Option<int> maxBody = new("--max-body-bytes") { Description = "Largest request body; larger ones get 413.", DefaultValueFactory = _ => 1 << 20, HelpName = "BYTES" };
@@ -38,13 +45,21 @@ internal sealed class ServeCommand
         NumericOptions.Range(maxBatch, 1);
         NumericOptions.Range(maxDelay, 0);
         NumericOptions.Range(maxLength, 1);
+        dispatch.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (!BatchDispatches.TryParse(name, out _))
+            {
+                result.AddError($"--dispatch expects {string.Join(" or ", BatchDispatches.Names)}, got '{name}'");
+            }
+        });
         NumericOptions.Range(maxBeam, 1, 64);
         NumericOptions.Range(maxBody, 1);
         NumericOptions.Range(maxSentences, 1);
         NumericOptions.Range(maxSentenceLength, 1);
         Command = new Command("serve", "Serve a saved model over HTTP (POST /translate), batching concurrent requests on the device.")
         {
-            model, host, port, maxBatch, maxDelay, maxLength, maxBeam, maxBody, maxSentences, maxSentenceLength, noVerify,
+            model, host, port, maxBatch, maxDelay, dispatch, maxLength, maxBeam, maxBody, maxSentences, maxSentenceLength, noVerify,
         };
         foreach (var option in device.All)
         {
@@ -79,6 +94,7 @@ internal sealed class ServeCommand
         {
             MaxBatch = parse.GetValue(maxBatch),
             MaxDelay = TimeSpan.FromMilliseconds(parse.GetValue(maxDelay)),
+            Dispatch = BatchDispatches.TryParse(parse.GetValue(dispatch), out var policy) ? policy : BatchDispatch.Adaptive,
             MaxLength = parse.GetValue(maxLength),
             MaxBeamWidth = parse.GetValue(maxBeam),
         };
@@ -98,7 +114,7 @@ internal sealed class ServeCommand
         });
         await using var server = await TranslationServer.StartAsync(m, serviceOptions, serverOptions).ConfigureAwait(false);
         context.Out.WriteLine(
-            $"serving on {server.Address} (max batch {serviceOptions.MaxBatch}, max delay {serviceOptions.MaxDelay.TotalMilliseconds:0.###} ms); SIGTERM or Ctrl+C stops after the queued sentences");
+            $"serving on {server.Address} (max batch {serviceOptions.MaxBatch}, max delay {serviceOptions.MaxDelay.TotalMilliseconds:0.###} ms, dispatch {serviceOptions.Dispatch.Name()}); SIGTERM or Ctrl+C stops after the queued sentences");
         context.Out.Flush();
         try
         {

@@ -7,9 +7,11 @@ using Seq2Seq.Gpu.Models;
 namespace Seq2Seq.Cli.Commands;
 
 /// <summary>
-/// <c>seq2seq translate</c>: translates the texts given as arguments, or, with none, standard input line by line,
-/// writing each translation as soon as it is made (so it can sit in a pipe). With <c>--nbest N</c> each input gets
-/// N lines <c>score&lt;TAB&gt;translation</c>. Warnings (a truncated input) go to standard error.
+/// <c>seq2seq translate</c>: translates the texts given as arguments, or, with none, the lines of standard input in
+/// batches of the lines that have arrived (up to the decoder's batch; it never waits to fill one), writing each batch's
+/// translations in input order as soon as they are made (so it can sit in a pipe), and reading at most one batch ahead of
+/// what it has written. With <c>--nbest N</c> each input gets N lines <c>score&lt;TAB&gt;translation</c>. Warnings (a
+/// truncated input) go to standard error.
 /// </summary>
 internal sealed class TranslateCommand
 {
@@ -67,11 +69,22 @@ internal sealed class TranslateCommand
 
         using var translator = m.CreateTranslator(new DecodingOptions { BeamWidth = width, NBest = n, MaxLength = parse.GetValue(maxLength), Precision = CommonOptions.ParsePrecision(parse.GetValue(precision)) });
         var given = parse.GetValue(texts) ?? [];
-        IEnumerable<string> inputs = given.Length > 0 ? given : ReadLines(context.In);
-        foreach (string input in inputs)
+        if (given.Length > 0)
         {
-            context.Cancellation.ThrowIfCancellationRequested();
-            Translate(translator, input, n, grid);
+            foreach (var batch in given.Chunk(translator.SentencesPerBatch))
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                Translate(translator, batch, n, grid);
+            }
+
+            return ExitCodes.Success;
+        }
+
+        using var lines = new LineBatchReader(context.In, translator.SentencesPerBatch);
+        while (lines.NextBatch(context.Cancellation) is { } batch)
+        {
+            Translate(translator, batch, n, grid);
+            lines.Written(batch.Count);
         }
 
         return ExitCodes.Success;
@@ -85,38 +98,41 @@ internal sealed class TranslateCommand
         }
     }
 
-    private static IEnumerable<string> ReadLines(TextReader reader)
+    /// <summary>Translates a batch and writes its translations in input order, then flushes them.</summary>
+    private void Translate(Translator translator, IReadOnlyList<string> inputs, int n, bool grid)
     {
-        while (reader.ReadLine() is { } line)
-        {
-            yield return line;
-        }
-    }
-
-    private void Translate(Translator translator, string input, int n, bool grid)
-    {
-        // One decode an input: the best translation, or with --nbest the one beam search that gives all N.
-        IReadOnlyList<int> best;
-        IReadOnlyList<float[]>? weights;
         if (n == 1)
         {
-            var detail = translator.TranslateDetailed([input], context.Cancellation)[0];
-            WarnIfTruncated(translator, input, detail.SourceTruncated);
-            context.Out.WriteLine(detail.Text);
-            (best, weights) = (detail.Tokens, detail.Attention);
+            // One device batch for the whole batch of inputs: the best translation of each.
+            var details = translator.TranslateDetailed(inputs, context.Cancellation);
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                WarnIfTruncated(translator, inputs[i], details[i].SourceTruncated);
+                context.Out.WriteLine(details[i].Text);
+                WriteGrid(translator, inputs[i], details[i].Tokens, details[i].Attention, grid);
+            }
         }
         else
         {
-            WarnIfTruncated(translator, input, translator.Truncates(input));
-            var hypotheses = translator.TranslateNBest(input, n, context.Cancellation);
-            foreach (var hypothesis in hypotheses)
+            // One beam search an input gives all N of its hypotheses.
+            foreach (string input in inputs)
             {
-                context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");
-            }
+                WarnIfTruncated(translator, input, translator.Truncates(input));
+                var hypotheses = translator.TranslateNBest(input, n, context.Cancellation);
+                foreach (var hypothesis in hypotheses)
+                {
+                    context.Out.WriteLine($"{hypothesis.Score:0.0000}\t{translator.Model.Text.DecodeTarget(hypothesis.Tokens)}");
+                }
 
-            (best, weights) = (hypotheses[0].Tokens, hypotheses[0].Attention);
+                WriteGrid(translator, input, hypotheses[0].Tokens, hypotheses[0].Attention, grid);
+            }
         }
 
+        context.Out.Flush();
+    }
+
+    private void WriteGrid(Translator translator, string input, IReadOnlyList<int> best, IReadOnlyList<float[]>? weights, bool grid)
+    {
         if (grid && weights is not null)
         {
             var text = translator.Model.Text;
@@ -124,7 +140,5 @@ internal sealed class TranslateCommand
             AttentionGrid.Write(
                 context.Out, sourceIds.Select(id => text.SourceVocabulary.Tokens[id]).ToList(), best.Select(id => text.TargetVocabulary.Tokens[id]).ToList(), weights);
         }
-
-        context.Out.Flush();
     }
 }

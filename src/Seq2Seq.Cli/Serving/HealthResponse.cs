@@ -6,5 +6,6 @@ namespace Seq2Seq.Cli.Serving;
 /// <param name="Device">The device it runs on and its kernels.</param>
 /// <param name="MaxBatch">Most decoder rows in one batch.</param>
 /// <param name="MaxDelayMs">Longest wait to fill a batch, in milliseconds.</param>
+/// <param name="Dispatch">When a batch that is not full is decoded: <c>adaptive</c> or <c>full-or-delay</c>.</param>
 /// <param name="QueuedSentences">Sentences waiting for a batch now.</param>
-internal sealed record HealthResponse(string Status, string Model, string Device, int MaxBatch, double MaxDelayMs, int QueuedSentences);
+internal sealed record HealthResponse(string Status, string Model, string Device, int MaxBatch, double MaxDelayMs, string Dispatch, int QueuedSentences);

@@ -12,6 +12,7 @@ internal sealed class ServerMetrics
     private readonly ConcurrentDictionary<(string Path, int Status), long> requests = new();
     private long sentences;
     private long failedBatches;
+    private long cancelledSentences;
 
     /// <summary>Sentences a batch decoded together.</summary>
     public Histogram BatchSize { get; } = new("seq2seq_batch_size", "Sentences decoded together in one device batch.", [1, 2, 4, 8, 16, 32, 64, 128, 256]);
@@ -27,6 +28,9 @@ internal sealed class ServerMetrics
     /// <summary>Counts one answered HTTP request (paths other than the API's are counted as <c>other</c>).</summary>
     public void CountRequest(string path, int status) =>
         requests.AddOrUpdate((Paths.Contains(path) ? path : "other", status), 1, (_, n) => n + 1);
+
+    /// <summary>Counts sentences whose client went away before they were answered (the service's <see cref="TranslationServiceOptions.OnCancelled"/>).</summary>
+    public void CountCancelled(int count) => Interlocked.Add(ref cancelledSentences, count);
 
     /// <summary>Records a decoded batch (the service's <see cref="TranslationServiceOptions.OnBatch"/>).</summary>
     public void RecordBatch(DecodedBatch batch)
@@ -61,6 +65,7 @@ internal sealed class ServerMetrics
 
         text.Append(CultureInfo.InvariantCulture, $"# HELP seq2seq_sentences_total Sentences translated.\n# TYPE seq2seq_sentences_total counter\nseq2seq_sentences_total {Interlocked.Read(ref sentences)}\n");
         text.Append(CultureInfo.InvariantCulture, $"# HELP seq2seq_failed_batches_total Batches whose decode failed.\n# TYPE seq2seq_failed_batches_total counter\nseq2seq_failed_batches_total {Interlocked.Read(ref failedBatches)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"# HELP seq2seq_cancelled_sentences_total Sentences dropped because their client went away before they were answered.\n# TYPE seq2seq_cancelled_sentences_total counter\nseq2seq_cancelled_sentences_total {Interlocked.Read(ref cancelledSentences)}\n");
         text.Append(CultureInfo.InvariantCulture, $"# HELP seq2seq_queued_sentences Sentences waiting for a batch.\n# TYPE seq2seq_queued_sentences gauge\nseq2seq_queued_sentences {queued}\n");
         BatchSize.WriteTo(text);
         QueueSeconds.WriteTo(text);

@@ -56,8 +56,13 @@ internal sealed class TranslationServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(serviceOptions);
         ArgumentNullException.ThrowIfNull(options);
         var metrics = new ServerMetrics();
-        var caller = serviceOptions.OnBatch;
-        var service = new TranslationService(model, serviceOptions with { OnBatch = b => { metrics.RecordBatch(b); caller?.Invoke(b); } });
+        var batchCaller = serviceOptions.OnBatch;
+        var cancelCaller = serviceOptions.OnCancelled;
+        var service = new TranslationService(model, serviceOptions with
+        {
+            OnBatch = b => { metrics.RecordBatch(b); batchCaller?.Invoke(b); },
+            OnCancelled = n => { metrics.CountCancelled(n); cancelCaller?.Invoke(n); },
+        });
         try
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "seq2seq", ContentRootPath = AppContext.BaseDirectory });
@@ -156,6 +161,7 @@ internal sealed class TranslationServer : IAsyncDisposable
             $"{Format.Device(model.Device.Info)} [{model.Device.Ops.Backend}]",
             Service.Options.MaxBatch,
             Service.Options.MaxDelay.TotalMilliseconds,
+            Service.Options.Dispatch.Name(),
             Service.QueuedSentences);
     }
 

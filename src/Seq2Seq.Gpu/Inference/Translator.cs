@@ -48,6 +48,9 @@ public sealed class Translator : IDisposable
     /// <summary>Most source tokens a sentence may have: the training maximum for Keras-compatible models (longer input is truncated), otherwise unlimited (0).</summary>
     public int MaxSourceLength => Model.Text.Scheme == VocabularyScheme.KerasCompatible ? Model.MaxSourceLength : 0;
 
+    /// <summary>Most sentences decoded together in one device batch: <see cref="DecodingOptions.MaxBatch"/> rows, a sentence taking a row for greedy decoding and beam-width rows for beam search (at least one sentence).</summary>
+    public int SentencesPerBatch => Options.BeamWidth == 1 ? Options.MaxBatch : Math.Max(1, Options.MaxBatch / Options.BeamWidth);
+
     /// <summary>Translates one sentence (the best hypothesis).</summary>
     /// <param name="source">The sentence.</param>
     /// <param name="cancellationToken">Checked between decoding steps (see <see cref="DecodeIds"/>).</param>
@@ -118,8 +121,7 @@ public sealed class Translator : IDisposable
         }
 
         using var scope = Model.Device.EnterExclusive();
-        int chunk = Options.BeamWidth == 1 ? Options.MaxBatch : Math.Max(1, Options.MaxBatch / Options.BeamWidth);
-        foreach (var part in work.Chunk(chunk))
+        foreach (var part in work.Chunk(SentencesPerBatch))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var ids = part.Select(i => sources[i]).ToList();

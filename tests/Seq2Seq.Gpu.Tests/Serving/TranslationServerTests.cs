@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Seq2Seq.Cli.Serving;
@@ -22,10 +23,13 @@ public sealed class TranslationServerTests
         using var translator = ServingModel.Model.CreateTranslator();
         var expected = requests.Select(r => translator.Translate(r)).ToList();
 
-        // 64 sentences, batches of 16 and a delay that never expires: a batch is decoded only when full, so exactly 4 form.
-        await using var server = await TranslationServer.StartAsync(ServingModel.Model, new() { MaxBatch = 16, MaxDelay = Forever }, new() { Port = 0 });
+        // 64 sentences, batches of 16, full-or-delay with a delay that never expires: a batch is decoded only when full, so exactly 4 form.
+        var batches = new BatchLog();
+        await using var server = await TranslationServer.StartAsync(
+            ServingModel.Model, new() { MaxBatch = 16, MaxDelay = Forever, Dispatch = BatchDispatch.FullOrDelay, OnBatch = batches.Record }, new() { Port = 0 });
         using var client = new ServerClient(server.Address);
         var got = await Task.WhenAll(requests.Select(r => Task.Run(() => client.TranslateAsync(r))));
+        await batches.After(4); // the metrics are recorded after the batch's callers are answered
 
         for (int i = 0; i < requests.Count; i++)
         {
@@ -141,17 +145,61 @@ public sealed class TranslationServerTests
         var sentences = ServingModel.Sentences(12, 51);
         using var translator = ServingModel.Model.CreateTranslator();
         var allQueued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var serviceOptions = new TranslationServiceOptions { MaxDelay = Forever, OnEnqueued = n => { if (n == sentences.Count) allQueued.TrySetResult(); } };
+        var serviceOptions = new TranslationServiceOptions { MaxDelay = Forever, Dispatch = BatchDispatch.FullOrDelay, OnEnqueued = n => { if (n == sentences.Count) allQueued.TrySetResult(); } };
         await using var server = await TranslationServer.StartAsync(ServingModel.Model, serviceOptions, new() { Port = 0 });
         using var client = new ServerClient(server.Address);
 
-        // Nothing is decoded before the stop: the batch (64) never fills and the delay never expires.
+        // Nothing is decoded before the stop: under full-or-delay the batch (64) never fills and the delay never expires.
         var calls = sentences.Select(s => Task.Run(() => client.TranslateAsync([s]))).ToList();
         await allQueued.Task.WaitAsync(TimeSpan.FromMinutes(1));
         await server.StopAsync();
 
         var got = await Task.WhenAll(calls);
         Assert.That(got.Select(g => g.Single()), Is.EqualTo(translator.Translate(sentences)));
+    }
+
+    [Test]
+    public async Task A_client_that_disconnects_has_its_queued_sentences_dropped_and_others_are_served()
+    {
+        var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = new BatchLog();
+        var serviceOptions = new TranslationServiceOptions
+        {
+            // Full-or-delay, batches of 2 and a delay that never expires: the lone sentence is held until its client goes.
+            MaxBatch = 2,
+            MaxDelay = Forever,
+            Dispatch = BatchDispatch.FullOrDelay,
+            OnEnqueued = _ => queued.TrySetResult(),
+            OnCancelled = n => cancelled.TrySetResult(n),
+            OnBatch = batches.Record,
+        };
+        await using var server = await TranslationServer.StartAsync(ServingModel.Model, serviceOptions, new() { Port = 0 });
+
+        using (var socket = new TcpClient())
+        {
+            await socket.ConnectAsync(server.Address.Host, server.Address.Port);
+            byte[] body = Encoding.UTF8.GetBytes("{\"text\": [\"abc\"]}");
+            byte[] head = Encoding.ASCII.GetBytes($"POST /translate HTTP/1.1\r\nHost: {server.Address.Authority}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n");
+            await socket.GetStream().WriteAsync(head.Concat(body).ToArray());
+            await queued.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.That(server.Service.QueuedSentences, Is.EqualTo(1));
+            socket.Client.LingerState = new LingerOption(true, 0); // close with a reset: the client is gone, not just done sending
+        }
+
+        Assert.That(await cancelled.Task.WaitAsync(TimeSpan.FromMinutes(1)), Is.EqualTo(1), "the disconnect cancelled the request's one sentence");
+        Assert.That(server.Service.QueuedSentences, Is.Zero);
+
+        using var client = new ServerClient(server.Address);
+        var sentences = ServingModel.Sentences(2, 71);
+        using var translator = ServingModel.Model.CreateTranslator();
+        Assert.That(await client.TranslateAsync(sentences), Is.EqualTo(translator.Translate(sentences)), "the server goes on serving");
+        Assert.That(await batches.After(1), Is.EqualTo(new[] { 2 }), "the dropped sentence never reached a batch: the next two filled one");
+        string metrics = await client.GetAsync("/metrics");
+        Assert.That(Metric(metrics, "seq2seq_cancelled_sentences_total"), Is.EqualTo(1));
+        Assert.That(Metric(metrics, "seq2seq_batch_size_count"), Is.EqualTo(1));
+        Assert.That(Metric(metrics, "seq2seq_sentences_total"), Is.EqualTo(2));
+        Assert.That(Metric(metrics, "seq2seq_queued_sentences"), Is.Zero);
     }
 
     [Test]
@@ -167,6 +215,7 @@ public sealed class TranslationServerTests
         Assert.That(server.Address.Host, Is.EqualTo("127.0.0.1"), "loopback by default");
         Assert.That(health.RootElement.GetProperty("status").GetString(), Is.EqualTo("ok"));
         Assert.That(health.RootElement.GetProperty("max_batch").GetInt32(), Is.EqualTo(8));
+        Assert.That(health.RootElement.GetProperty("dispatch").GetString(), Is.EqualTo("adaptive"));
         Assert.That(health.RootElement.GetProperty("device").GetString(), Does.Contain("CPU").IgnoreCase);
         Assert.That(metrics, Does.Contain("# TYPE seq2seq_batch_size histogram").And.Contain("seq2seq_batch_size_bucket{le=\"+Inf\"} 0"));
         var paths = openApi.RootElement.GetProperty("paths");

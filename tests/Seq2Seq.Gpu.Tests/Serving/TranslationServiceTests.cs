@@ -78,28 +78,28 @@ public sealed class TranslationServiceTests
     [Test]
     public async Task Sentences_of_concurrent_callers_are_decoded_in_full_batches()
     {
-        var sizes = new ConcurrentQueue<int>();
-        await using var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 4, MaxDelay = Forever, OnBatch = b => sizes.Enqueue(b.Sentences) });
+        var batches = new BatchLog();
+        await using var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 4, MaxDelay = Forever, Dispatch = BatchDispatch.FullOrDelay, OnBatch = batches.Record });
 
-        // With a delay that never expires, a batch is decoded only when 4 sentences are there: 8 callers make exactly two.
+        // Full-or-delay with a delay that never expires: a batch is decoded only when 4 sentences are there, so 8 callers make exactly two.
         var calls = ServingModel.Sentences(8, 3).Select(s => Task.Run(() => service.TranslateAsync(s))).ToList();
         await Task.WhenAll(calls);
 
-        Assert.That(sizes, Is.EqualTo(new[] { 4, 4 }));
+        Assert.That(await batches.After(2), Is.EqualTo(new[] { 4, 4 }));
     }
 
     [Test]
     public async Task A_request_larger_than_a_batch_is_split_and_comes_back_in_order()
     {
-        var sizes = new ConcurrentQueue<int>();
+        var batches = new BatchLog();
         var sentences = ServingModel.Sentences(11, 8);
         using var translator = ServingModel.Model.CreateTranslator();
-        await using var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 3, MaxDelay = TimeSpan.Zero, OnBatch = b => sizes.Enqueue(b.Sentences) });
+        await using var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 3, MaxDelay = TimeSpan.Zero, OnBatch = batches.Record });
 
         var got = await service.TranslateAsync(sentences);
 
         Assert.That(got.Select(t => t.Text), Is.EqualTo(translator.Translate(sentences)));
-        Assert.That(sizes, Is.EqualTo(new[] { 3, 3, 3, 2 }));
+        Assert.That(await batches.After(4), Is.EqualTo(new[] { 3, 3, 3, 2 }));
     }
 
     [Test]
@@ -123,7 +123,7 @@ public sealed class TranslationServiceTests
     public async Task Cancelling_a_caller_drops_its_queued_sentences_and_others_are_served()
     {
         var decoded = new ConcurrentQueue<int>();
-        await using var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 64, MaxDelay = Forever, OnBatch = b => decoded.Enqueue(b.Sentences) });
+        await using var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 64, MaxDelay = Forever, Dispatch = BatchDispatch.FullOrDelay, OnBatch = b => decoded.Enqueue(b.Sentences) });
         using var cancellation = new CancellationTokenSource();
 
         var cancelled = service.TranslateAsync(["abc", "de"], cancellationToken: cancellation.Token);
@@ -144,7 +144,7 @@ public sealed class TranslationServiceTests
     {
         var sentences = ServingModel.Sentences(9, 12);
         using var translator = ServingModel.Model.CreateTranslator();
-        var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 4, MaxDelay = Forever });
+        var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 4, MaxDelay = Forever, Dispatch = BatchDispatch.FullOrDelay });
         var calls = sentences.Select(s => service.TranslateAsync(s)).ToList();
         var beamCall = service.TranslateAsync("abc", beamWidth: 2);
 

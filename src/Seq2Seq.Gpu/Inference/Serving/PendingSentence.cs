@@ -1,7 +1,7 @@
 namespace Seq2Seq.Gpu.Inference.Serving;
 
 /// <summary>One queued sentence of a <see cref="TranslationService"/> request, and the promise of its result.</summary>
-internal sealed class PendingSentence(int[] ids, bool truncated, int beamWidth, int nBest, long enqueued)
+internal sealed class PendingSentence(int[] ids, bool truncated, int beamWidth, int nBest, long enqueued, long sequence)
 {
     public int[] Ids { get; } = ids;
 
@@ -13,6 +13,9 @@ internal sealed class PendingSentence(int[] ids, bool truncated, int beamWidth, 
 
     /// <summary>When it was queued (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</summary>
     public long Enqueued { get; } = enqueued;
+
+    /// <summary>How many sentences the service had accepted before this one.</summary>
+    public long Sequence { get; } = sequence;
 
     /// <summary>Completed by the decoding thread, or cancelled by the caller while it waits.</summary>
     public TaskCompletionSource<ServedTranslation> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -7,10 +7,11 @@ namespace Seq2Seq.Gpu.Inference.Serving;
 /// <summary>
 /// Dynamic batching for hosts that serve many concurrent callers: sentences submitted from any thread are queued and
 /// decoded together, in device batches of up to <see cref="TranslationServiceOptions.MaxBatch"/> rows, by one decoding
-/// thread. A batch is decoded as soon as it is full, or once its oldest sentence has waited
-/// <see cref="TranslationServiceOptions.MaxDelay"/>. Greedy and beam requests are batched separately (a batch holds one
-/// beam width); a request larger than a batch is split across batches; each caller gets exactly its own sentences, in
-/// order. Batches are taken first come, first served. A caller's cancellation drops its sentences that are still
+/// thread. The thread chooses a batch when it is free: under <see cref="BatchDispatch.Adaptive"/> (the default) as soon as
+/// as many sentences are queued as the last batch held, under <see cref="BatchDispatch.FullOrDelay"/> as soon as the batch
+/// is full; under both once its oldest sentence has waited <see cref="TranslationServiceOptions.MaxDelay"/>. Greedy and
+/// beam requests are batched separately (a batch holds one beam width); a request larger than a batch is split across
+/// batches; each caller gets exactly its own sentences, in order. Batches are taken first come, first served. A caller's cancellation drops its sentences that are still
 /// queued. <see cref="StopAsync"/> (and disposal) accepts nothing new and finishes every sentence already accepted.
 /// The model's weights are read in place, so the service sees training steps like any translator.
 /// </summary>
@@ -20,6 +21,15 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
     private readonly List<PendingSentence> pending = [];
     private readonly BatchDecoder decoder;
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Sentences in the last batch of each beam width: what <see cref="BatchDispatch.Adaptive"/> waits for (read and written under the gate by the decoding thread).</summary>
+    private readonly Dictionary<int, int> lastBatchSizes = [];
+
+    /// <summary>Sentences ever accepted (under the gate).</summary>
+    private long accepted;
+
+    /// <summary>What <see cref="accepted"/> was when the last batch was taken: a sentence numbered below it was passed over by that batch.</summary>
+    private long acceptedAtLastBatch;
     private bool stopping;
 
     /// <summary>Creates the service and starts its decoding thread.</summary>
@@ -141,11 +151,12 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
     /// <inheritdoc />
     public void Dispose() => StopAsync().GetAwaiter().GetResult();
 
-    private static void Cancel(IEnumerable<PendingSentence> items, CancellationToken cancellationToken)
+    private void Cancel(IEnumerable<PendingSentence> items, CancellationToken cancellationToken)
     {
-        foreach (var item in items)
+        int dropped = items.Count(item => item.Completion.TrySetCanceled(cancellationToken));
+        if (dropped > 0)
         {
-            item.Completion.TrySetCanceled(cancellationToken);
+            Options.OnCancelled?.Invoke(dropped);
         }
     }
 
@@ -182,7 +193,7 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
             }
 
             long now = Stopwatch.GetTimestamp();
-            items = encoded.Select(e => new PendingSentence(e.Ids, e.Truncated, beamWidth, nBest, now)).ToList();
+            items = encoded.Select(e => new PendingSentence(e.Ids, e.Truncated, beamWidth, nBest, now, accepted++)).ToList();
             pending.AddRange(items);
             queued = pending.Count;
             Monitor.PulseAll(gate);
@@ -209,7 +220,7 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Waits for the next batch: the oldest sentence's beam width, full, or due, or anything left while stopping; null once stopped and empty.</summary>
+    /// <summary>Waits for the next batch: the oldest sentence's beam width, as large as the dispatch policy wants, or due, or anything left while stopping; null once stopped and empty.</summary>
     private List<PendingSentence>? NextBatch()
     {
         lock (gate)
@@ -232,8 +243,10 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
                 int capacity = Math.Max(1, Options.MaxBatch / head.BeamWidth);
                 var lane = pending.Where(p => p.BeamWidth == head.BeamWidth).Take(capacity).ToList();
                 var waited = Stopwatch.GetElapsedTime(head.Enqueued);
-                if (lane.Count >= capacity || stopping || waited >= Options.MaxDelay)
+                if (lane.Count >= Wanted(head, capacity) || stopping || waited >= Options.MaxDelay)
                 {
+                    lastBatchSizes[head.BeamWidth] = lane.Count;
+                    acceptedAtLastBatch = accepted;
                     var taken = lane.ToHashSet();
                     pending.RemoveAll(taken.Contains);
                     return lane;
@@ -243,6 +256,17 @@ public sealed class TranslationService : IAsyncDisposable, IDisposable
             }
         }
     }
+
+    /// <summary>How many sentences of the oldest one's beam width the free decoding thread waits for (up to the delay) before it decodes them.</summary>
+    private int Wanted(PendingSentence oldest, int capacity) => Options.Dispatch switch
+    {
+        // Passed over by the last batch (it was full, or of another beam width): it has waited a whole decode already.
+        BatchDispatch.Adaptive when oldest.Sequence < acceptedAtLastBatch => 1,
+
+        // Callers that wait for their answers come back about as many as were answered together: expect that many again.
+        BatchDispatch.Adaptive => Math.Min(capacity, lastBatchSizes.GetValueOrDefault(oldest.BeamWidth, 1)),
+        _ => capacity,
+    };
 
     private void Decode(List<PendingSentence> batch)
     {

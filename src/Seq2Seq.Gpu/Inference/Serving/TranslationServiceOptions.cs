@@ -9,6 +9,9 @@ public sealed record TranslationServiceOptions
     /// <summary>Longest time the oldest queued sentence waits for its batch to fill before the batch is decoded as it is.</summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>When the free decoding thread decodes a batch that is not full (see <see cref="BatchDispatch"/>); <see cref="MaxDelay"/> bounds the wait under every policy.</summary>
+    public BatchDispatch Dispatch { get; init; } = BatchDispatch.Adaptive;
+
     /// <summary>Most tokens produced per sentence (END excluded); null: the translator's default (see <see cref="DecodingOptions.MaxLength"/>).</summary>
     public int? MaxLength { get; init; }
 
@@ -24,6 +27,9 @@ public sealed record TranslationServiceOptions
     /// <summary>Called on the caller's thread after a request's sentences are queued, with the number of sentences then waiting (for metrics, and for tests that wait until work is queued); it must be quick and must not throw.</summary>
     public Action<int>? OnEnqueued { get; init; }
 
+    /// <summary>Called on the cancelling thread with the number of a request's sentences its cancellation dropped before they were answered (for metrics, and for tests that wait until a cancellation has happened); it must be quick and must not throw.</summary>
+    public Action<int>? OnCancelled { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -35,6 +41,11 @@ public sealed record TranslationServiceOptions
         if (MaxDelay < TimeSpan.Zero || MaxDelay.TotalMilliseconds > int.MaxValue)
         {
             throw new ArgumentException($"max delay must be between 0 and {int.MaxValue} ms (got {MaxDelay.TotalMilliseconds} ms)");
+        }
+
+        if (!Enum.IsDefined(Dispatch))
+        {
+            throw new ArgumentException($"dispatch must be one of {string.Join(", ", BatchDispatches.Names)} (got {(int)Dispatch})");
         }
 
         if (MaxBeamWidth < 1)
