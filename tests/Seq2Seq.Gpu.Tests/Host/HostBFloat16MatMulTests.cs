@@ -70,8 +70,11 @@ public sealed class HostBFloat16MatMulTests(TestTarget target) : HostTestBase(ta
         }
     }
 
+    // Wide products, and narrow ones whose B (at least 256 KB) is split over the threads although their flops are few.
     [TestCase(64, 1030, 256)]
     [TestCase(13, 333, 100)]
+    [TestCase(1, 1030, 256)]
+    [TestCase(5, 600, 300)]
     public void Result_does_not_depend_on_the_number_of_threads(int m, int n, int k)
     {
         var shape = new MatMulShape(m, n, k, hasBias: true);

@@ -33,10 +33,27 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
         [301, 230, 300],
     ];
 
+    // Products of at most 8 rows, which stream B and keep their sums in registers: one row over blocks of 8 vectors,
+    // single vectors and a partial last vector (N = 1037); four-row groups and the rows after them (5, 8 rows); N
+    // narrower than a vector (7); B of at least 256 KB, split over the threads whatever its flops (261 × 300).
+    private static readonly int[][] NarrowShapes =
+    [
+        [1, 1037, 70],
+        [5, 261, 300],
+        [8, 7, 33],
+        [3, 40, 17],
+    ];
+
     private static IEnumerable<TestCaseData> Cases() =>
-        from s in Shapes
+        from s in Shapes.Concat(NarrowShapes)
         from shape in MatMulCheck.AllFlags(s[0], s[1], s[2])
         select MatMulCheck.CaseOf(shape);
+
+    private static IEnumerable<TestCaseData> NarrowCases() =>
+        from s in NarrowShapes
+        from transposeA in new[] { false, true }
+        from update in new[] { false, true }
+        select MatMulCheck.CaseOf(new MatMulShape(s[0], s[1], s[2], transposeA, transposeB: false, accumulate: update, hasBias: update));
 
     // Aᵀ·B and A·B, each assigned and accumulated with a bias.
     private static IEnumerable<TestCaseData> LongCases() =>
@@ -84,5 +101,62 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
         Assert.That(c, Is.EqualTo(new[] { 11f, 22f, 13f, 24f }));
         Kernels.MatMul([], [], [], c, new MatMulShape(2, 2, 0));
         Assert.That(c, Is.EqualTo(new[] { 0f, 0f, 0f, 0f }));
+    }
+
+    // Every element of a narrow product is one fixed sequence of operations: the same bits on one thread or two, and
+    // row r of a many-row product the same as that row alone (whichever register block computed it).
+    [TestCaseSource(nameof(NarrowCases))]
+    public void A_narrow_product_does_not_depend_on_threads_or_on_its_row_blocking(int m, int n, int k, bool transposeA, bool transposeB, bool accumulate, bool withBias)
+    {
+        var shape = new MatMulShape(m, n, k, transposeA, transposeB, accumulate, withBias);
+        var (a, b, bias, initial, _) = MatMulCheck.Operands(shape);
+        var one = (float[])initial.Clone();
+        var two = (float[])initial.Clone();
+        SingleThreaded.MatMul(a, b, withBias ? bias : [], one, shape);
+        TwoThreads.MatMul(a, b, withBias ? bias : [], two, shape);
+        Assert.That(two, Is.EqualTo(one), "two threads against one");
+
+        for (int row = 0; row < m; row++)
+        {
+            var rowOfA = new float[k];
+            for (int kk = 0; kk < k; kk++)
+            {
+                rowOfA[kk] = transposeA ? a[(kk * m) + row] : a[(row * k) + kk];
+            }
+
+            var alone = initial.AsSpan(row * n, n).ToArray();
+            Kernels.MatMul(rowOfA, b, withBias ? bias : [], alone, new MatMulShape(1, n, k, accumulate: accumulate, hasBias: withBias));
+            Assert.That(alone, Is.EqualTo(one.AsSpan(row * n, n).ToArray()), $"row {row} alone");
+        }
+    }
+
+    // A deferred operand is packed by the first product that reads panels, and never by products that stream B.
+    [Test]
+    public void A_deferred_right_operand_is_packed_only_by_a_product_that_reads_panels()
+    {
+        const int k = 70, n = 93;
+        var narrow = new MatMulShape(3, n, k, hasBias: true);
+        var wide = new MatMulShape(40, n, k, hasBias: true);
+        var (a, b, bias, _, _) = MatMulCheck.Operands(wide);
+        using var deferred = Kernels.DeferPackRight(b, k, n, transposed: false);
+
+        var streamed = new float[3 * n];
+        Kernels.MatMul(a.AsSpan(0, 3 * k), b, deferred, bias, streamed, narrow);
+        Assert.That(deferred.IsPacked, Is.False, "a 3-row product streams B");
+        var direct = new float[3 * n];
+        Kernels.MatMul(a.AsSpan(0, 3 * k), b, bias, direct, narrow);
+        Assert.That(streamed, Is.EqualTo(direct));
+
+        var packedLater = new float[40 * n];
+        Kernels.MatMul(a, b, deferred, bias, packedLater, wide);
+        Assert.That(deferred.IsPacked, Is.True, "a 40-row product reads panels");
+        using var packedNow = Kernels.PackRight(b, k, n, transposed: false);
+        var packedFirst = new float[40 * n];
+        Kernels.MatMul(a, b, packedNow, bias, packedFirst, wide);
+        Assert.That(packedLater, Is.EqualTo(packedFirst), "packed at first use = packed at once");
+        MatMulCheck.AssertMatches(packedLater, wide, $"{Target} deferred");
+
+        deferred.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => Kernels.MatMul(a, b, deferred, bias, new float[40 * n], wide));
     }
 }

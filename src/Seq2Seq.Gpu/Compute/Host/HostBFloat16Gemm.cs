@@ -40,6 +40,12 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
     /// <summary>Products below this many flops run on the calling thread.</summary>
     private const long ParallelFlops = 1L << 21;
 
+    /// <summary>
+    /// Products that read at least this many bytes of B run on all threads whatever their flops: a decode step at
+    /// batch 1 reads its weights once, and two halves in two cores' caches come in faster than the whole in one.
+    /// </summary>
+    private const long ParallelBytes = 256 * 1024;
+
     /// <summary>Columns of a panel (two vectors).</summary>
     public static int Nr => 2 * TS.Width;
 
@@ -78,7 +84,8 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
         int n = shape.N;
         int panels = (n + Nr - 1) / Nr;
         long flops = 2L * shape.M * n * shape.K;
-        int threads = flops < ParallelFlops ? 1 : Math.Min(Math.Max(1, maxThreads), panels);
+        bool large = flops >= ParallelFlops || (long)shape.K * n * sizeof(ushort) >= ParallelBytes;
+        int threads = large ? Math.Min(Math.Max(1, maxThreads), panels) : 1;
         if (shape.M > NarrowRows && shape.K > 0)
         {
             RunWide(a, packedB, bias, c, shape, threads, panels);

@@ -15,6 +15,9 @@ internal abstract unsafe class HostBackend
     /// <summary>The whole matrix product, threaded internally; <paramref name="packedB"/> is B packed by <see cref="PackRight"/>, or null.</summary>
     public abstract void MatMul(float* a, float* b, float* bias, float* c, MatMulShape shape, int maxThreads, float* packedB = null);
 
+    /// <summary>Whether <see cref="MatMul"/> of this shape reads B as stored (a product of a few rows) and never its packed panels.</summary>
+    public abstract bool StreamsRight(MatMulShape shape);
+
     /// <summary>Floats a packed right operand of K × N takes.</summary>
     public abstract long PackedRightLength(int k, int n);
 

@@ -42,7 +42,7 @@ internal sealed class HostComputeBackend : IComputeBackend
     public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision) =>
         precision == WeightPrecision.Bf16
             ? new(b, k, n, transposed, null, host.PackRightBFloat16(S(b), k, n, transposed))
-            : new(b, k, n, transposed, host.PackRight(S(b), k, n, transposed));
+            : new(b, k, n, transposed, host.DeferPackRight(S(b), k, n, transposed));
 
     public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
     {

@@ -198,28 +198,33 @@ internal sealed unsafe partial class HostKernels
         return true;
     }
 
-    /// <summary>Packs op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) once for <see cref="MatMul(ReadOnlySpan{float}, ReadOnlySpan{float}, PackedRightOperand, ReadOnlySpan{float}, Span{float}, MatMulShape)"/>.</summary>
+    /// <summary>Packs op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) once, now, for <see cref="MatMul(ReadOnlySpan{float}, ReadOnlySpan{float}, PackedRightOperand, ReadOnlySpan{float}, Span{float}, MatMulShape)"/>.</summary>
     public PackedRightOperand PackRight(ReadOnlySpan<float> b, int k, int n, bool transposed)
     {
-        RequireNonNegative(k, n, "packed right operand");
-        Require(b.Length, (long)k * n, "packed right operand");
-        var shape = new MatMulShape(1, n, k, transposeB: transposed);
-        var packed = new PackedRightOperand(k, n, transposed, backend.PackedRightLength(k, n));
-        if (k > 0 && n > 0)
+        var packed = DeferPackRight(b, k, n, transposed);
+        fixed (float* pb = b)
         {
-            fixed (float* pb = b)
-            {
-                backend.PackRight(pb, shape, packed.Data);
-            }
+            packed.Packed(backend, pb);
         }
 
         return packed;
     }
 
     /// <summary>
-    /// The matrix product with B already packed (<paramref name="packedB"/>, made from <paramref name="b"/> by
-    /// <see cref="PackRight"/> for the shape's K, N and transposition); <paramref name="b"/> is still read by products
-    /// of a few rows, which stream it.
+    /// A packed operand for op(B) [K, N] that is packed at the first product that reads it packed: products of at
+    /// most a few rows stream <paramref name="b"/> as stored and leave it empty (see <see cref="PackedRightOperand"/>).
+    /// </summary>
+    public PackedRightOperand DeferPackRight(ReadOnlySpan<float> b, int k, int n, bool transposed)
+    {
+        RequireNonNegative(k, n, "packed right operand");
+        Require(b.Length, (long)k * n, "packed right operand");
+        return new PackedRightOperand(k, n, transposed, backend.PackedRightLength(k, n));
+    }
+
+    /// <summary>
+    /// The matrix product with B packed (<paramref name="packedB"/>, made from <paramref name="b"/> by
+    /// <see cref="PackRight"/> or <see cref="DeferPackRight"/> for the shape's K, N and transposition, and packed
+    /// here if it is not yet and the product reads panels); products of a few rows stream <paramref name="b"/>.
     /// </summary>
     public void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, PackedRightOperand packedB, ReadOnlySpan<float> bias, Span<float> c, MatMulShape shape)
     {
@@ -229,7 +234,17 @@ internal sealed unsafe partial class HostKernels
             throw new ShapeException($"{shape}: the packed right operand is {packedB.K}x{packedB.N}{(packedB.Transposed ? ", transposed" : string.Empty)}");
         }
 
-        MatMulCore(a, b, bias, c, shape, packedB.Data);
+        Require(b.Length, Math.Max(0L, (long)shape.K * shape.N), $"B of {shape}");
+        if (backend.StreamsRight(shape))
+        {
+            MatMulCore(a, b, bias, c, shape, null);
+            return;
+        }
+
+        fixed (float* pb = b)
+        {
+            MatMulCore(a, b, bias, c, shape, packedB.Packed(backend, pb));
+        }
     }
 
     /// <summary><c>output[j] (=|+=) Σ_n input[n, j]</c>; input [rows, cols], rows summed in order.</summary>

@@ -28,6 +28,8 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
 
     public override void PackRight(float* b, MatMulShape shape, float* dst) => HostGemm<TS, TV>.PackRight(b, shape, dst);
 
+    public override bool StreamsRight(MatMulShape shape) => HostGemm<TS, TV>.StreamsRight(shape);
+
     public override long BFloat16RightLength(int k, int n) => HostBFloat16Gemm<TS, TV>.PackedRightLength(k, n);
 
     public override void PackRightBFloat16(float* b, int k, int n, bool transposed, ushort* dst) => HostBFloat16Gemm<TS, TV>.PackRight(b, k, n, transposed, dst);
