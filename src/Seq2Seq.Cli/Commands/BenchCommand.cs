@@ -10,7 +10,8 @@ namespace Seq2Seq.Cli.Commands;
 
 /// <summary>
 /// <c>seq2seq bench</c>: a quick end-to-end measurement of a named configuration on synthetic data (warm-up, then
-/// N timed repetitions, medians; <c>--warmup</c> sets the warm-up count, default 2): training step, forward pass, greedy decode step at batch 1 and 64, peak memory.
+/// N timed repetitions, medians; <c>--warmup</c> sets the warm-up count, default 2; the first configuration is run once
+/// untimed before anything is measured, to get the JIT's tiering behind it): training step, forward pass, greedy decode step at batch 1 and 64, peak memory.
 /// </summary>
 internal sealed class BenchCommand
 {
@@ -93,6 +94,10 @@ internal sealed class BenchCommand
                 + $"(L2 {Output.Format.Bytes(peaks.Caches.L2Bytes)}, L3 {Output.Format.Bytes(peaks.Caches.L3Bytes)}: {peaks.Caches.Source})");
         }
 
+        // The first configuration once, untimed: .NET's tiered JIT runs the first model's steps partly as tier-0 and
+        // instrumented code (with DOTNET_TieredCompilation=0 the first model was no slower than the later ones), which
+        // made whichever variant came first 10-170 % slower than the same variant measured again in the process.
+        BenchmarkRunner.Run(dev, configs[0], parse.GetValue(steps), parse.GetValue(warmup));
         foreach (var c in configs)
         {
             context.Cancellation.ThrowIfCancellationRequested();

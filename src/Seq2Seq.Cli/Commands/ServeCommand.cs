@@ -6,6 +6,7 @@ using Seq2Seq.Cli.Serving;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Inference.Serving;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Cli.Commands;
 
@@ -30,6 +31,7 @@ internal sealed class ServeCommand
     };
 
     private readonly Option<int?> maxLength = new("--max-length") { Description = "Most output tokens per sentence. Default: the longest target seen in training.", HelpName = "N" };
+    private readonly Option<string> precision = CommonOptions.Precision();
     private readonly Option<int> maxBeam = new("--max-beam") { Description = "Largest beam width a request may ask for.", DefaultValueFactory = _ => 8, HelpName = "K" };
     private readonly Option<int> maxBody = new("--max-body-bytes") { Description = "Largest request body; larger ones get 413.", DefaultValueFactory = _ => 1 << 20, HelpName = "BYTES" };
     private readonly Option<int> maxSentences = new("--max-sentences") { Description = "Most sentences in one request; more get 413.", DefaultValueFactory = _ => 256, HelpName = "N" };
@@ -59,7 +61,7 @@ internal sealed class ServeCommand
         NumericOptions.Range(maxSentenceLength, 1);
         Command = new Command("serve", "Serve a saved model over HTTP (POST /translate), batching concurrent requests on the device.")
         {
-            model, host, port, maxBatch, maxDelay, dispatch, maxLength, maxBeam, maxBody, maxSentences, maxSentenceLength, noVerify,
+            model, host, port, maxBatch, maxDelay, dispatch, maxLength, precision, maxBeam, maxBody, maxSentences, maxSentenceLength, noVerify,
         };
         foreach (var option in device.All)
         {
@@ -97,6 +99,7 @@ internal sealed class ServeCommand
             Dispatch = BatchDispatches.TryParse(parse.GetValue(dispatch), out var policy) ? policy : BatchDispatch.Adaptive,
             MaxLength = parse.GetValue(maxLength),
             MaxBeamWidth = parse.GetValue(maxBeam),
+            Precision = CommonOptions.ParsePrecision(parse.GetValue(precision)),
         };
         using ComputeDevice dev = device.Open(parse, context);
         using Seq2SeqModel m = CommonOptions.LoadCheckpoint(dev, parse.GetRequiredValue(model), parse.GetValue(noVerify), context, inference: true, CommonOptions.Logger(parse, context)).Model;
@@ -114,7 +117,7 @@ internal sealed class ServeCommand
         });
         await using var server = await TranslationServer.StartAsync(m, serviceOptions, serverOptions).ConfigureAwait(false);
         context.Out.WriteLine(
-            $"serving on {server.Address} (max batch {serviceOptions.MaxBatch}, max delay {serviceOptions.MaxDelay.TotalMilliseconds:0.###} ms, dispatch {serviceOptions.Dispatch.Name()}); SIGTERM or Ctrl+C stops after the queued sentences");
+            $"serving on {server.Address} (max batch {serviceOptions.MaxBatch}, max delay {serviceOptions.MaxDelay.TotalMilliseconds:0.###} ms, dispatch {serviceOptions.Dispatch.Name()}, precision {serviceOptions.Precision.Name()}); SIGTERM or Ctrl+C stops after the queued sentences");
         context.Out.Flush();
         try
         {

@@ -13,6 +13,7 @@ using Seq2Seq.Cli.Output;
 using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Inference.Serving;
 using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Cli.Serving;
 
@@ -162,6 +163,7 @@ internal sealed class TranslationServer : IAsyncDisposable
             Service.Options.MaxBatch,
             Service.Options.MaxDelay.TotalMilliseconds,
             Service.Options.Dispatch.Name(),
+            Service.Options.Precision.Name(),
             Service.QueuedSentences);
     }
 

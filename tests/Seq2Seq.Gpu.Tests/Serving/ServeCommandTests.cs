@@ -12,7 +12,7 @@ public sealed class ServeCommandTests
         using var stdout = new SignallingWriter("serving on ");
         using var stderr = new StringWriter();
         using var cancellation = new CancellationTokenSource();
-        string[] args = ["serve", "--model", ServingModel.CheckpointPath, "--port", "0", "--device", "cpu", "--max-delay-ms", "0", "--dispatch", "full-or-delay"];
+        string[] args = ["serve", "--model", ServingModel.CheckpointPath, "--port", "0", "--device", "cpu", "--max-delay-ms", "0", "--dispatch", "full-or-delay", "--precision", "bf16"];
         var run = Task.Run(() => CliApp.Run(args, stdout, stderr, interactive: false, null, cancellation.Token));
 
         string line = await Task.WhenAny(stdout.Line, run) == run ? Fail(await run, stderr) : await stdout.Line;
@@ -20,7 +20,9 @@ public sealed class ServeCommandTests
         using (var client = new ServerClient(address))
         {
             Assert.That(await client.TranslateAsync(["abc", "fed"]), Has.Count.EqualTo(2));
-            Assert.That(await client.GetAsync("/health"), Does.Contain("\"dispatch\":\"full-or-delay\""), "the policy asked for is the one served");
+            string health = await client.GetAsync("/health");
+            Assert.That(health, Does.Contain("\"dispatch\":\"full-or-delay\""), "the policy asked for is the one served");
+            Assert.That(health, Does.Contain("\"precision\":\"bf16\""), "and the precision");
         }
 
         await cancellation.CancelAsync();
@@ -33,6 +35,7 @@ public sealed class ServeCommandTests
     [TestCase("--max-batch", "0", "--max-batch must be at least 1")]
     [TestCase("--host", "not-an-address", "--host expects an IP address")]
     [TestCase("--dispatch", "eager", "--dispatch expects adaptive or full-or-delay, got 'eager'")]
+    [TestCase("--precision", "fp16", "Argument 'fp16' not recognized. Must be one of: 'fp32' 'bf16'")]
     public void Bad_options_are_usage_errors(string option, string value, string message)
     {
         var run = CliRun.Of("serve", "--model", "missing.s2s", option, value);

@@ -216,6 +216,7 @@ public sealed class TranslationServerTests
         Assert.That(health.RootElement.GetProperty("status").GetString(), Is.EqualTo("ok"));
         Assert.That(health.RootElement.GetProperty("max_batch").GetInt32(), Is.EqualTo(8));
         Assert.That(health.RootElement.GetProperty("dispatch").GetString(), Is.EqualTo("adaptive"));
+        Assert.That(health.RootElement.GetProperty("precision").GetString(), Is.EqualTo("fp32"));
         Assert.That(health.RootElement.GetProperty("device").GetString(), Does.Contain("CPU").IgnoreCase);
         Assert.That(metrics, Does.Contain("# TYPE seq2seq_batch_size histogram").And.Contain("seq2seq_batch_size_bucket{le=\"+Inf\"} 0"));
         var paths = openApi.RootElement.GetProperty("paths");

@@ -1,6 +1,11 @@
 using System.Collections.Concurrent;
+using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Inference.Serving;
+using Seq2Seq.Gpu.Models;
+using Seq2Seq.Gpu.Numerics;
+using Seq2Seq.Gpu.Tests.Infrastructure;
 
 namespace Seq2Seq.Gpu.Tests.Serving;
 
@@ -40,6 +45,25 @@ public sealed class TranslationServiceTests
 
         Assert.That(batches.Where(b => b.BeamWidth == 3).Select(b => b.Sentences), Is.All.LessThanOrEqualTo(2), "beam batches hold max-batch / beam rows' worth of sentences");
         Assert.That(batches.Select(b => b.Error), Is.All.Null);
+    }
+
+    [Test]
+    public async Task A_bf16_service_translates_as_a_bf16_translator_and_kernels_without_bf16_refuse_it_at_creation()
+    {
+        var sentences = ServingModel.Sentences(16, 5);
+        using var translator = ServingModel.Model.CreateTranslator(new DecodingOptions { Precision = WeightPrecision.Bf16 });
+        var expected = translator.Translate(sentences);
+        await using (var service = new TranslationService(ServingModel.Model, new() { MaxBatch = 8, MaxDelay = TimeSpan.FromMilliseconds(20), Precision = WeightPrecision.Bf16 }))
+        {
+            var got = await Task.WhenAll(sentences.Select(s => Task.Run(() => service.TranslateAsync([s]))));
+            Assert.That(got.Select(g => g[0].Text), Is.EqualTo(expected));
+        }
+
+        var pairs = TinyTasks.Reverse(4, 4, 3);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
+        using var ilgpu = Seq2SeqModel.Create(TestDevices.CpuIlgpu(), text, Seq2SeqConfig.ForText(text, 0, 8), seed: 2);
+        var error = Assert.Throws<DeviceException>(() => new TranslationService(ilgpu, new() { Precision = WeightPrecision.Bf16 }).DisposeAsync().AsTask().GetAwaiter().GetResult());
+        Assert.That(error!.Message, Does.Contain("--precision bf16"));
     }
 
     [Test]

@@ -176,6 +176,7 @@ internal sealed class BatchDecoder(Seq2SeqModel model, TranslationServiceOptions
                 MaxLength = options.MaxLength,
                 LengthPenalty = options.LengthPenalty,
                 MaxBatch = options.MaxBatch,
+                Precision = options.Precision,
             });
             translators[beamWidth] = translator;
         }

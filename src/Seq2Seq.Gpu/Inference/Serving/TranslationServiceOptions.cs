@@ -1,3 +1,5 @@
+using Seq2Seq.Gpu.Numerics;
+
 namespace Seq2Seq.Gpu.Inference.Serving;
 
 /// <summary>How a <see cref="TranslationService"/> forms and decodes its batches.</summary>
@@ -17,6 +19,12 @@ public sealed record TranslationServiceOptions
 
     /// <summary>Length normalisation α of the scores, as <see cref="DecodingOptions.LengthPenalty"/>.</summary>
     public double LengthPenalty { get; init; } = 1.0;
+
+    /// <summary>
+    /// The precision the decoder's matrices are read in, as <see cref="DecodingOptions.Precision"/>: a precision the
+    /// device's kernels do not have fails when the service is created, not at the first request.
+    /// </summary>
+    public WeightPrecision Precision { get; init; } = WeightPrecision.Fp32;
 
     /// <summary>Largest beam width a request may ask for.</summary>
     public int MaxBeamWidth { get; init; } = 16;
@@ -53,6 +61,6 @@ public sealed record TranslationServiceOptions
             throw new ArgumentException($"max beam width must be at least 1 (got {MaxBeamWidth})");
         }
 
-        new DecodingOptions { MaxLength = MaxLength, LengthPenalty = LengthPenalty, MaxBatch = MaxBatch }.Validate();
+        new DecodingOptions { MaxLength = MaxLength, LengthPenalty = LengthPenalty, MaxBatch = MaxBatch, Precision = Precision }.Validate();
     }
 }
