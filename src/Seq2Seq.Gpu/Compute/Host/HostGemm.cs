@@ -307,8 +307,9 @@ internal static unsafe class HostGemm<TS, TV>
 
     /// <summary>
     /// Columns [n0, n1) of a narrow product, the sums held in registers over the whole of K: four rows × two vectors
-    /// of columns at a time, then the remaining rows one at a time × eight vectors, then four, then one (a decode step at batch 1 reads its
-    /// 1 MB of U in 8-vector rows with eight independent sums). Every element is the same sequence of operations:
+    /// of columns at a time, then the remaining rows one at a time × eight vectors, then four, then one (a decode step
+    /// at batch 1 reads its 1 MB of U in 8-vector rows with eight independent sums). Every element is the same
+    /// sequence of operations:
     /// c (or 0), then + a(row, k)·b(k, j) for k in order, rounded after the multiply and after the add (no fused
     /// multiply-add), then + bias(j); so the result depends neither on the split nor on the blocking.
     /// </summary>
