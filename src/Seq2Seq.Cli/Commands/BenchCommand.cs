@@ -97,7 +97,13 @@ internal sealed class BenchCommand
         // The first configuration once, untimed: .NET's tiered JIT runs the first model's steps partly as tier-0 and
         // instrumented code (with DOTNET_TieredCompilation=0 the first model was no slower than the later ones), which
         // made whichever variant came first 10-170 % slower than the same variant measured again in the process.
-        BenchmarkRunner.Run(dev, configs[0], parse.GetValue(steps), parse.GetValue(warmup));
+        // --warmup 0 asks for no warm-up, and gets none.
+        if (parse.GetValue(warmup) > 0)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            BenchmarkRunner.Run(dev, configs[0], parse.GetValue(steps), parse.GetValue(warmup));
+        }
+
         foreach (var c in configs)
         {
             context.Cancellation.ThrowIfCancellationRequested();

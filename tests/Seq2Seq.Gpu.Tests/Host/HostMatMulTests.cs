@@ -158,5 +158,6 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
 
         deferred.Dispose();
         Assert.Throws<ObjectDisposedException>(() => Kernels.MatMul(a, b, deferred, bias, new float[40 * n], wide));
+        Assert.Throws<ObjectDisposedException>(() => Kernels.MatMul(a.AsSpan(0, 3 * k), b, deferred, bias, new float[3 * n], narrow), "a streaming product refuses it too");
     }
 }

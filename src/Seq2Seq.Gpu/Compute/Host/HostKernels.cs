@@ -235,6 +235,12 @@ internal sealed unsafe partial class HostKernels
         }
 
         Require(b.Length, Math.Max(0L, (long)shape.K * shape.N), $"B of {shape}");
+        ObjectDisposedException.ThrowIf(packedB.IsDisposed, packedB);
+        if (!CheckProduct(a, bias, c, shape))
+        {
+            return;
+        }
+
         if (backend.StreamsRight(shape))
         {
             MatMulCore(a, b, bias, c, shape, null);

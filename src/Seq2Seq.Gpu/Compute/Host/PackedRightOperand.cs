@@ -37,6 +37,18 @@ internal sealed unsafe class PackedRightOperand : IDisposable
     /// <summary>Whether B was stored transposed ([N, K]).</summary>
     public bool Transposed { get; }
 
+    /// <summary>Whether <see cref="Dispose"/> has been called (a product of a few rows, which never reads the panels, still refuses it).</summary>
+    public bool IsDisposed
+    {
+        get
+        {
+            lock (packing)
+            {
+                return disposed;
+            }
+        }
+    }
+
     /// <summary>Whether the panels have been written.</summary>
     public bool IsPacked
     {
