@@ -74,7 +74,7 @@ internal static class CommonOptions
     {
         var option = new Option<string>("--precision")
         {
-            Description = "The precision decoding reads the decoder's weight matrices in: fp32 (the default) or bf16 (bfloat16 copies made once on load, half the bytes, FP32 accumulation; "
+            Description = "The precision decoding reads the decoder's weight matrices in: fp32 (the default) or bf16 (bfloat16 copies made once on load, in serve once per beam width served, half the bytes, FP32 accumulation; "
                 + "host SIMD kernels only: an error on a GPU or with --cpu-kernels ilgpu).",
             DefaultValueFactory = _ => "fp32",
             HelpName = "fp32|bf16",
