@@ -27,11 +27,13 @@ if want tests; then
 fi
 
 if want bench; then
-  echo "== seq2seq bench (before: per-operation kernels; after: fused steps, then persistent recurrences and decoder; and with cuBLAS products)"
+  echo "== seq2seq bench (before: per-operation kernels; after: fused steps, then persistent recurrences and decoder; with cuBLAS products; and BF16 decoding)"
   for kernels in per-op fused persistent; do
     bash .device/run.sh seq2seq bench --config all --device cuda --gpu-kernels $kernels --steps "${STEPS:-10}" --json 2>&1 | tee -a "$out/bench.log" | grep '^{' >> "$results"
   done
   bash .device/run.sh seq2seq bench --config all --device cuda --gemm cublas --steps "${STEPS:-10}" --json 2>&1 | tee -a "$out/bench.log" | grep '^{' >> "$results"
+  # The decoder's matrices as bfloat16 copies (half the bytes a decode step streams), default kernels.
+  bash .device/run.sh seq2seq bench --config all --device cuda --precision fp32,bf16 --steps "${STEPS:-10}" --json 2>&1 | tee -a "$out/bench.log" | grep '^{' >> "$results"
   grep -v '^{' "$out/bench.log" | tail -n 5
 
   if command -v ncu > /dev/null; then

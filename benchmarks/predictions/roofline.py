@@ -102,20 +102,28 @@ def training_step(name, vs, vt, e, h, layers, b, ts, tt, lstm_only):
     return rows
 
 
-def decode_step(name, vs, vt, e, h, layers, b):
-    """One step of the persistent greedy decoder: every layer's gates, the logits, the argmax, three grid barriers."""
+def decode_step(name, vs, vt, e, h, layers, b, matrix_bytes=F):
+    """
+    One step of the persistent greedy decoder: every layer's gates, the logits, the argmax, three grid barriers.
+    The matrices (W, U, W_out) are read at matrix_bytes a value: 4 in FP32, 2 with --precision bf16 (the decoder's
+    bfloat16 copies); the biases, a one-hot layer 0's gathered kernel rows and the logits stay FP32.
+    """
     g = 4 * h
     flops = 0.0
-    weights = 0
+    matrices = 0
+    fp32_values = 0
     for l in range(layers):
         inp = h if l else (e if e else 0)
         flops += 2.0 * b * (inp + h) * g + 30.0 * b * h
-        weights += (inp if inp else b) * g + h * g + g   # a one-hot layer 0 reads only its B kernel rows
+        matrices += inp * g + h * g
+        fp32_values += (0 if inp else b * g) + g   # a one-hot layer 0 reads only its B kernel rows, from the store
     flops += 2.0 * b * h * vt
-    weights += h * vt + vt
-    bytes_ = F * (weights + b * vt * 2)
+    matrices += h * vt
+    fp32_values += vt + b * vt * 2
+    weights = matrix_bytes * matrices + F * (fp32_values - b * vt * 2)
+    bytes_ = matrix_bytes * matrices + F * fp32_values
     roof = max(flops / FLOPS, bytes_ / HBM)
-    return flops, bytes_, roof, roof + 3 * BARRIER, F * weights <= L2
+    return flops, bytes_, roof, roof + 3 * BARRIER, weights <= L2
 
 
 def us(seconds):
@@ -142,15 +150,16 @@ def main():
     print()
     print(f"deepbench-lstm forward only ({len(fwd)} kernels): {sum(r[1] for r in fwd) / 1e9:.3f} GFLOP, {sum(r[2] for r in fwd) / 1e6:.1f} MB, roofline {us(sum(r[3] for r in fwd))} µs, + latency {us(sum(r[4] for r in fwd))} µs")
     print()
-    print("| configuration | greedy decode step, batch | GFLOP | KB moved | weights fit L2 | roofline | + 3 barriers |")
-    print("|---|---:|---:|---:|---|---:|---:|")
+    print("| configuration | greedy decode step, batch | precision | GFLOP | KB moved | weights fit L2 | roofline | + 3 barriers |")
+    print("|---|---:|---|---:|---:|---|---:|---:|")
     for cfg in CONFIGS:
         if cfg[9]:
             continue
         name, vs, vt, e, h, layers, b = cfg[:7]
         for batch in (1, b):
-            flops, bytes_, roof, lat, fits = decode_step(name, vs, vt, e, h, layers, batch)
-            print(f"| {name} | {batch} | {flops / 1e9:.5f} | {bytes_ / 1e3:,.0f} | {'yes' if fits else 'no'} | {us(roof)} µs | {us(lat)} µs |")
+            for precision, matrix_bytes in (("fp32", F), ("bf16", 2)):
+                flops, bytes_, roof, lat, fits = decode_step(name, vs, vt, e, h, layers, batch, matrix_bytes)
+                print(f"| {name} | {batch} | {precision} | {flops / 1e9:.5f} | {bytes_ / 1e3:,.0f} | {'yes' if fits else 'no'} | {us(roof)} µs | {us(lat)} µs |")
 
 
 if __name__ == "__main__":

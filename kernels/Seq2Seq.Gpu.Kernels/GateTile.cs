@@ -18,23 +18,25 @@ internal static class GateTile
     /// <summary>Shared floats for the left tile [R, U].</summary>
     public const int LeftTileSize = MaxSide * MaxSide;
 
-    /// <summary>Shared floats for the right tile: [U, 4·U] for <see cref="Accumulate"/>, [U, U + 1] for <see cref="AccumulateTransposed"/>.</summary>
+    /// <summary>Shared floats for the right tile: [U, 4·U] for <see cref="Accumulate{TRight}"/>, [U, U + 1] for <see cref="AccumulateTransposed"/>.</summary>
     public const int RightTileSize = MaxSide * LstmGates.Count * MaxSide;
 
     /// <summary>
     /// <c>sums.S_g += Σ_k left[r, k] · right[k, g·stride + u]</c> for the thread's row r = row0 + y and unit u = unit0 + x,
     /// g = 0..3. Left: [rows, k] at <c>left[r·k]</c>, or, when <paramref name="gatherLeft"/> is 1, row leftRows[r] of a
-    /// table [*, k] (embedding lookup fused into the product). Right: [k, n]. Columns with u ≥ units or at n or beyond
-    /// contribute zero.
+    /// table [*, k] (embedding lookup fused into the product). Right: [k, n] from element <paramref name="rightOffset"/>
+    /// of <paramref name="right"/> (FP32 or bfloat16, see <see cref="IMatrixElements"/>). Columns with u ≥ units or at n
+    /// or beyond contribute zero.
     /// </summary>
-    public static FourSums Accumulate(
+    public static FourSums Accumulate<TRight>(
         FourSums sums,
         ArrayView<float> left,
         ArrayView<int> leftRows,
         int gatherLeft,
         int rows,
         int k,
-        ArrayView<float> right,
+        TRight right,
+        long rightOffset,
         int n,
         int stride,
         int units,
@@ -42,6 +44,7 @@ internal static class GateTile
         int unit0,
         ArrayView<float> leftTile,
         ArrayView<float> rightTile)
+        where TRight : struct, IMatrixElements
     {
         int width = Group.DimX;
         int x = Group.IdxX;
@@ -66,7 +69,7 @@ internal static class GateTile
                 int unit = unit0 + rest - (gate * width);
                 int column = (gate * stride) + unit;
                 int kr = k0 + kk;
-                rightTile[index] = kr < k && unit < units && column < n ? right[((long)kr * n) + column] : 0f;
+                rightTile[index] = kr < k && unit < units && column < n ? right.Load(rightOffset + ((long)kr * n) + column) : 0f;
             }
 
             Group.Barrier();

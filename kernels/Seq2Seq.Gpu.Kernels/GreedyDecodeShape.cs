@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Seq2Seq.Gpu.Kernels;
 
 /// <summary>
-/// Sizes and weight offsets of <see cref="PersistentDecodeKernels.GreedyDecode"/>. Offsets are element offsets into
-/// the model's one parameter buffer. Layer l's input kernel, recurrent kernel and bias come from the layer table.
+/// Sizes and weight offsets of <see cref="PersistentDecodeKernels.GreedyDecode{TMatrices}"/>. Offsets are element
+/// offsets into the model's one parameter buffer, the output kernel's into the matrices view. Layer l's input kernel, recurrent kernel and bias come from the layer table.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
 internal readonly struct GreedyDecodeShape
@@ -48,7 +48,7 @@ internal readonly struct GreedyDecodeShape
     /// <summary>Offset of the embedding table [V, E].</summary>
     public long EmbeddingOffset { get; }
 
-    /// <summary>Offset of the output kernel [H, V].</summary>
+    /// <summary>Offset of the output kernel [H, V] in the kernel's matrices view (the weight store in FP32).</summary>
     public long OutputKernelOffset { get; }
 
     /// <summary>Offset of the output bias [V].</summary>

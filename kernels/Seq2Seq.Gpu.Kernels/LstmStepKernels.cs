@@ -10,9 +10,10 @@ namespace Seq2Seq.Gpu.Kernels;
 /// writes [B, 4H] to global memory and a second kernel that reads it back. The GPU path; the cell arithmetic is
 /// the one of <see cref="LstmCellKernels"/>, so both paths agree up to the order of the recurrent sum.
 /// <para>
-/// <see cref="FusedForward"/>: <c>z = gates + hPrev·U; gates = act(z); (cNext, hNext) = cell(z, cPrev)</c> with the mask
+/// <see cref="FusedForward{TRecurrent}"/>: <c>z = gates + hPrev·U; gates = act(z); (cNext, hNext) = cell(z, cPrev)</c> with the mask
 /// inside the cell (a row with mask[b] = 0 keeps its state). Views: gates [B, 4H] (in: x·W + b for this step; out:
-/// activations, kept for the backward pass), recurrent U [H, 4H], cPrev, hPrev [B, H] (read), cNext, hNext [B, H]
+/// activations, kept for the backward pass), recurrent U [H, 4H] (FP32, or the decoder's bfloat16 copy: see
+/// <see cref="IMatrixElements"/>), cPrev, hPrev [B, H] (read), cNext, hNext [B, H]
 /// (assigned), mask [B] (read when HasMask is 1; see <see cref="LstmStepShape"/>).
 /// </para>
 /// <para>
@@ -34,15 +35,16 @@ internal static class LstmStepKernels
     public const int SharedBytes = (GateTile.LeftTileSize + GateTile.RightTileSize) * sizeof(float);
 
     /// <summary>Recurrent product and cell of one forward step.</summary>
-    public static void FusedForward(
+    public static void FusedForward<TRecurrent>(
         ArrayView<float> gates,
-        ArrayView<float> recurrent,
+        TRecurrent recurrent,
         ArrayView<float> cPrev,
         ArrayView<float> hPrev,
         ArrayView<float> cNext,
         ArrayView<float> hNext,
         ArrayView<int> mask,
         LstmStepShape shape)
+        where TRecurrent : struct, IMatrixElements
     {
         int batch = shape.Batch;
         int hidden = shape.Hidden;
@@ -53,7 +55,7 @@ internal static class LstmStepKernels
 
         // hPrev's rows are not gathered: the ids view is a placeholder (the mask view).
         var sums = GateTile.Accumulate(
-            default, hPrev, mask, 0, batch, hidden, recurrent, LstmGates.Count * hidden, hidden, hidden, row0, unit0, leftTile, rightTile);
+            default, hPrev, mask, 0, batch, hidden, recurrent, 0, LstmGates.Count * hidden, hidden, hidden, row0, unit0, leftTile, rightTile);
 
         int b = row0 + Group.IdxY;
         int j = unit0 + Group.IdxX;

@@ -6,13 +6,13 @@ namespace Seq2Seq.Gpu.Kernels;
 /// Matrix products <c>C[M, N] (=|+=) op(A)·op(B) (+ bias[N])</c> (see <see cref="MatMulShape"/>) and the column sum
 /// that gives bias gradients.
 /// <list type="bullet">
-/// <item><see cref="MatMulRows"/>: implicitly grouped and barrier-free; one work item per element of C (flat index
+/// <item><see cref="MatMulRows{TB}"/>: implicitly grouped and barrier-free; one work item per element of C (flat index
 /// m·N + n), each thread a chunk of consecutive items. The variant for ILGPU's CPU accelerator, where barriers cost
 /// about 100 µs each.</item>
-/// <item><see cref="MatMulTiled"/>: explicitly grouped, square groups of T×T threads (T = Group.DimX, at most
+/// <item><see cref="MatMulTiled{TB}"/>: explicitly grouped, square groups of T×T threads (T = Group.DimX, at most
 /// <see cref="MaxTile"/>); each group computes a T×T tile of C, staging T×T tiles of A and B through shared memory
 /// with two barriers a step along K. The GPU variant. Grid: (ceil(N/T), ceil(M/T)).</item>
-/// <item><see cref="MatMulRegisterBlocked"/>: explicitly grouped, DimX×DimY threads (each side at most
+/// <item><see cref="MatMulRegisterBlocked{TB}"/>: explicitly grouped, DimX×DimY threads (each side at most
 /// <see cref="MaxBlockedGroupSide"/>, read from <c>Group</c> at run time); each thread accumulates a
 /// <see cref="RegisterBlock"/>×<see cref="RegisterBlock"/> block of C in registers, so a group computes a
 /// (DimY·R)×(DimX·R) tile of C (64×64 with 16×16 threads), staging <see cref="BlockedTileK"/>-deep slices of op(A) and
@@ -23,24 +23,25 @@ namespace Seq2Seq.Gpu.Kernels;
 /// step after a library GEMM, which has none).</item>
 /// <item><see cref="ColumnSum"/>: <c>output[j] (=|+=) Σ_n input[n, j]</c>, one work item per column; input [rows, cols].</item>
 /// </list>
-/// Views: a, b as described by the shape, bias [N] (read only when HasBias), c [M, N].
+/// Views: a, b as described by the shape (b FP32, or a bfloat16 weight copy: see <see cref="IMatrixElements"/>),
+/// bias [N] (read only when HasBias), c [M, N].
 /// </summary>
 internal static class MatMulKernels
 {
-    /// <summary>Largest tile side of <see cref="MatMulTiled"/>: its shared memory is sized for it (2·32·32 floats = 8 KB).</summary>
+    /// <summary>Largest tile side of <see cref="MatMulTiled{TB}"/>: its shared memory is sized for it (2·32·32 floats = 8 KB).</summary>
     public const int MaxTile = 32;
 
-    /// <summary>Rows and columns of C each thread of <see cref="MatMulRegisterBlocked"/> accumulates in registers (R).</summary>
+    /// <summary>Rows and columns of C each thread of <see cref="MatMulRegisterBlocked{TB}"/> accumulates in registers (R).</summary>
     public const int RegisterBlock = 4;
 
-    /// <summary>Largest DimX and DimY of <see cref="MatMulRegisterBlocked"/>: its shared memory is sized for them.</summary>
+    /// <summary>Largest DimX and DimY of <see cref="MatMulRegisterBlocked{TB}"/>: its shared memory is sized for them.</summary>
     public const int MaxBlockedGroupSide = 16;
 
-    /// <summary>Depth along K of the slices of op(A) and op(B) that <see cref="MatMulRegisterBlocked"/> stages.</summary>
+    /// <summary>Depth along K of the slices of op(A) and op(B) that <see cref="MatMulRegisterBlocked{TB}"/> stages.</summary>
     public const int BlockedTileK = 16;
 
     /// <summary>
-    /// Shared memory of <see cref="MatMulRegisterBlocked"/> in bytes: two slices of <see cref="BlockedTileK"/> rows of
+    /// Shared memory of <see cref="MatMulRegisterBlocked{TB}"/> in bytes: two slices of <see cref="BlockedTileK"/> rows of
     /// up to 64 floats, each row padded by one float so that column-wise stores hit distinct banks (8,320 bytes).
     /// </summary>
     public const int RegisterBlockedSharedBytes = 2 * BlockedTileK * (MaxBlockedTileSide + 1) * sizeof(float);
@@ -48,14 +49,15 @@ internal static class MatMulKernels
     private const int MaxBlockedTileSide = MaxBlockedGroupSide * RegisterBlock;
 
     /// <summary>Barrier-free product: each thread computes a chunk of consecutive elements of C.</summary>
-    public static void MatMulRows(
+    public static void MatMulRows<TB>(
         Index1D thread,
         ArrayView<float> a,
-        ArrayView<float> b,
+        TB b,
         ArrayView<float> bias,
         ArrayView<float> c,
         MatMulShape shape,
         int chunk)
+        where TB : struct, IMatrixElements
     {
         int end = LaunchChunk.End(thread, chunk, shape.M * shape.N);
         for (int e = LaunchChunk.Begin(thread, chunk); e < end; e++)
@@ -65,7 +67,7 @@ internal static class MatMulKernels
             float sum = 0f;
             for (int k = 0; k < shape.K; k++)
             {
-                sum += a[shape.IndexA(m, k)] * b[shape.IndexB(k, n)];
+                sum += a[shape.IndexA(m, k)] * b.Load(shape.IndexB(k, n));
             }
 
             Store(c, bias, shape, e, n, sum);
@@ -73,12 +75,13 @@ internal static class MatMulKernels
     }
 
     /// <summary>Shared-memory tiled product for GPUs; explicitly grouped with square groups.</summary>
-    public static void MatMulTiled(
+    public static void MatMulTiled<TB>(
         ArrayView<float> a,
-        ArrayView<float> b,
+        TB b,
         ArrayView<float> bias,
         ArrayView<float> c,
         MatMulShape shape)
+        where TB : struct, IMatrixElements
     {
         var tileA = SharedMemory.Allocate<float>(MaxTile * MaxTile);
         var tileB = SharedMemory.Allocate<float>(MaxTile * MaxTile);
@@ -95,7 +98,7 @@ internal static class MatMulKernels
             int ka = k0 + tx;
             tileA[(ty * tile) + tx] = row < shape.M && ka < shape.K ? a[shape.IndexA(row, ka)] : 0f;
             int kb = k0 + ty;
-            tileB[(ty * tile) + tx] = kb < shape.K && col < shape.N ? b[shape.IndexB(kb, col)] : 0f;
+            tileB[(ty * tile) + tx] = kb < shape.K && col < shape.N ? b.Load(shape.IndexB(kb, col)) : 0f;
             Group.Barrier();
 
             for (int kk = 0; kk < tile; kk++)
@@ -116,12 +119,13 @@ internal static class MatMulKernels
     /// Register-blocked shared-memory product for GPUs; explicitly grouped, DimX and DimY each at most
     /// <see cref="MaxBlockedGroupSide"/> (any shape, square or not, any warp size).
     /// </summary>
-    public static void MatMulRegisterBlocked(
+    public static void MatMulRegisterBlocked<TB>(
         ArrayView<float> a,
-        ArrayView<float> b,
+        TB b,
         ArrayView<float> bias,
         ArrayView<float> c,
         MatMulShape shape)
+        where TB : struct, IMatrixElements
     {
         // Slices stored k-major: tileA[kk * strideA + mm] = op(A)(row0 + mm, k0 + kk), tileB[kk * strideB + nn] =
         // op(B)(k0 + kk, col0 + nn); zero outside the matrices, so the inner loop needs no bounds checks.
@@ -148,7 +152,7 @@ internal static class MatMulKernels
         {
             // Every thread reaches both barriers. Threads along x walk the stored-contiguous index of each operand
             // (k of A [M, K], m of A stored [K, M], n of B [K, N], k of B stored [N, K]), so global loads coalesce.
-            StageSlice(a, tileA, shape, operandA: true, row0, k0, tileM, strideA, kOuter: shape.TransposeA != 0);
+            StageSlice(new Fp32Elements(a), tileA, shape, operandA: true, row0, k0, tileM, strideA, kOuter: shape.TransposeA != 0);
             StageSlice(b, tileB, shape, operandA: false, col0, k0, tileN, strideB, kOuter: shape.TransposeB == 0);
             Group.Barrier();
 
@@ -232,8 +236,9 @@ internal static class MatMulKernels
     /// kk &lt; <see cref="BlockedTileK"/>, zero outside the matrix; the group's threads walk kk along Y and i along X
     /// when <paramref name="kOuter"/>, the other way round otherwise.
     /// </summary>
-    private static void StageSlice(
-        ArrayView<float> source, ArrayView<float> tile, MatMulShape shape, bool operandA, int origin, int k0, int extent, int stride, bool kOuter)
+    private static void StageSlice<TSource>(
+        TSource source, ArrayView<float> tile, MatMulShape shape, bool operandA, int origin, int k0, int extent, int stride, bool kOuter)
+        where TSource : struct, IMatrixElements
     {
         int outerEnd = kOuter ? BlockedTileK : extent;
         int innerEnd = kOuter ? extent : BlockedTileK;
@@ -248,11 +253,13 @@ internal static class MatMulKernels
         }
     }
 
-    private static float LoadA(ArrayView<float> a, MatMulShape shape, int m, int k) =>
-        m < shape.M && k < shape.K ? a[shape.IndexA(m, k)] : 0f;
+    private static float LoadA<TA>(TA a, MatMulShape shape, int m, int k)
+        where TA : struct, IMatrixElements =>
+        m < shape.M && k < shape.K ? a.Load(shape.IndexA(m, k)) : 0f;
 
-    private static float LoadB(ArrayView<float> b, MatMulShape shape, int k, int n) =>
-        k < shape.K && n < shape.N ? b[shape.IndexB(k, n)] : 0f;
+    private static float LoadB<TB>(TB b, MatMulShape shape, int k, int n)
+        where TB : struct, IMatrixElements =>
+        k < shape.K && n < shape.N ? b.Load(shape.IndexB(k, n)) : 0f;
 
     /// <summary>Stores one row of a thread's register block: columns col + j·step, j &lt; 4, where inside C.</summary>
     private static void StoreBlockRow(

@@ -17,8 +17,11 @@ namespace Seq2Seq.Gpu.Kernels;
 /// grid barrier; every thread reads the finished flags and all leave together once every row has finished.
 /// </para>
 /// <para>
-/// Views: parameters (the weight store), layerTable [L, 3] (offsets of each layer's input kernel, recurrent kernel
-/// and bias), hidden and cells [2, L, B, H] (slot 0: the initial state), logits [B, V] (scratch; the last step's on
+/// Views: parameters (the weight store: embedding, biases, and the one-hot layer 0's input kernel), matrices (the
+/// input, recurrent and output kernels: the weight store itself in FP32, or the decoder's bfloat16 copy, see
+/// <see cref="IMatrixElements"/>), layerTable [L, 3] (offsets of each layer's input kernel, into parameters for a
+/// one-hot layer 0 and into matrices otherwise, of its recurrent kernel, into matrices, and of its bias, into
+/// parameters), hidden and cells [2, L, B, H] (slot 0: the initial state), logits [B, V] (scratch; the last step's on
 /// exit), current [B] (in: first inputs), finished [B] (in/out), outputs [Steps, B] (rows of the steps run assigned),
 /// sync [<see cref="SyncLength"/>] (zero on entry: the grid barrier's; on exit sync[<see cref="StepsRunIndex"/>] = steps run).
 /// </para>
@@ -38,8 +41,9 @@ internal static class PersistentDecodeKernels
     public const int SharedBytes = LstmStepKernels.SharedBytes + (MaxGroupSize * (sizeof(float) + sizeof(int)));
 
     /// <summary>Greedy-decodes every row for up to <see cref="GreedyDecodeShape.Steps"/> steps.</summary>
-    public static void GreedyDecode(
+    public static void GreedyDecode<TMatrices>(
         ArrayView<float> parameters,
+        TMatrices matrices,
         ArrayView<long> layerTable,
         ArrayView<float> hidden,
         ArrayView<float> cells,
@@ -49,6 +53,7 @@ internal static class PersistentDecodeKernels
         ArrayView<int> outputs,
         ArrayView<int> sync,
         GreedyDecodeShape shape)
+        where TMatrices : struct, IMatrixElements
     {
         var leftTile = SharedMemory.Allocate<float>(GateTile.LeftTileSize);
         var rightTile = SharedMemory.Allocate<float>(GateTile.RightTileSize);
@@ -90,17 +95,17 @@ internal static class PersistentDecodeKernels
                     {
                         input = GateTile.Accumulate(
                             input, hidden.SubView(write + ((l - 1) * state), state), current, 0, batch, units,
-                            parameters.SubView(inputKernel, (long)units * gateWidth), gateWidth, units, units, row0, unit0, leftTile, rightTile);
+                            matrices, inputKernel, gateWidth, units, units, row0, unit0, leftTile, rightTile);
                     }
                     else if (shape.OneHot == 0)
                     {
                         input = GateTile.Accumulate(
                             input, parameters.SubView(shape.EmbeddingOffset, (long)vocab * shape.EmbeddingSize), current, 1, batch, shape.EmbeddingSize,
-                            parameters.SubView(inputKernel, (long)shape.EmbeddingSize * gateWidth), gateWidth, units, units, row0, unit0, leftTile, rightTile);
+                            matrices, inputKernel, gateWidth, units, units, row0, unit0, leftTile, rightTile);
                     }
 
                     var recurrent = GateTile.Accumulate(
-                        default, hPrev, current, 0, batch, units, parameters.SubView(recurrentKernel, (long)units * gateWidth), gateWidth, units, units, row0, unit0, leftTile, rightTile);
+                        default, hPrev, current, 0, batch, units, matrices, recurrentKernel, gateWidth, units, units, row0, unit0, leftTile, rightTile);
 
                     int b = row0 + Group.IdxY;
                     int j = unit0 + Group.IdxX;
@@ -124,7 +129,7 @@ internal static class PersistentDecodeKernels
                 GridBarrier.Wait(sync, groups);
             }
 
-            WriteLogits(parameters, hidden.SubView(write + ((shape.Layers - 1) * state), state), logits, current, shape, vocabTiles, rowTiles, leftTile, rightTile);
+            WriteLogits(parameters, matrices, hidden.SubView(write + ((shape.Layers - 1) * state), state), logits, current, shape, vocabTiles, rowTiles, leftTile, rightTile);
             GridBarrier.Wait(sync, groups);
 
             for (int b = Grid.IdxX; b < batch; b += groups)
@@ -163,17 +168,17 @@ internal static class PersistentDecodeKernels
     }
 
     /// <summary>logits [B, V] = top·W_out + b_out, in tiles of R rows by 4U columns spread over the groups.</summary>
-    private static void WriteLogits(
-        ArrayView<float> parameters, ArrayView<float> top, ArrayView<float> logits, ArrayView<int> current, GreedyDecodeShape shape, int vocabTiles, int rowTiles, ArrayView<float> leftTile, ArrayView<float> rightTile)
+    private static void WriteLogits<TMatrices>(
+        ArrayView<float> parameters, TMatrices matrices, ArrayView<float> top, ArrayView<float> logits, ArrayView<int> current, GreedyDecodeShape shape, int vocabTiles, int rowTiles, ArrayView<float> leftTile, ArrayView<float> rightTile)
+        where TMatrices : struct, IMatrixElements
     {
         int width = Group.DimX;
         int vocab = shape.Vocab;
-        var kernel = parameters.SubView(shape.OutputKernelOffset, (long)shape.Hidden * vocab);
         for (int tile = Grid.IdxX; tile < vocabTiles * rowTiles; tile += Grid.DimX)
         {
             int column0 = (tile % vocabTiles) * LstmGates.Count * width;
             int row0 = (tile / vocabTiles) * Group.DimY;
-            var sums = GateTile.Accumulate(default, top, current, 0, shape.Batch, shape.Hidden, kernel, vocab, width, vocab, row0, column0, leftTile, rightTile);
+            var sums = GateTile.Accumulate(default, top, current, 0, shape.Batch, shape.Hidden, matrices, shape.OutputKernelOffset, vocab, width, vocab, row0, column0, leftTile, rightTile);
             int b = row0 + Group.IdxY;
             if (b < shape.Batch)
             {

@@ -50,7 +50,7 @@ internal static class PersistentSequenceKernels
             {
                 int unit0 = (tile % unitTiles) * Group.DimX;
                 int row0 = (tile / unitTiles) * Group.DimY;
-                var sums = GateTile.Accumulate(default, hPrev, mask, 0, batch, units, recurrent, gateWidth, units, units, row0, unit0, leftTile, rightTile);
+                var sums = GateTile.Accumulate(default, hPrev, mask, 0, batch, units, new Fp32Elements(recurrent), 0, gateWidth, units, units, row0, unit0, leftTile, rightTile);
                 int b = row0 + Group.IdxY;
                 int j = unit0 + Group.IdxX;
                 if (b < batch && j < units)

@@ -75,7 +75,7 @@ internal static class CommonOptions
         var option = new Option<string>("--precision")
         {
             Description = "The precision decoding reads the decoder's weight matrices in: fp32 (the default) or bf16 (bfloat16 copies made once on load, in serve once per beam width served, half the bytes, FP32 accumulation; "
-                + "host SIMD kernels only: an error on a GPU or with --cpu-kernels ilgpu).",
+                + "on the host SIMD kernels and on the ILGPU kernels of a GPU or --cpu-kernels ilgpu alike).",
             DefaultValueFactory = _ => "fp32",
             HelpName = "fp32|bf16",
         };

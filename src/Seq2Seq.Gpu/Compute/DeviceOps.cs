@@ -84,8 +84,7 @@ internal sealed class DeviceOps : IDisposable
 
     /// <summary>
     /// Prepares op(B) [K, N] (stored [K, N], or [N, K] when <paramref name="transposed"/>) for many products in one
-    /// pass; with <see cref="WeightPrecision.Bf16"/>, as a bfloat16 copy whose products accumulate in FP32 (host
-    /// kernels only: elsewhere a <see cref="DeviceException"/> naming the option and the kernels).
+    /// pass; with <see cref="WeightPrecision.Bf16"/>, as a bfloat16 copy whose products accumulate in FP32.
     /// </summary>
     public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision = WeightPrecision.Fp32)
     {
@@ -96,6 +95,27 @@ internal sealed class DeviceOps : IDisposable
 
         Require(b, (long)k * n, "prepared right operand");
         return backend.PrepareRight(b, k, n, transposed, precision);
+    }
+
+    /// <summary>
+    /// Prepares several operands that one pass reads together (see <see cref="PrepareRight"/>), in the order given;
+    /// in <see cref="WeightPrecision.Bf16"/> on the ILGPU kernels their copies share one buffer that the persistent
+    /// decoder reads by offset.
+    /// </summary>
+    public PreparedRightGroup PrepareRightGroup(IReadOnlyList<RightOperandSource> sources, WeightPrecision precision)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        foreach (var source in sources)
+        {
+            if (source.K < 0 || source.N < 0)
+            {
+                throw new ShapeException($"prepared right operand of negative size ({source.K}, {source.N})");
+            }
+
+            Require(source.View, (long)source.K * source.N, "prepared right operand");
+        }
+
+        return backend.PrepareRightGroup(sources, precision);
     }
 
     /// <summary>The product with a prepared right operand; the shape's K, N and transposition must be the operand's.</summary>
@@ -474,13 +494,16 @@ internal sealed class DeviceOps : IDisposable
     }
 
     /// <summary>
-    /// Greedy-decodes a batch in one persistent launch (see <see cref="PersistentDecodeKernels.GreedyDecode"/>) and
+    /// Greedy-decodes a batch in one persistent launch (see <see cref="PersistentDecodeKernels.GreedyDecode{TMatrices}"/>) and
     /// returns the number of steps run (fewer than <see cref="GreedyDecodeShape.Steps"/> when every row finished), or
     /// null, launching nothing, where the backend has no persistent decoder or cannot keep its groups resident (the
-    /// caller then decodes a step at a time). Waits for the device.
+    /// caller then decodes a step at a time). The input, recurrent and output kernels are read from
+    /// <paramref name="matricesBFloat16"/> when it is not empty (the decoder's bfloat16 copies; the layer table and
+    /// the shape's output kernel offset then point into it), else from <paramref name="parameters"/>. Waits for the device.
     /// </summary>
     public int? GreedyDecode(
         ArrayView<float> parameters,
+        ArrayView<ushort> matricesBFloat16,
         ArrayView<long> layerTable,
         ArrayView<float> hidden,
         ArrayView<float> cells,
@@ -503,7 +526,15 @@ internal sealed class DeviceOps : IDisposable
             throw new ShapeException($"decode of {shape.Layers} layers over a vocabulary of {shape.Vocab}");
         }
 
-        RequireInside(parameters, shape.OutputKernelOffset, (long)shape.Hidden * shape.Vocab, "output kernel");
+        if (matricesBFloat16.Length > 0)
+        {
+            RequireInside(matricesBFloat16, shape.OutputKernelOffset, (long)shape.Hidden * shape.Vocab, "output kernel", "the bfloat16 matrices");
+        }
+        else
+        {
+            RequireInside(parameters, shape.OutputKernelOffset, (long)shape.Hidden * shape.Vocab, "output kernel");
+        }
+
         RequireInside(parameters, shape.OutputBiasOffset, shape.Vocab, "output bias");
         if (shape.OneHot == 0)
         {
@@ -515,7 +546,7 @@ internal sealed class DeviceOps : IDisposable
             return 0;
         }
 
-        return backend.TryGreedyDecode(parameters, layerTable, hidden, cells, logits, current, finished, outputs, shape);
+        return backend.TryGreedyDecode(parameters, matricesBFloat16, layerTable, hidden, cells, logits, current, finished, outputs, shape);
     }
 
     /// <inheritdoc />

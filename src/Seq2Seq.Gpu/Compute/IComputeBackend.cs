@@ -42,10 +42,15 @@ internal interface IComputeBackend : IDisposable
 
     /// <summary>
     /// Prepares op(B) [K, N] for many products (packed once on the host kernels); in
-    /// <see cref="WeightPrecision.Bf16"/> a bfloat16 copy for products accumulated in FP32, or a
-    /// <see cref="Errors.DeviceException"/> where the backend has no such products.
+    /// <see cref="WeightPrecision.Bf16"/> a bfloat16 copy for products accumulated in FP32.
     /// </summary>
     PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision);
+
+    /// <summary>
+    /// Prepares several operands read by one pass, as <see cref="PrepareRight"/> would one by one; a backend whose
+    /// persistent decoder reads them by offset keeps their bfloat16 copies in one buffer (<see cref="PreparedRightGroup.SharedBFloat16"/>).
+    /// </summary>
+    PreparedRightGroup PrepareRightGroup(IReadOnlyList<RightOperandSource> sources, WeightPrecision precision);
 
     /// <summary>The product with a prepared right operand whose K, N and transposition are the shape's.</summary>
     void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape);
@@ -149,10 +154,12 @@ internal interface IComputeBackend : IDisposable
 
     /// <summary>
     /// Greedy-decodes a batch in one persistent launch and returns the steps run, or null (nothing launched) where the
-    /// backend has no persistent decoder or the device cannot keep its groups resident. Waits for the device.
+    /// backend has no persistent decoder or the device cannot keep its groups resident. The matrices are read from
+    /// <paramref name="matricesBFloat16"/> when it is not empty, else from <paramref name="parameters"/>. Waits for the device.
     /// </summary>
     int? TryGreedyDecode(
         ArrayView<float> parameters,
+        ArrayView<ushort> matricesBFloat16,
         ArrayView<long> layerTable,
         ArrayView<float> hidden,
         ArrayView<float> cells,

@@ -281,11 +281,12 @@ internal static class OperationShapes
         }
     }
 
-    public static void RequireInside(ArrayView<float> parameters, long offset, long count, string what)
+    public static void RequireInside<T>(ArrayView<T> buffer, long offset, long count, string what, string bufferName = "the parameter buffer")
+        where T : unmanaged
     {
-        if (offset < 0 || offset + count > parameters.Length)
+        if (offset < 0 || offset + count > buffer.Length)
         {
-            throw new ShapeException($"decode {what}: elements [{offset}, {offset + count}) are outside the parameter buffer of {parameters.Length}");
+            throw new ShapeException($"decode {what}: elements [{offset}, {offset + count}) are outside {bufferName} of {buffer.Length}");
         }
     }
 

@@ -40,6 +40,7 @@ internal sealed class DecoderSession : IDisposable
     private DeviceBuffer<float>? persistentHidden;
     private DeviceBuffer<float>? persistentCells;
     private DeviceBuffer<long>? layerTable;
+    private long[] layerTableOffsets = [];
     private DeviceBuffer<float>? attentionHistory;
     private AttentionMemory attentionMemory;
     private bool sourceMasked;
@@ -420,18 +421,36 @@ internal sealed class DecoderSession : IDisposable
         persistentHidden ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder h"));
         persistentCells ??= Own(model.Device.Allocate<float>(2L * layers * MaxRows * hidden, "persistent decoder c"));
         var layout = model.Weights.Layout;
-        if (layerTable is null)
+        var matrices = weights.SharedBFloat16;
+        bool bfloat16 = weights.Precision == WeightPrecision.Bf16;
+        if (bfloat16 && matrices.Length == 0)
         {
-            // Offsets of the decoder's weights in the parameter buffer: fixed by the layout, so uploaded once.
-            var offsets = new long[3 * layers];
-            foreach (var layer in architecture.Decoder.Layers)
+            // bfloat16 copies the persistent kernel cannot address (none here: the ILGPU kernels share one buffer).
+            return null;
+        }
+
+        // Each layer's input kernel, recurrent kernel and bias: the kernels' offsets into the matrices the kernel reads
+        // (the store in FP32, the shared copies in bfloat16; a one-hot layer 0's rows are gathered from the store).
+        var offsets = new long[3 * layers];
+        foreach (var layer in architecture.Decoder.Layers)
+        {
+            int l = layer.Index;
+            offsets[3 * l] = bfloat16 && weights.Input[l] is { } input ? weights.OffsetOf(input) : layout[layer.Kernel].Offset;
+            offsets[(3 * l) + 1] = bfloat16 ? weights.OffsetOf(weights.Recurrent[l]) : layout[layer.RecurrentKernel].Offset;
+            offsets[(3 * l) + 2] = layout[layer.Bias].Offset;
+        }
+
+        if (layerTable is null || !offsets.AsSpan().SequenceEqual(layerTableOffsets))
+        {
+            if (layerTable is not null)
             {
-                offsets[3 * layer.Index] = layout[layer.Kernel].Offset;
-                offsets[(3 * layer.Index) + 1] = layout[layer.RecurrentKernel].Offset;
-                offsets[(3 * layer.Index) + 2] = layout[layer.Bias].Offset;
+                owned.Remove(layerTable);
+                layerTable.Dispose();
+                layerTable = null;
             }
 
             layerTable = Own(model.Device.Upload<long>(offsets, "persistent decoder layer table"));
+            layerTableOffsets = offsets;
         }
 
         for (int l = 0; l < layers; l++)
@@ -443,19 +462,23 @@ internal sealed class DecoderSession : IDisposable
         long embedding = architecture.Decoder.Embedding is { } table ? layout[table].Offset : 0;
         var shape = new GreedyDecodeShape(
             Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,
-            layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, steps, endId, (int)Config.RecurrentActivation);
+            bfloat16 ? weights.OffsetOf(weights.Output) : layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, steps, endId, (int)Config.RecurrentActivation);
         int? run = Ops.GreedyDecode(
-            model.Weights.Weights.View, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
+            model.Weights.Weights.View, matrices, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
             Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), shape);
         if (run is not { } stepsRun)
         {
             return null;
         }
 
+        PersistentDecodes++;
         var result = new int[(long)stepsRun * Rows];
         outputs.CopyTo(result);
         return result;
     }
+
+    /// <summary>How many <see cref="Greedy"/> calls ran as one persistent launch (tests check the path taken).</summary>
+    internal int PersistentDecodes { get; private set; }
 
     /// <summary>Copies the logits of the last step to the host.</summary>
     public float[] ReadLogits()

@@ -25,8 +25,8 @@ public sealed record DecodingOptions
 
     /// <summary>
     /// The precision the decoder's matrices are read in: <see cref="WeightPrecision.Fp32"/> (the weight store itself,
-    /// the default) or <see cref="WeightPrecision.Bf16"/> (bfloat16 copies made once, FP32 accumulation; host kernels
-    /// only, elsewhere the translator's constructor throws a <see cref="Errors.DeviceException"/>).
+    /// the default) or <see cref="WeightPrecision.Bf16"/> (bfloat16 copies made once, FP32 accumulation; on the host
+    /// kernels packed in host memory, on the ILGPU kernels in one device buffer).
     /// </summary>
     public WeightPrecision Precision { get; init; } = WeightPrecision.Fp32;
 

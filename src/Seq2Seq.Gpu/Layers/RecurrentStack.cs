@@ -159,21 +159,21 @@ internal sealed class RecurrentStack
         return dInput;
     }
 
-    /// <summary>Layer <paramref name="layer"/>'s recurrent kernel U [H, G·H], prepared for the per-step products of a decode.</summary>
-    public PreparedRightOperand PrepareRecurrent(int layer, WeightPrecision precision = WeightPrecision.Fp32) =>
-        Ops.PrepareRight(store.Weight(stack.Layers[layer].RecurrentKernel), hidden, GateWidth, transposed: false, precision);
+    /// <summary>Layer <paramref name="layer"/>'s recurrent kernel U [H, G·H], as the per-step products of a decode read it (to prepare).</summary>
+    public RightOperandSource RecurrentSource(int layer) =>
+        new(store.Weight(stack.Layers[layer].RecurrentKernel), hidden, GateWidth, Transposed: false);
 
     /// <summary>
-    /// Layer <paramref name="layer"/>'s input kernel W [input, G·H], prepared for the per-step products of a decode, or
-    /// null for a one-hot layer 0 (its input projection is a gather of W's rows, one row a token).
+    /// Layer <paramref name="layer"/>'s input kernel W [input, G·H], as the per-step products of a decode read it (to
+    /// prepare), or null for a one-hot layer 0 (its input projection is a gather of W's rows, one row a token).
     /// </summary>
-    public PreparedRightOperand? PrepareInput(int layer, WeightPrecision precision) =>
-        layer == 0 && stack.OneHot ? null : Ops.PrepareRight(store.Weight(stack.Layers[layer].Kernel), stack.Layers[layer].InputWidth, GateWidth, transposed: false, precision);
+    public RightOperandSource? InputSource(int layer) =>
+        layer == 0 && stack.OneHot ? null : new(store.Weight(stack.Layers[layer].Kernel), stack.Layers[layer].InputWidth, GateWidth, Transposed: false);
 
     /// <summary>
     /// One decoding step for every layer: <paramref name="ids"/> [B] are the inputs, <paramref name="state"/> per layer
     /// the state [B, H], replaced by the new state. <paramref name="recurrent"/> holds each layer's U from
-    /// <see cref="PrepareRecurrent"/>, <paramref name="inputs"/> each layer's W from <see cref="PrepareInput"/> or null
+    /// <see cref="RecurrentSource"/>, <paramref name="inputs"/> each layer's W from <see cref="InputSource"/> or null
     /// (the products then read W from the store). <paramref name="gates"/> and <paramref name="recurrentGates"/> are
     /// scratch [B, G·H], <paramref name="embedded"/> scratch [B, E]. Returns the top layer's new h.
     /// </summary>

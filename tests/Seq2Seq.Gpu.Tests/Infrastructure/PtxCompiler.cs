@@ -12,18 +12,29 @@ namespace Seq2Seq.Gpu.Tests.Infrastructure;
 /// <summary>Every kernel of the kernels assembly, and its PTX, without a GPU.</summary>
 public static class PtxCompiler
 {
+    private static readonly Type[] Storages = [typeof(Fp32Elements), typeof(BFloat16Elements)];
+
     /// <summary>
     /// Every public static method of a <c>*Kernels</c> class, ordered by name; a first parameter of type Index1D
-    /// means implicitly grouped, otherwise explicitly grouped.
+    /// means implicitly grouped, otherwise explicitly grouped. A kernel generic over its weight operand's storage
+    /// (<see cref="IMatrixElements"/>) is listed once per storage the engine loads it with: FP32 and bfloat16.
     /// </summary>
     public static IEnumerable<MethodInfo> Kernels() =>
         typeof(LstmGates).Assembly.GetTypes()
             .Where(t => t.IsClass && t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels", StringComparison.Ordinal))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            .SelectMany(m => m.IsGenericMethodDefinition ? Storages.Select(storage => m.MakeGenericMethod(storage)) : [m])
             .OrderBy(Name, StringComparer.Ordinal);
 
-    /// <summary><c>Class.Method</c>.</summary>
+    /// <summary><c>Class.Method</c>, with the storage type for a generic kernel: <c>Class.Method&lt;BFloat16Elements&gt;</c>.</summary>
     public static string Name(MethodInfo kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        return kernel.IsGenericMethod ? $"{BaseName(kernel)}<{string.Join(",", kernel.GetGenericArguments().Select(t => t.Name))}>" : BaseName(kernel);
+    }
+
+    /// <summary><c>Class.Method</c>, whatever the storage.</summary>
+    public static string BaseName(MethodInfo kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         return $"{kernel.DeclaringType!.Name}.{kernel.Name}";

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Seq2Seq.Gpu.Data;
-using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Inference;
 using Seq2Seq.Gpu.Inference.Serving;
 using Seq2Seq.Gpu.Models;
@@ -48,7 +47,7 @@ public sealed class TranslationServiceTests
     }
 
     [Test]
-    public async Task A_bf16_service_translates_as_a_bf16_translator_and_kernels_without_bf16_refuse_it_at_creation()
+    public async Task A_bf16_service_translates_as_a_bf16_translator_on_the_host_and_the_ilgpu_kernels()
     {
         var sentences = ServingModel.Sentences(16, 5);
         using var translator = ServingModel.Model.CreateTranslator(new DecodingOptions { Precision = WeightPrecision.Bf16 });
@@ -60,11 +59,18 @@ public sealed class TranslationServiceTests
             Assert.That(got.Select(g => g.Text), Is.EqualTo(expected));
         }
 
-        var pairs = TinyTasks.Reverse(4, 4, 3);
+        // The ILGPU kernels (the GPU path) serve bfloat16 too, from their device copies.
+        var pairs = TinyTasks.Reverse(6, 4, 3);
         var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
         using var ilgpu = Seq2SeqModel.Create(TestDevices.CpuIlgpu(), text, Seq2SeqConfig.ForText(text, 0, 8), seed: 2);
-        var error = Assert.Throws<DeviceException>(() => new TranslationService(ilgpu, new() { Precision = WeightPrecision.Bf16 }).DisposeAsync().AsTask().GetAwaiter().GetResult());
-        Assert.That(error!.Message, Does.Contain("--precision bf16"));
+        var ilgpuSentences = pairs.Select(p => p.Source).ToList();
+        using var ilgpuTranslator = ilgpu.CreateTranslator(new DecodingOptions { Precision = WeightPrecision.Bf16 });
+        var ilgpuExpected = ilgpuTranslator.Translate(ilgpuSentences);
+        await using (var service = new TranslationService(ilgpu, new() { MaxBatch = 8, MaxDelay = TimeSpan.FromMilliseconds(20), Precision = WeightPrecision.Bf16 }))
+        {
+            var got = await service.TranslateAsync(ilgpuSentences);
+            Assert.That(got.Select(g => g.Text), Is.EqualTo(ilgpuExpected));
+        }
     }
 
     [Test]

@@ -44,6 +44,9 @@ internal sealed class HostComputeBackend : IComputeBackend
             ? new(b, k, n, transposed, null, host.PackRightBFloat16(S(b), k, n, transposed))
             : new(b, k, n, transposed, host.DeferPackRight(S(b), k, n, transposed));
 
+    public PreparedRightGroup PrepareRightGroup(IReadOnlyList<RightOperandSource> sources, WeightPrecision precision) =>
+        PreparedRightGroup.OneByOne(this, sources, precision);
+
     public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
     {
         if (b.BFloat16 is { } bfloat16)
@@ -163,6 +166,7 @@ internal sealed class HostComputeBackend : IComputeBackend
 
     public int? TryGreedyDecode(
         ArrayView<float> parameters,
+        ArrayView<ushort> matricesBFloat16,
         ArrayView<long> layerTable,
         ArrayView<float> hidden,
         ArrayView<float> cells,

@@ -131,7 +131,101 @@ internal sealed class IlgpuBackend : IComputeBackend
     }
 
     /// <summary>The product with a given kernel (tests and benchmarks compare them; cuBLAS is not used).</summary>
-    public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm)
+    public void MatMul(ArrayView<float> a, ArrayView<float> b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm) =>
+        MatMul(kernels.Fp32, a, new Fp32Elements(b), bias, c, shape, algorithm);
+
+    /// <summary>The product with a bfloat16 right operand (laid out as op(B) says) and a given kernel; tests compare them.</summary>
+    public void MatMul(ArrayView<float> a, ArrayView<ushort> bBFloat16, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm) =>
+        MatMul(kernels.BFloat16, a, new BFloat16Elements(bBFloat16), bias, c, shape, algorithm);
+
+    /// <summary>Launches the register-blocked product with a given thread group (each side at most 16; tests try several).</summary>
+    public void MatMulRegisterBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c, MatMulShape shape, Index2D group) =>
+        kernels.Fp32.MatMulRegisterBlocked.Value(new KernelConfig(RegisterBlockedGrid(shape, group), group), a, new Fp32Elements(b), bias, c, shape);
+
+    /// <summary>
+    /// FP32 as the view; bfloat16 as a copy on the device, converted there (<see cref="BFloat16Kernels.FromSingle"/>),
+    /// laid out as B, owned by the operand.
+    /// </summary>
+    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision)
+    {
+        if (precision == WeightPrecision.Fp32)
+        {
+            return new(b, k, n, transposed, null);
+        }
+
+        var copy = device.Allocate<ushort>(Math.Max(b.Length, 1), "bfloat16 weight copy");
+        try
+        {
+            var view = copy.View.SubView(0, b.Length);
+            ConvertToBFloat16(b, view);
+            return new(b, k, n, transposed, view, copy);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>FP32: one by one (views). bfloat16: every copy in one device buffer, one after the other, for the persistent decoder.</summary>
+    public PreparedRightGroup PrepareRightGroup(IReadOnlyList<RightOperandSource> sources, WeightPrecision precision)
+    {
+        if (precision == WeightPrecision.Fp32)
+        {
+            return PreparedRightGroup.OneByOne(this, sources, precision);
+        }
+
+        var offsets = new long[sources.Count];
+        long total = 0;
+        for (int i = 0; i < sources.Count; i++)
+        {
+            offsets[i] = total;
+            total += sources[i].View.Length;
+        }
+
+        var copies = device.Allocate<ushort>(Math.Max(total, 1), "bfloat16 decoder weights");
+        try
+        {
+            var operands = new PreparedRightOperand[sources.Count];
+            for (int i = 0; i < sources.Count; i++)
+            {
+                var source = sources[i];
+                var view = copies.View.SubView(offsets[i], source.View.Length);
+                ConvertToBFloat16(source.View, view);
+                operands[i] = new PreparedRightOperand(source.View, source.K, source.N, source.Transposed, view, owner: null);
+            }
+
+            return new PreparedRightGroup(operands, copies.View.SubView(0, total), offsets, copies);
+        }
+        catch
+        {
+            copies.Dispose();
+            throw;
+        }
+    }
+
+    public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
+    {
+        if (b.DeviceBFloat16.Length > 0)
+        {
+            // cuBLAS has no product of an FP32 A with a bfloat16 B: the engine's own kernels read the copy.
+            MatMul(a, b.DeviceBFloat16, bias, c, shape, MatMulAlgorithm.Auto);
+            return;
+        }
+
+        MatMul(a, b.View, bias, c, shape);
+    }
+
+    /// <summary>source [n] to bfloat16 in destination [n], on the device (the bits of the host conversion).</summary>
+    public void ConvertToBFloat16(ArrayView<float> source, ArrayView<ushort> destination)
+    {
+        int count = checked((int)source.Length);
+        int chunk = ChunkFor(count);
+        kernels.BFloat16FromSingle.Value(LaunchChunk.Threads(count, chunk), source, destination, count, chunk);
+    }
+
+    private void MatMul<TB>(WeightKernels<TB> set, ArrayView<float> a, TB b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape, MatMulAlgorithm algorithm)
+        where TB : struct, IMatrixElements
     {
         var biasView = bias ?? noFloats.View;
         switch (algorithm == MatMulAlgorithm.Auto ? ChooseKernel(shape, device.Info) : algorithm)
@@ -139,32 +233,19 @@ internal sealed class IlgpuBackend : IComputeBackend
             case MatMulAlgorithm.Tiled:
                 int tile = TileSize;
                 var grid = new Index2D((shape.N + tile - 1) / tile, (shape.M + tile - 1) / tile);
-                kernels.MatMulTiled.Value(new KernelConfig(grid, new Index2D(tile, tile)), a, b, biasView, c, shape);
+                set.MatMulTiled.Value(new KernelConfig(grid, new Index2D(tile, tile)), a, b, biasView, c, shape);
                 break;
             case MatMulAlgorithm.RegisterBlocked:
-                MatMulRegisterBlocked(a, b, biasView, c, shape, RegisterBlockedGroup);
+                var group = RegisterBlockedGroup;
+                set.MatMulRegisterBlocked.Value(new KernelConfig(RegisterBlockedGrid(shape, group), group), a, b, biasView, c, shape);
                 break;
             default:
                 int count = shape.M * shape.N;
                 int chunk = ChunkFor(count);
-                kernels.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
+                set.MatMulRows.Value(LaunchChunk.Threads(count, chunk), a, b, biasView, c, shape, chunk);
                 break;
         }
     }
-
-    /// <summary>Launches the register-blocked product with a given thread group (each side at most 16; tests try several).</summary>
-    public void MatMulRegisterBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c, MatMulShape shape, Index2D group) =>
-        kernels.MatMulRegisterBlocked.Value(new KernelConfig(RegisterBlockedGrid(shape, group), group), a, b, bias, c, shape);
-
-    public PreparedRightOperand PrepareRight(ArrayView<float> b, int k, int n, bool transposed, WeightPrecision precision) =>
-        precision == WeightPrecision.Fp32
-            ? new(b, k, n, transposed, null)
-            : throw new DeviceException(
-                $"--precision {precision.Name()}: the ILGPU kernels of this device ({Description}) have no {precision.Name()} products; "
-                + "use --precision fp32, or the host SIMD kernels of the CPU device (--device cpu without --cpu-kernels ilgpu)");
-
-    public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape) =>
-        MatMul(a, b.View, bias, c, shape);
 
     public void ColumnSum(ArrayView<float> input, ArrayView<float> output, int rows, int cols, bool accumulate)
     {
@@ -202,7 +283,20 @@ internal sealed class IlgpuBackend : IComputeBackend
 
     /// <summary>The fused forward step, whatever the policy (tests run it on any accelerator).</summary>
     public void LstmFusedForward(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden, RecurrentActivation activation = RecurrentActivation.Sigmoid) =>
-        kernels.LstmFusedForward.Value(StepLaunch(batch, hidden), gates, recurrent.View, cPrev, hPrev, cNext, hNext, mask ?? noInts.View, new LstmStepShape(batch, hidden, mask is not null, activation: (int)activation));
+        LstmFusedForward(gates, recurrent, cPrev, hPrev, cNext, hNext, mask, new LstmStepShape(batch, hidden, mask is not null, activation: (int)activation));
+
+    private void LstmFusedForward(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, LstmStepShape shape)
+    {
+        var launch = StepLaunch(shape.Batch, shape.Hidden);
+        if (recurrent.DeviceBFloat16.Length > 0)
+        {
+            kernels.BFloat16.LstmFusedForward.Value(launch, gates, new BFloat16Elements(recurrent.DeviceBFloat16), cPrev, hPrev, cNext, hNext, mask ?? noInts.View, shape);
+        }
+        else
+        {
+            kernels.Fp32.LstmFusedForward.Value(launch, gates, new Fp32Elements(recurrent.View), cPrev, hPrev, cNext, hNext, mask ?? noInts.View, shape);
+        }
+    }
 
     public bool TryLstmBackwardStep(
         ArrayView<float> activations,
@@ -434,6 +528,7 @@ internal sealed class IlgpuBackend : IComputeBackend
 
     public int? TryGreedyDecode(
         ArrayView<float> parameters,
+        ArrayView<ushort> matricesBFloat16,
         ArrayView<long> layerTable,
         ArrayView<float> hidden,
         ArrayView<float> cells,
@@ -449,14 +544,23 @@ internal sealed class IlgpuBackend : IComputeBackend
         }
 
         var launch = PersistentLaunch(shape.Batch, shape.Hidden, DecodeWork(device.Info, shape));
-        if (!Resident(kernels.GreedyDecode.Value, launch))
+        bool bfloat16 = matricesBFloat16.Length > 0;
+        if (!(bfloat16 ? Resident(kernels.BFloat16.GreedyDecode.Value, launch) : Resident(kernels.Fp32.GreedyDecode.Value, launch)))
         {
             return null;
         }
 
         var sync = gridSync.View;
         sync.MemSetToZero();
-        kernels.GreedyDecode.Value(launch, parameters, layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
+        if (bfloat16)
+        {
+            kernels.BFloat16.GreedyDecode.Value(launch, parameters, new BFloat16Elements(matricesBFloat16), layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
+        }
+        else
+        {
+            kernels.Fp32.GreedyDecode.Value(launch, parameters, new Fp32Elements(parameters), layerTable, hidden, cells, logits, current, finished, outputs, sync, shape);
+        }
+
         int run = 0;
         device.Synchronize();
         sync.SubView(PersistentDecodeKernels.StepsRunIndex, 1).CopyToCPU(ref run, 1);

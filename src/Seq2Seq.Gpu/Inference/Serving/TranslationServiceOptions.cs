@@ -21,8 +21,8 @@ public sealed record TranslationServiceOptions
     public double LengthPenalty { get; init; } = 1.0;
 
     /// <summary>
-    /// The precision the decoder's matrices are read in, as <see cref="DecodingOptions.Precision"/>: a precision the
-    /// device's kernels do not have fails when the service is created, not at the first request.
+    /// The precision the decoder's matrices are read in, as <see cref="DecodingOptions.Precision"/>: the greedy
+    /// translator's bfloat16 copies are made when the service is created, so a device that cannot hold them fails then.
     /// </summary>
     public WeightPrecision Precision { get; init; } = WeightPrecision.Fp32;
 
