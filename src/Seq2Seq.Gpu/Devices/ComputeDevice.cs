@@ -188,6 +188,9 @@ public sealed class ComputeDevice : IDisposable
         return new ExclusiveScope(exclusive);
     }
 
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    internal bool IsDisposed => Volatile.Read(ref disposed);
+
     /// <summary>Waits until every kernel launched on the device has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
 

@@ -1,4 +1,5 @@
 using Seq2Seq.Gpu.Data;
+using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Numerics;
@@ -20,9 +21,10 @@ public sealed class Translator : IDisposable
     private const int DefaultMaxLength = 100;
     private readonly DecodeWeights decodeWeights;
     private DecoderSession? session;
+    private bool disposed;
 
     /// <summary>Creates a translator over a model (see also <see cref="Seq2SeqModelExtensions.CreateTranslator"/>).</summary>
-    /// <exception cref="DeviceException">The options ask for a <see cref="DecodingOptions.Precision"/> the device's kernels do not have.</exception>
+    /// <exception cref="DeviceException">The device cannot hold the bfloat16 copies that <see cref="DecodingOptions.Precision"/> asks for.</exception>
     public Translator(Seq2SeqModel model, DecodingOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -95,7 +97,7 @@ public sealed class Translator : IDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        using var scope = Model.Device.EnterExclusive();
+        using var scope = EnterDevice();
         return Search([ids], n, cancellationToken)[0];
     }
 
@@ -120,7 +122,7 @@ public sealed class Translator : IDisposable
             results[i] = ([], Model.Config.HasAttention ? [] : null);
         }
 
-        using var scope = Model.Device.EnterExclusive();
+        using var scope = EnterDevice();
         foreach (var part in work.Chunk(SentencesPerBatch))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -142,7 +144,7 @@ public sealed class Translator : IDisposable
     internal float[] StepByStepLogits(Batch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        using var scope = Model.Device.EnterExclusive();
+        using var scope = EnterDevice();
         var s = Session(batch.BatchSize, batch.SourceSteps);
         s.Start(batch, 1);
         int rows = batch.BatchSize;
@@ -159,10 +161,42 @@ public sealed class Translator : IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Waits for a call in progress on another thread to finish (its kernels and host products read the buffers this
+    /// frees); later calls throw <see cref="ObjectDisposedException"/>.
+    /// </remarks>
     public void Dispose()
     {
-        session?.Dispose();
-        decodeWeights.Dispose();
+        // A disposed device has freed everything with its accelerator, and no call can be running on it.
+        ExclusiveScope? scope = Model.Device.IsDisposed ? null : Model.Device.EnterExclusive();
+        try
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            session?.Dispose();
+            decodeWeights.Dispose();
+        }
+        finally
+        {
+            scope?.Dispose();
+        }
+    }
+
+    /// <summary>Takes the device for one call; a disposed translator refuses the call.</summary>
+    private ExclusiveScope EnterDevice()
+    {
+        var scope = Model.Device.EnterExclusive();
+        if (disposed)
+        {
+            scope.Dispose();
+            throw new ObjectDisposedException(nameof(Translator));
+        }
+
+        return scope;
     }
 
     /// <summary>The device decoder of this translator as a scorer for <see cref="BeamSearch"/> (call it under the device's exclusive scope when sharing the device).</summary>

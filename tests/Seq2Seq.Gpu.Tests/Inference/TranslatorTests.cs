@@ -164,6 +164,38 @@ public sealed class TranslatorTests
         Assert.That(parallelBeam, Is.EqualTo(sequentialBeam));
     }
 
+    [Test]
+    public void Disposing_while_another_thread_translates_waits_for_that_call_and_refuses_later_ones()
+    {
+        var translator = Model.CreateTranslator(new DecodingOptions { BeamWidth = 2 });
+        var sources = Task.Value.HeldOut.Select(p => p.Source).ToList();
+        var expected = sources.Select(s => translator.Translate(s)).ToList();
+        var completed = new List<string>();
+        using var firstDone = new SemaphoreSlim(0);
+
+        // Translates until the translator refuses: every call either completes with the right result or throws
+        // ObjectDisposedException, whichever side of the Dispose it falls on; none reads freed buffers.
+        var worker = System.Threading.Tasks.Task.Run(() =>
+        {
+            for (int i = 0; ; i++)
+            {
+                completed.Add(translator.Translate(sources[i % sources.Count]));
+                if (i == 0)
+                {
+                    firstDone.Release();
+                }
+            }
+        });
+        firstDone.Wait();
+        translator.Dispose();
+
+        Assert.That(() => worker.GetAwaiter().GetResult(), Throws.TypeOf<ObjectDisposedException>());
+        Assert.That(completed, Is.Not.Empty);
+        Assert.That(completed, Is.EqualTo(completed.Select((_, i) => expected[i % sources.Count])), "every call that completed gave the right translation");
+        Assert.Throws<ObjectDisposedException>(() => translator.Translate(sources[0]));
+        translator.Dispose();
+    }
+
 
     /// <summary>Beam search driven through a translator's public n-best path would hide the scorer; this drives the device scorer directly.</summary>
     private sealed class DeviceScorerProbe(Translator translator) : IStepScorer
