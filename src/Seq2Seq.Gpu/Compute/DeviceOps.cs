@@ -94,6 +94,7 @@ internal sealed class DeviceOps : IDisposable
         }
 
         Require(b, (long)k * n, "prepared right operand");
+        RequirePrecision(precision);
         return backend.PrepareRight(b, k, n, transposed, precision);
     }
 
@@ -115,13 +116,23 @@ internal sealed class DeviceOps : IDisposable
             Require(source.View, (long)source.K * source.N, "prepared right operand");
         }
 
+        RequirePrecision(precision);
         return backend.PrepareRightGroup(sources, precision);
+    }
+
+    private static void RequirePrecision(WeightPrecision precision)
+    {
+        if (!Enum.IsDefined(precision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(precision), precision, $"expected {WeightPrecisions.Expected}");
+        }
     }
 
     /// <summary>The product with a prepared right operand; the shape's K, N and transposition must be the operand's.</summary>
     public void MatMul(ArrayView<float> a, PreparedRightOperand b, ArrayView<float>? bias, ArrayView<float> c, MatMulShape shape)
     {
         ArgumentNullException.ThrowIfNull(b);
+        ObjectDisposedException.ThrowIf(b.IsDisposed, b);
         if (b.K != shape.K || b.N != shape.N || b.Transposed != (shape.TransposeB != 0))
         {
             throw new ShapeException($"{shape}: the prepared right operand is {b.K}x{b.N}{(b.Transposed ? ", transposed" : string.Empty)}");

@@ -1,6 +1,7 @@
 using ILGPU;
 using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Kernels;
+using Seq2Seq.Gpu.Numerics;
 
 namespace Seq2Seq.Gpu.Compute;
 
@@ -39,7 +40,7 @@ internal static class OperationShapes
         ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cPrev, ArrayView<float> hPrev, ArrayView<float> cNext, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden)
     {
         ArgumentNullException.ThrowIfNull(recurrent);
-        RequireRecurrent(recurrent, hidden, transposed: false);
+        RequireRecurrent(recurrent, hidden, transposed: false, decoding: true);
         RequireStep(gates, cPrev, cNext, mask, batch, hidden, "LSTM gates");
         Require(hPrev, (long)batch * hidden, "LSTM h_prev");
         Require(hNext, (long)batch * hidden, "LSTM h_next");
@@ -174,8 +175,19 @@ internal static class OperationShapes
         }
     }
 
-    public static void RequireRecurrent(PreparedRightOperand recurrent, int hidden, bool transposed)
+    /// <summary>
+    /// U [H, G·H] (or Uᵀ) for a step of hidden size H, not disposed; a bfloat16 copy only for a forward step of a
+    /// decode (<paramref name="decoding"/>): training's recurrences read the FP32 store, and a backend whose
+    /// sequence kernel reads <see cref="PreparedRightOperand.View"/> must never be handed a copy it would ignore.
+    /// </summary>
+    public static void RequireRecurrent(PreparedRightOperand recurrent, int hidden, bool transposed, bool decoding = false)
     {
+        ObjectDisposedException.ThrowIf(recurrent.IsDisposed, recurrent);
+        if (!decoding && recurrent.Precision != WeightPrecision.Fp32)
+        {
+            throw new ArgumentException($"recurrent kernel prepared in {recurrent.Precision.Name()}: only a decoding step reads bfloat16 weights; recurrences and backward steps read FP32", nameof(recurrent));
+        }
+
         int gates = LstmGates.Count * hidden;
         bool matches = transposed
             ? recurrent.K == gates && recurrent.N == hidden && recurrent.Transposed

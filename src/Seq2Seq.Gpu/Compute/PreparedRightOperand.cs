@@ -7,7 +7,9 @@ namespace Seq2Seq.Gpu.Compute;
 /// <summary>
 /// A right matrix operand that many products of one pass reuse (the recurrent kernel at every time step), prepared
 /// once by <see cref="DeviceOps.PrepareRight"/>: on the CPU accelerator's host kernels it is packed once instead of at
-/// every product; elsewhere it is just the view. A snapshot for one pass: prepare it again after the weights change.
+/// every product (at the first product wide enough to read panels: narrower ones stream B as stored, so until then
+/// they see B as it is); elsewhere it is just the view. Treat it as a snapshot for one pass: prepare it again after
+/// the weights change.
 /// Prepared in <see cref="WeightPrecision.Bf16"/> it is a bfloat16 copy of B and the products read that copy, not
 /// <see cref="View"/>: on the host kernels packed into panels (<see cref="BFloat16"/>), on the ILGPU kernels a device
 /// view laid out as B (<see cref="DeviceBFloat16"/>), which the operand owns or shares with a
@@ -16,6 +18,7 @@ namespace Seq2Seq.Gpu.Compute;
 internal sealed class PreparedRightOperand : IDisposable
 {
     private readonly IDisposable? owner;
+    private volatile bool disposed;
 
     internal PreparedRightOperand(ArrayView<float> view, int k, int n, bool transposed, PackedRightOperand? packed)
         : this(view, k, n, transposed, packed, null)
@@ -64,9 +67,13 @@ internal sealed class PreparedRightOperand : IDisposable
     /// <summary>The bfloat16 copy of B on an ILGPU device, [K, N] as B is stored ([N, K] when transposed); empty in FP32.</summary>
     internal ArrayView<ushort> DeviceBFloat16 { get; }
 
+    /// <summary>Whether <see cref="Dispose"/> has run (or its group's): products then refuse the operand.</summary>
+    public bool IsDisposed => disposed;
+
     /// <inheritdoc />
     public void Dispose()
     {
+        disposed = true;
         Packed?.Dispose();
         BFloat16?.Dispose();
         owner?.Dispose();

@@ -188,8 +188,31 @@ public sealed class ComputeDevice : IDisposable
         return new ExclusiveScope(exclusive);
     }
 
-    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
-    internal bool IsDisposed => Volatile.Read(ref disposed);
+    /// <summary>
+    /// <see cref="EnterExclusive"/>, or null once the device is disposed (its buffers are then freed with it and no
+    /// call can be running on it): for owners releasing their buffers, which may outlive the device.
+    /// </summary>
+    internal ExclusiveScope? TryEnterExclusive()
+    {
+        Monitor.Enter(exclusive);
+        if (disposed)
+        {
+            Monitor.Exit(exclusive);
+            return null;
+        }
+
+        try
+        {
+            Accelerator.Bind();
+        }
+        catch
+        {
+            Monitor.Exit(exclusive);
+            throw;
+        }
+
+        return new ExclusiveScope(exclusive);
+    }
 
     /// <summary>Waits until every kernel launched on the device has finished.</summary>
     public void Synchronize() => Accelerator.Synchronize();
@@ -256,12 +279,17 @@ public sealed class ComputeDevice : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (disposed)
+        // Under the exclusive lock: a call running on another thread finishes first, and TryEnterExclusive sees the flag.
+        lock (exclusive)
         {
-            return;
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
         }
 
-        disposed = true;
         foreach (var component in components.Values.Where(c => c.IsValueCreated))
         {
             component.Value.Dispose();

@@ -70,6 +70,7 @@ public sealed class Translator : IDisposable
     public IReadOnlyList<Translation> TranslateDetailed(IReadOnlyList<string> sources, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sources);
+        ObjectDisposedException.ThrowIf(disposed, this);
         var encoded = sources.Select(Encode).ToList();
         var decoded = Decode(encoded.Select(e => e.Ids).ToList(), cancellationToken);
         return decoded.Select((d, i) => new Translation(Model.Text.DecodeTarget(d.Tokens), d.Tokens, encoded[i].Truncated, d.Attention)).ToList();
@@ -84,6 +85,7 @@ public sealed class Translator : IDisposable
     /// <param name="cancellationToken">Checked before every step of the search.</param>
     public IReadOnlyList<Hypothesis> TranslateNBest(string source, int? count = null, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(disposed, this);
         int n = count ?? Options.NBest;
         if (n < 1 || n > Options.BeamWidth)
         {
@@ -167,8 +169,8 @@ public sealed class Translator : IDisposable
     /// </remarks>
     public void Dispose()
     {
-        // A disposed device has freed everything with its accelerator, and no call can be running on it.
-        ExclusiveScope? scope = Model.Device.IsDisposed ? null : Model.Device.EnterExclusive();
+        // Null once the device is disposed: it freed everything with its accelerator, and no call can be running on it.
+        var scope = Model.Device.TryEnterExclusive();
         try
         {
             if (disposed)
@@ -178,6 +180,7 @@ public sealed class Translator : IDisposable
 
             disposed = true;
             session?.Dispose();
+            session = null;
             decodeWeights.Dispose();
         }
         finally
@@ -193,14 +196,18 @@ public sealed class Translator : IDisposable
         if (disposed)
         {
             scope.Dispose();
-            throw new ObjectDisposedException(nameof(Translator));
+            throw new ObjectDisposedException(GetType().FullName);
         }
 
         return scope;
     }
 
     /// <summary>The device decoder of this translator as a scorer for <see cref="BeamSearch"/> (call it under the device's exclusive scope when sharing the device).</summary>
-    internal IStepScorer CreateScorer() => new DeviceStepScorer(Model, Session, MaxSourceLength > 0 ? MaxSourceLength : null);
+    internal IStepScorer CreateScorer()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return new DeviceStepScorer(Model, Session, MaxSourceLength > 0 ? MaxSourceLength : null);
+    }
 
     private (int[] Ids, bool Truncated) Encode(string source)
     {

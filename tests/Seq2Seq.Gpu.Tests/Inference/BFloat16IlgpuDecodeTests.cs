@@ -53,6 +53,7 @@ public sealed class BFloat16IlgpuDecodeTests(TestTarget target) : DeviceTestBase
     }
 
     [TestCase(0, 1, VocabularyScheme.KerasCompatible)]
+    [TestCase(0, 2, VocabularyScheme.Standard)]
     [TestCase(4, 2, VocabularyScheme.Standard)]
     public void Persistent_bf16_greedy_decoding_reads_the_shared_copy_in_one_launch(int embedding, int layers, VocabularyScheme scheme)
     {

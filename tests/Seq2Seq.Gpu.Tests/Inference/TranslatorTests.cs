@@ -189,10 +189,12 @@ public sealed class TranslatorTests
         firstDone.Wait();
         translator.Dispose();
 
-        Assert.That(() => worker.GetAwaiter().GetResult(), Throws.TypeOf<ObjectDisposedException>());
+        // Refused by the translator itself, not failed by a freed buffer inside a call that Dispose did not wait for.
+        Assert.That(() => worker.GetAwaiter().GetResult(), Throws.TypeOf<ObjectDisposedException>().With.Property(nameof(ObjectDisposedException.ObjectName)).EqualTo(typeof(Translator).FullName));
         Assert.That(completed, Is.Not.Empty);
         Assert.That(completed, Is.EqualTo(completed.Select((_, i) => expected[i % sources.Count])), "every call that completed gave the right translation");
         Assert.Throws<ObjectDisposedException>(() => translator.Translate(sources[0]));
+        Assert.Throws<ObjectDisposedException>(() => translator.TranslateNBest(string.Empty), "even an empty sentence, answered without the device");
         translator.Dispose();
     }
 

@@ -101,4 +101,26 @@ public sealed class BFloat16KernelTests(TestTarget target) : DeviceTestBase(targ
         prepared.DeviceBFloat16.CopyToCPU(copy);
         Assert.That(copy, Is.EqualTo(Array.ConvertAll(b, BFloat16.FromSingle)));
     }
+
+    [Test]
+    public void A_disposed_copy_and_a_copy_handed_to_a_recurrence_are_refused()
+    {
+        const int hidden = 3, batch = 2, steps = 2;
+        var u = Upload(Tensors.Random(hidden * 4 * hidden, 5));
+        var h = Upload(Tensors.Random(batch * hidden, 6));
+        var c = Zeros<float>(batch * 4 * hidden);
+        var prepared = Ops.PrepareRight(u.View, hidden, 4 * hidden, transposed: false, WeightPrecision.Bf16);
+        var shape = new MatMulShape(batch, 4 * hidden, hidden);
+
+        // Training's recurrences read the FP32 store; a backend's sequence kernel would ignore the copy, so it is refused.
+        var gates = Zeros<float>(steps * batch * 4 * hidden);
+        var cells = Zeros<float>((steps + 1) * batch * hidden);
+        var states = Zeros<float>((steps + 1) * batch * hidden);
+        var error = Assert.Throws<ArgumentException>(() => Ops.LstmForwardSequence(gates.View, prepared, cells.View, states.View, null, steps, batch, hidden));
+        Assert.That(error!.Message, Does.Contain("bf16"));
+
+        prepared.Dispose();
+        Assert.That(prepared.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => Ops.MatMul(h.View, prepared, null, c.View, shape), "a product never reads a freed copy");
+    }
 }

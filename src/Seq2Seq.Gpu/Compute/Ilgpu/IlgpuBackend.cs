@@ -219,6 +219,11 @@ internal sealed class IlgpuBackend : IComputeBackend
     /// <summary>source [n] to bfloat16 in destination [n], on the device (the bits of the host conversion).</summary>
     public void ConvertToBFloat16(ArrayView<float> source, ArrayView<ushort> destination)
     {
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException($"bfloat16 destination of {destination.Length} values is shorter than the {source.Length} values to convert", nameof(destination));
+        }
+
         int count = checked((int)source.Length);
         int chunk = ChunkFor(count);
         kernels.BFloat16FromSingle.Value(LaunchChunk.Threads(count, chunk), source, destination, count, chunk);
