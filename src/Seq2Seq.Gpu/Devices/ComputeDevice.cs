@@ -172,21 +172,7 @@ public sealed class ComputeDevice : IDisposable
     /// Takes the device for a sequence of launches from this thread (trainers and translators do this for each
     /// call, so concurrent callers never interleave their work on the one stream). Reentrant; dispose to release.
     /// </summary>
-    internal ExclusiveScope EnterExclusive()
-    {
-        Monitor.Enter(exclusive);
-        try
-        {
-            Accelerator.Bind();
-        }
-        catch
-        {
-            Monitor.Exit(exclusive);
-            throw;
-        }
-
-        return new ExclusiveScope(exclusive);
-    }
+    internal ExclusiveScope EnterExclusive() => TryEnterExclusive() ?? throw new ObjectDisposedException(GetType().FullName);
 
     /// <summary>
     /// <see cref="EnterExclusive"/>, or null once the device is disposed (its buffers are then freed with it and no
