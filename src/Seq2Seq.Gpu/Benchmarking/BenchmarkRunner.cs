@@ -19,6 +19,9 @@ namespace Seq2Seq.Gpu.Benchmarking;
 /// </summary>
 internal static class BenchmarkRunner
 {
+    /// <summary>Shortest warm-up of a measurement, unless none is asked for (see <see cref="Median"/>).</summary>
+    internal static readonly TimeSpan MinimumWarmup = TimeSpan.FromMilliseconds(300);
+
     /// <summary>Runs a configuration on a device.</summary>
     /// <param name="device">The device.</param>
     /// <param name="config">The shape.</param>
@@ -168,9 +171,18 @@ internal static class BenchmarkRunner
         }
     }
 
-    private static double Median(int steps, int warmup, Action action)
+    /// <summary>
+    /// The median of <paramref name="steps"/> timed runs after the warm-up: <paramref name="warmup"/> runs, and (when
+    /// that is not 0) as many more as fill <see cref="MinimumWarmup"/>. .NET's tiered JIT starts counting calls only
+    /// 100 ms after it last compiled a method for the first time, and then recompiles the hot ones in the background;
+    /// a few quick warm-up runs (five batch-1 decodes take about 10 ms) ended before that, so the first configuration
+    /// a process measured timed its decode steps as unoptimised code (50 µs a step instead of 16-20;
+    /// DOTNET_TC_CallCountingDelayMs=0 made the difference vanish).
+    /// </summary>
+    internal static double Median(int steps, int warmup, Action action)
     {
-        for (int i = 0; i < warmup; i++)
+        long warmupStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || (warmup > 0 && Stopwatch.GetElapsedTime(warmupStart) < MinimumWarmup); i++)
         {
             action();
         }

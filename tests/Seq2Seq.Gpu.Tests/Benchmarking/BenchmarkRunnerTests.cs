@@ -31,6 +31,23 @@ public sealed class BenchmarkRunnerTests
     }
 
     [Test]
+    public void A_warm_up_lasts_its_count_and_at_least_the_minimum_time_and_none_means_none()
+    {
+        var calls = new List<long>();
+        long before = System.Diagnostics.Stopwatch.GetTimestamp();
+        BenchmarkRunner.Median(3, 2, () => calls.Add(System.Diagnostics.Stopwatch.GetTimestamp()));
+
+        // The first timed run (the third from the end) starts after the warm-up: at least 2 runs, and at least the
+        // minimum time after the call began (a bound that holds whatever the machine's load).
+        Assert.That(calls.Count - 3, Is.GreaterThanOrEqualTo(2));
+        Assert.That(System.Diagnostics.Stopwatch.GetElapsedTime(before, calls[^3]), Is.GreaterThanOrEqualTo(BenchmarkRunner.MinimumWarmup));
+
+        calls.Clear();
+        BenchmarkRunner.Median(3, 0, () => calls.Add(System.Diagnostics.Stopwatch.GetTimestamp()));
+        Assert.That(calls, Has.Count.EqualTo(3), "--warmup 0: the timed runs only");
+    }
+
+    [Test]
     public void The_lstm_only_configuration_measures_forward_and_backward()
     {
         var tiny = new BenchmarkConfig("tiny-lstm", 10, 10, 6, 5, 1, 3, 4, 1, LstmOnly: true);
