@@ -120,6 +120,18 @@ internal sealed class DeviceOps : IDisposable
         return backend.PrepareRightGroup(sources, precision);
     }
 
+    private static void RequireMatrix(ArrayView<ushort> matricesBFloat16, ArrayView<float> parameters, long offset, long count, string what)
+    {
+        if (matricesBFloat16.Length > 0)
+        {
+            RequireInside(matricesBFloat16, offset, count, what, "the bfloat16 matrices");
+        }
+        else
+        {
+            RequireInside(parameters, offset, count, what);
+        }
+    }
+
     private static void RequirePrecision(WeightPrecision precision)
     {
         if (!Enum.IsDefined(precision))
@@ -510,12 +522,16 @@ internal sealed class DeviceOps : IDisposable
     /// null, launching nothing, where the backend has no persistent decoder or cannot keep its groups resident (the
     /// caller then decodes a step at a time). The input, recurrent and output kernels are read from
     /// <paramref name="matricesBFloat16"/> when it is not empty (the decoder's bfloat16 copies; the layer table and
-    /// the shape's output kernel offset then point into it), else from <paramref name="parameters"/>. Waits for the device.
+    /// the shape's output kernel offset then point into it), else from <paramref name="parameters"/>. Every offset is
+    /// checked against the buffer the kernel reads it from (the layer table's through <paramref name="layerOffsets"/>,
+    /// the values uploaded in <paramref name="layerTable"/>), so a wrong one is a <see cref="ShapeException"/>, not a
+    /// read outside a buffer on the device. Waits for the device.
     /// </summary>
     public int? GreedyDecode(
         ArrayView<float> parameters,
         ArrayView<ushort> matricesBFloat16,
         ArrayView<long> layerTable,
+        ReadOnlySpan<long> layerOffsets,
         ArrayView<float> hidden,
         ArrayView<float> cells,
         ArrayView<float> logits,
@@ -550,6 +566,17 @@ internal sealed class DeviceOps : IDisposable
         if (shape.OneHot == 0)
         {
             RequireInside(parameters, shape.EmbeddingOffset, (long)shape.Vocab * shape.EmbeddingSize, "embedding");
+        }
+
+        RequireLength(layerOffsets.Length, 3L * shape.Layers, "decode layer offsets");
+        long gateWidth = (long)LstmGates.Count * shape.Hidden;
+        for (int l = 0; l < shape.Layers; l++)
+        {
+            // A one-hot layer 0's rows are gathered from the store; every other W and U is read where the matrices are.
+            long inputRows = l > 0 ? shape.Hidden : shape.OneHot != 0 ? shape.Vocab : shape.EmbeddingSize;
+            RequireMatrix(l == 0 && shape.OneHot != 0 ? default : matricesBFloat16, parameters, layerOffsets[3 * l], inputRows * gateWidth, $"input kernel of layer {l}");
+            RequireMatrix(matricesBFloat16, parameters, layerOffsets[(3 * l) + 1], shape.Hidden * gateWidth, $"recurrent kernel of layer {l}");
+            RequireInside(parameters, layerOffsets[(3 * l) + 2], gateWidth, $"bias of layer {l}");
         }
 
         if (shape.Batch == 0 || shape.Steps == 0)

@@ -464,7 +464,7 @@ internal sealed class DecoderSession : IDisposable
             Rows, hidden, layers, Config.TargetVocabSize, Config.EmbeddingSize, Config.OneHot, embedding,
             bfloat16 ? weights.OffsetOf(weights.Output) : layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, steps, endId, (int)Config.RecurrentActivation);
         int? run = Ops.GreedyDecode(
-            model.Weights.Weights.View, matrices, layerTable.View, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
+            model.Weights.Weights.View, matrices, layerTable.View, layerTableOffsets, persistentHidden.View, persistentCells.View, Logits.Slice(0, (long)Rows * Config.TargetVocabSize),
             Current.Slice(0, Rows), Finished.Slice(0, Rows), outputs!.Slice(0, (long)steps * Rows), shape);
         if (run is not { } stepsRun)
         {

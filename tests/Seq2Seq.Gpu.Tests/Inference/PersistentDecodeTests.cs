@@ -1,6 +1,9 @@
+using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
+using Seq2Seq.Gpu.Errors;
 using Seq2Seq.Gpu.Inference;
+using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Reference;
 using Seq2Seq.Gpu.Tests.Infrastructure;
@@ -88,6 +91,37 @@ public sealed class PersistentDecodeTests(TestTarget target) : DeviceTestBase(ta
 
         Assert.That(persistent, Is.EqualTo(perStep));
         Assert.That(persistent.SelectMany(t => t), Is.All.EqualTo(0), "a NaN in column 0 wins the one-thread argmax, and so the group argmax");
+    }
+
+    [TestCase(1, "recurrent kernel of layer 0")]
+    [TestCase(0, "input kernel of layer 0")]
+    [TestCase(2, "bias of layer 0")]
+    public void A_layer_offset_outside_its_buffer_is_refused_before_anything_is_launched(int entry, string named)
+    {
+        var pairs = TinyTasks.Reverse(3, 4, 31);
+        var text = TextEncoder.Build(pairs, TokenLevel.Character, VocabularyScheme.Standard);
+        using var model = Seq2SeqModel.Create(Persistent, text, Seq2SeqConfig.ForText(text, 0, 5), seed: 4);
+        var layout = model.Weights.Layout;
+        var layer = Seq2SeqArchitecture.For(model.Config).Decoder.Layers[0];
+        long[] offsets = [layout[layer.Kernel].Offset, layout[layer.RecurrentKernel].Offset, layout[layer.Bias].Offset];
+        offsets[entry] = model.Weights.Weights.Length - 3;
+        int hidden = model.Config.HiddenSize, vocab = model.Config.TargetVocabSize;
+        var device = model.Device;
+        using var table = device.Upload<long>(offsets, "layer table");
+        using var states = device.Allocate<float>(2L * hidden, "states");
+        using var cells = device.Allocate<float>(2L * hidden, "cells");
+        using var logits = device.Allocate<float>(vocab, "logits");
+        using var ids = device.Allocate<int>(1, "ids");
+        using var finished = device.Allocate<int>(1, "finished");
+        using var outputs = device.Allocate<int>(2, "outputs");
+        var shape = new GreedyDecodeShape(
+            1, hidden, 1, vocab, 0, oneHot: true, 0, layout[Seq2SeqArchitecture.OutputKernel].Offset, layout[Seq2SeqArchitecture.OutputBias].Offset, 2, text.TargetVocabulary.EndId);
+
+        var error = Assert.Throws<ShapeException>(() => device.Ops.GreedyDecode(
+            model.Weights.Weights.View, default, table.View, offsets, states.View, cells.View, logits.View, ids.View, finished.View, outputs.View, shape));
+
+        Assert.That(error!.Message, Does.Contain(named).And.Contain("outside the parameter buffer"));
+        Assert.That(outputs.ToArray(), Is.All.Zero, "nothing ran");
     }
 
     /// <summary>A seeded model whose output bias is zero but for one token.</summary>
