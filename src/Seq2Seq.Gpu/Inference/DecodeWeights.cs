@@ -13,8 +13,8 @@ namespace Seq2Seq.Gpu.Inference;
 /// every decode (<see cref="Refresh"/>), as before this option existed. In <see cref="WeightPrecision.Bf16"/> they are
 /// bfloat16 copies made once and kept while the weight store's <see cref="Parameters.WeightStore.Version"/> stays the
 /// same (converted once per loaded model; made again only after the weights change, e.g. by a training step).
-/// The attention's products and the encoder read the FP32 store in either precision. They are prepared as one
-/// group (<see cref="DeviceOps.PrepareRightGroup"/>): on the ILGPU kernels the bfloat16 copies then share one device
+/// The attention's products and the encoder read the FP32 store in either precision. The decoder's matrices are
+/// prepared as one group (<see cref="DeviceOps.PrepareRightGroup"/>): on the ILGPU kernels the bfloat16 copies then share one device
 /// buffer (<see cref="SharedBFloat16"/>), which the persistent greedy decoder reads by offset (<see cref="OffsetOf"/>).
 /// </summary>
 internal sealed class DecodeWeights : IDisposable

@@ -409,7 +409,8 @@ internal sealed class DecoderSession : IDisposable
 
     /// <summary>
     /// <see cref="Greedy"/> as one persistent kernel launch (GPUs): the current states are packed into slot 0 of
-    /// [2, L, rows, H] state buffers, and the kernel reads the weights in place from the weight store. The session's
+    /// [2, L, rows, H] state buffers, and the kernel reads the weights in place from the weight store (the matrices from
+    /// the decoder's shared bfloat16 copy in <see cref="WeightPrecision.Bf16"/>). The session's
     /// own state views are left as they were at the start (greedy decoding ends a session's use until the next
     /// <see cref="Start"/>). Null, with nothing changed, where the device cannot keep the kernel's groups resident.
     /// </summary>
