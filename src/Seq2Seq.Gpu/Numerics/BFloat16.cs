@@ -1,3 +1,5 @@
+using Seq2Seq.Gpu.Kernels;
+
 namespace Seq2Seq.Gpu.Numerics;
 
 /// <summary>
@@ -9,20 +11,8 @@ namespace Seq2Seq.Gpu.Numerics;
 internal static class BFloat16
 {
     /// <summary>The bfloat16 nearest to <paramref name="value"/> (ties to even), as its 16 bits.</summary>
-    public static ushort FromSingle(float value)
-    {
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        if ((bits & 0x7FFF_FFFFu) > 0x7F80_0000u)
-        {
-            // A NaN whose payload lives only in the low bits would truncate to an infinity: force the quiet bit.
-            return (ushort)((bits >> 16) | 0x0040u);
-        }
-
-        // Adding 0x7FFF plus the lowest kept bit rounds the dropped half to nearest, ties towards the even result;
-        // a carry out of the fraction correctly bumps the exponent (up to infinity for the largest finite values).
-        uint lowestKept = (bits >> 16) & 1u;
-        return (ushort)((bits + 0x7FFFu + lowestKept) >> 16);
-    }
+    /// <remarks>The rounding is <see cref="BFloat16Rounding"/>'s, shared with the device kernel.</remarks>
+    public static ushort FromSingle(float value) => BFloat16Rounding.FromSingleBits(BitConverter.SingleToUInt32Bits(value));
 
     /// <summary>The single that <paramref name="bits"/> encode (exact).</summary>
     public static float ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
