@@ -1,4 +1,5 @@
 using Seq2Seq.Gpu.Compute;
+using Seq2Seq.Gpu.Numerics;
 using Seq2Seq.Gpu.Reference;
 using Seq2Seq.Gpu.Tests.Infrastructure;
 
@@ -17,11 +18,28 @@ public sealed class LstmStepKernelTests(TestTarget target) : DeviceTestBase(targ
     [TestCase(37, 17, false, true)]
     [TestCase(2, 40, false, true)]
     [TestCase(7, 33, true, false)]
-    public void Forward_step_matches_reference(int batch, int hidden, bool masked, bool fused)
+    public void Forward_step_matches_reference(int batch, int hidden, bool masked, bool fused) =>
+        ForwardStep(batch, hidden, masked, fused, WeightPrecision.Fp32);
+
+    /// <summary>
+    /// The decoding step with U as a bfloat16 copy (the fused kernel's <c>BFloat16Elements</c> specialization on the
+    /// ILGPU targets, the composed step's BF16 product on the host ones) against the reference run on U rounded to
+    /// bfloat16: the same tolerance as FP32, since only the weights' rounding differs.
+    /// </summary>
+    [TestCase(1, 1, false, true)]
+    [TestCase(3, 5, true, true)]
+    [TestCase(7, 33, true, true)]
+    [TestCase(37, 17, false, true)]
+    [TestCase(7, 33, true, false)]
+    public void Forward_step_with_bfloat16_weights_matches_the_reference_on_the_rounded_weights(int batch, int hidden, bool masked, bool fused) =>
+        ForwardStep(batch, hidden, masked, fused, WeightPrecision.Bf16);
+
+    private void ForwardStep(int batch, int hidden, bool masked, bool fused, WeightPrecision precision)
     {
         int gates = 4 * hidden;
         var projected = Tensors.Random(batch * gates, 40, 2.0);
         var recurrent = Tensors.Random(hidden * gates, 41, 0.5);
+        var rounded = precision == WeightPrecision.Bf16 ? Array.ConvertAll(recurrent, v => BFloat16.ToSingle(BFloat16.FromSingle(v))) : recurrent;
         var cPrev = Tensors.Random(batch * hidden, 42, 2.0);
         var hPrev = Tensors.Random(batch * hidden, 43);
         int[]? mask = masked ? Enumerable.Range(0, batch).Select(b => b % 3 == 1 ? 0 : 1).ToArray() : null;
@@ -30,11 +48,11 @@ public sealed class LstmStepKernelTests(TestTarget target) : DeviceTestBase(targ
         var cNext = Zeros<float>(batch * hidden);
         var hNext = Zeros<float>(batch * hidden);
 
-        using var prepared = Ops.PrepareRight(u.View, hidden, gates, transposed: false);
+        using var prepared = Ops.PrepareRight(u.View, hidden, gates, transposed: false, precision);
         Ops.LstmForwardStep(gateBuffer.View, prepared, Upload(cPrev).View, Upload(hPrev).View, cNext.View, hNext.View, mask is null ? null : Upload(mask).View, batch, hidden, fused && RunsIlgpuKernels);
 
         var z = projected.ToDouble();
-        ReferenceOps.MatMul(hPrev.ToDouble(), recurrent.ToDouble(), null, z, batch, gates, hidden, accumulate: true);
+        ReferenceOps.MatMul(hPrev.ToDouble(), rounded.ToDouble(), null, z, batch, gates, hidden, accumulate: true);
         var expected = ReferenceOps.LstmCellForward(z, cPrev.ToDouble(), hPrev.ToDouble(), mask, batch, hidden);
         Tensors.AssertClose(gateBuffer.ToArray(), expected.Activations, "activations", 1e-5, 1e-4);
         Tensors.AssertClose(cNext.ToArray(), expected.C, "c", 1e-5, 1e-4);
