@@ -105,7 +105,7 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
         }
 
         int perTask = (panels + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, task =>
+        HostWorkers.Shared.For(threads, threads, task =>
         {
             int p0 = task * perTask;
             body(p0, Math.Min(panels, p0 + perTask));

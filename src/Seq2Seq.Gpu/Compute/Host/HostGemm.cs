@@ -25,7 +25,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// zero-padded, and edge tiles are stored through a scratch tile.
 /// </para>
 /// <para>
-/// Work is split into tasks of (row-block group × panel group), run with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
+/// Work is split into tasks of (row-block group × panel group), run on <see cref="HostWorkers"/>.
 /// Every element of C is computed by exactly the same sequence of operations whatever the partition, so the result
 /// does not depend on the number of threads (no atomics; the one K split, of weight-gradient products with a small C,
 /// is chosen from the shape alone: see <see cref="SplitDepth"/>).
@@ -298,7 +298,7 @@ internal static unsafe class HostGemm<TS, TV>
             return;
         }
 
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads }, chunk =>
+        HostWorkers.Shared.For(chunks, threads, chunk =>
         {
             int n0 = chunk * perChunk;
             NarrowColumns(a, b, bias, c, shape, n0, Math.Min(n, n0 + perChunk));
@@ -570,7 +570,7 @@ internal static unsafe class HostGemm<TS, TV>
             return;
         }
 
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
+        HostWorkers.Shared.For(count, threads, body);
     }
 
     private static void InitializeWithoutProduct(float* bias, float* c, MatMulShape shape)

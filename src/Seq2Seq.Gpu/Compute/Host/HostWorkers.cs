@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+
+namespace Seq2Seq.Gpu.Compute.Host;
+
+/// <summary>
+/// The fork-join the host kernels split their work with: dedicated worker threads that wait for the next operation
+/// spinning for a while before they block, and a caller that takes part in its own operation.
+/// <para>
+/// A training step of the keras-char configuration runs several hundred split operations of 50-200 µs each (a
+/// recurrent step's product, its cell). <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> hands
+/// each to the thread pool, whose workers had often gone to sleep in between: their wake-ups and the pool's own spin
+/// (<c>sched_yield</c>) were about 6-8 % of a step's CPU samples under <c>perf</c>, and the waits on them more of its
+/// wall time. Here a worker that finished an operation spins for <see cref="SpinTicks"/> on the next one; an
+/// operation never waits for a worker that has not joined it (the caller runs the tasks nobody took, then withdraws
+/// the places still open), only for those that have.
+/// </para>
+/// <para>
+/// One operation at a time uses the workers; a second caller meanwhile (two translators on two threads, the data-
+/// parallel trainer's shards) or a call from inside a task runs on <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>
+/// as before. Which thread runs which task never changes a result: the kernels partition their work so that every
+/// output element is computed the same way whoever computes it. An exception thrown by a task stops the tasks not yet
+/// started and is rethrown on the caller, as it was thrown.
+/// </para>
+/// </summary>
+internal sealed class HostWorkers : IDisposable
+{
+    /// <summary>How long (stopwatch ticks, about 200 µs) a worker spins for the next operation before it blocks.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
+
+    [ThreadStatic]
+    private static bool isWorker;
+
+    private readonly SemaphoreSlim wake = new(0);
+    private readonly int workerCount;
+    private Operation? current;
+    private int inUse;
+    private int sleepers;
+    private int started;
+    private volatile bool stopping;
+
+    /// <summary>Workers of their own (tests); their threads start on the first split operation.</summary>
+    internal HostWorkers(int workerCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(workerCount);
+        this.workerCount = workerCount;
+    }
+
+    /// <summary>The process's workers: one fewer than its processors (the caller is the last). Never disposed.</summary>
+    public static HostWorkers Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
+
+    /// <summary>Stops the workers once they are waiting (a split operation in progress finishes first); later operations run on the caller.</summary>
+    public void Dispose()
+    {
+        stopping = true;
+        wake.Release(workerCount);
+    }
+
+    /// <summary>Runs <paramref name="body"/>(i) for i in [0, <paramref name="count"/>) on up to <paramref name="maxThreads"/> threads, the caller's included.</summary>
+    public void For(int count, int maxThreads, Action<int> body)
+    {
+        int helpers = stopping ? 0 : Math.Min(Math.Min(count, maxThreads) - 1, workerCount);
+        if (helpers <= 0)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        if (isWorker || Interlocked.CompareExchange(ref inUse, 1, 0) != 0)
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, body);
+            return;
+        }
+
+        try
+        {
+            StartWorkers();
+            var operation = new Operation(body, count, helpers);
+            Volatile.Write(ref current, operation);
+            int asleep = Interlocked.Exchange(ref sleepers, 0);
+            if (asleep > 0)
+            {
+                wake.Release(asleep);
+            }
+
+            operation.RunTasks();
+            operation.Finish();
+            Volatile.Write(ref current, null);
+            operation.Error?.Throw();
+        }
+        finally
+        {
+            Volatile.Write(ref inUse, 0);
+        }
+    }
+
+    private void StartWorkers()
+    {
+        if (Volatile.Read(ref started) != 0 || Interlocked.Exchange(ref started, 1) != 0)
+        {
+            return;
+        }
+
+        for (int w = 0; w < workerCount; w++)
+        {
+            new Thread(WorkerLoop) { IsBackground = true, Name = $"Seq2Seq host worker {w + 1}" }.Start();
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        isWorker = true;
+        Operation? last = null;
+        while (!stopping)
+        {
+            Operation? next = WaitForNext(last);
+            if (next is null)
+            {
+                continue;
+            }
+
+            last = next;
+            if (next.TryJoin())
+            {
+                next.RunTasks();
+                next.Leave();
+            }
+        }
+    }
+
+    /// <summary>The next operation other than <paramref name="last"/>: spun for, then blocked for; null after a wake-up with none.</summary>
+    private Operation? WaitForNext(Operation? last)
+    {
+        long until = Stopwatch.GetTimestamp() + SpinTicks;
+        var spinner = default(SpinWait);
+        while (Stopwatch.GetTimestamp() < until && !stopping)
+        {
+            Operation? operation = Volatile.Read(ref current);
+            if (operation is not null && operation != last)
+            {
+                return operation;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        // Counted before the last look, so that a caller publishing after it releases this worker.
+        Interlocked.Increment(ref sleepers);
+        Operation? seen = Volatile.Read(ref current);
+        if ((seen is not null && seen != last) || stopping)
+        {
+            return seen;
+        }
+
+        wake.Wait();
+        return null;
+    }
+
+    /// <summary>One split operation: its tasks, handed out in order, and the places open to workers.</summary>
+    private sealed class Operation(Action<int> body, int count, int places)
+    {
+        private int next;
+        private int openPlaces = places;
+        private int joined;
+        private ExceptionDispatchInfo? error;
+
+        /// <summary>The first exception a task threw, or null.</summary>
+        public ExceptionDispatchInfo? Error => Volatile.Read(ref error);
+
+        /// <summary>Takes one of the open places; false when none is left (the caller withdrew them).</summary>
+        public bool TryJoin()
+        {
+            // Counted as joined before the place is taken, so that the caller, once it has withdrawn the places, waits
+            // for every worker that may have taken one.
+            Interlocked.Increment(ref joined);
+            int open = Volatile.Read(ref openPlaces);
+            while (open > 0)
+            {
+                int seen = Interlocked.CompareExchange(ref openPlaces, open - 1, open);
+                if (seen == open)
+                {
+                    return true;
+                }
+
+                open = seen;
+            }
+
+            Interlocked.Decrement(ref joined);
+            return false;
+        }
+
+        /// <summary>Runs tasks until none is left.</summary>
+        public void RunTasks()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next) - 1) < count)
+            {
+                try
+                {
+                    body(i);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref error, ExceptionDispatchInfo.Capture(e), null);
+                    Volatile.Write(ref next, count);
+                }
+            }
+        }
+
+        /// <summary>A joined worker is done.</summary>
+        public void Leave() => Interlocked.Decrement(ref joined);
+
+        /// <summary>The caller, its own tasks done: withdraws the places still open and waits for the workers that joined.</summary>
+        public void Finish()
+        {
+            Interlocked.Exchange(ref openPlaces, 0);
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref joined) != 0)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+}
