@@ -81,10 +81,18 @@ internal sealed class HostWorkers : IDisposable
             StartWorkers();
             var operation = new Operation(body, count, helpers);
             Volatile.Write(ref current, operation);
+            // Wakes no more blocked workers than the operation has places for (a 16-core machine's two-task product
+            // should not wake fifteen); the others stay counted as asleep.
             int asleep = Interlocked.Exchange(ref sleepers, 0);
-            if (asleep > 0)
+            int woken = Math.Min(asleep, helpers);
+            if (asleep > woken)
             {
-                wake.Release(asleep);
+                Interlocked.Add(ref sleepers, asleep - woken);
+            }
+
+            if (woken > 0)
+            {
+                wake.Release(woken);
             }
 
             operation.RunTasks();
