@@ -92,11 +92,14 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
             return;
         }
 
-        ForPanelRanges(panels, threads, (p0, p1) => Panels(a, packedB, bias, c, shape, p0, p1));
+        ForPanelRanges(panels, threads, fewRows: true, (p0, p1) => Panels(a, packedB, bias, c, shape, p0, p1));
     }
 
-    /// <summary>Splits <paramref name="panels"/> into one contiguous range a thread.</summary>
-    private static void ForPanelRanges(int panels, int threads, Action<int, int> body)
+    /// <summary>
+    /// Splits <paramref name="panels"/> into one contiguous range a thread: on <see cref="HostWorkers"/> for a product
+    /// of a few rows (a decoding step's, microseconds long), else with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>.
+    /// </summary>
+    private static void ForPanelRanges(int panels, int threads, bool fewRows, Action<int, int> body)
     {
         if (threads <= 1)
         {
@@ -105,11 +108,20 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
         }
 
         int perTask = (panels + threads - 1) / threads;
-        HostWorkers.Shared.For(threads, threads, task =>
+        void Task(int task)
         {
             int p0 = task * perTask;
             body(p0, Math.Min(panels, p0 + perTask));
-        });
+        }
+
+        if (fewRows)
+        {
+            HostWorkers.Shared.For(threads, threads, Task);
+        }
+        else
+        {
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Task);
+        }
     }
 
     /// <summary>
@@ -142,7 +154,7 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
                     }
                 }
 
-                ForPanelRanges(panels, threads, (p0, p1) => WidePanels(aPacked, packedB, bias, c, shape, p0, p1));
+                ForPanelRanges(panels, threads, fewRows: false, (p0, p1) => WidePanels(aPacked, packedB, bias, c, shape, p0, p1));
             }
         }
         finally

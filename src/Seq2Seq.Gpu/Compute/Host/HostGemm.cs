@@ -25,7 +25,8 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// zero-padded, and edge tiles are stored through a scratch tile.
 /// </para>
 /// <para>
-/// Work is split into tasks of (row-block group × panel group), run on <see cref="HostWorkers"/>.
+/// Work is split into tasks of (row-block group × panel group), run with <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>;
+/// products of a few rows split their columns on <see cref="HostWorkers"/>.
 /// Every element of C is computed by exactly the same sequence of operations whatever the partition, so the result
 /// does not depend on the number of threads (no atomics; the one K split, of weight-gradient products with a small C,
 /// is chosen from the shape alone: see <see cref="SplitDepth"/>).
@@ -570,7 +571,7 @@ internal static unsafe class HostGemm<TS, TV>
             return;
         }
 
-        HostWorkers.Shared.For(count, threads, body);
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads }, body);
     }
 
     private static void InitializeWithoutProduct(float* bias, float* c, MatMulShape shape)

@@ -491,6 +491,6 @@ internal sealed unsafe partial class HostKernels
             return;
         }
 
-        HostWorkers.Shared.For(count, MaxDegreeOfParallelism, body);
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism }, body);
     }
 }

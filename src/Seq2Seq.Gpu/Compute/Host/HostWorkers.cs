@@ -4,23 +4,26 @@ using System.Runtime.ExceptionServices;
 namespace Seq2Seq.Gpu.Compute.Host;
 
 /// <summary>
-/// The fork-join the host kernels split their work with: dedicated worker threads that wait for the next operation
-/// spinning for a while before they block, and a caller that takes part in its own operation.
+/// The fork-join of the host products of a few rows (decoding at batch 1 to 8): dedicated worker threads that wait for
+/// the next operation spinning for a while before they block, and a caller that takes part in its own operation.
 /// <para>
-/// A training step of the keras-char configuration runs several hundred split operations of 50-200 µs each (a
-/// recurrent step's product, its cell). <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> hands
-/// each to the thread pool, whose workers had often gone to sleep in between: their wake-ups and the pool's own spin
-/// (<c>sched_yield</c>) were about 6-8 % of a step's CPU samples under <c>perf</c>, and the waits on them more of its
-/// wall time. Here a worker that finished an operation spins for <see cref="SpinTicks"/> on the next one; an
-/// operation never waits for a worker that has not joined it (the caller runs the tasks nobody took, then withdraws
-/// the places still open), only for those that have.
+/// Such a product is 5-20 µs long (a 1 × 256 × 1024 recurrent product on two threads), about as long as
+/// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> takes to hand a half to a thread-pool thread that
+/// has gone to sleep since the last step. Here a worker that finished an operation spins for <see cref="SpinTicks"/> on
+/// the next one, and an operation never waits for a worker that has not joined it (the caller runs the tasks nobody
+/// took, then withdraws the places still open), only for those that have. Measured on the 2-core development VM
+/// (docs/benchmarks.md): the two-thread 1 × 256 × 1024 product 10-12 µs against 12-18 µs, a greedy step at batch 1
+/// about a fifth faster. Longer operations (a training step's products and cells, 50-500 µs) keep
+/// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>: on this fork-join the keras-char training step
+/// was faster on a quiet host but 2-29 % slower while the VM's host was busy (cause not isolated; a spinning virtual
+/// CPU being descheduled by the host, so that the next operation runs on the caller alone, would explain it).
 /// </para>
 /// <para>
-/// One operation at a time uses the workers; a second caller meanwhile (two translators on two threads, the data-
-/// parallel trainer's shards) or a call from inside a task runs on <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>
-/// as before. Which thread runs which task never changes a result: the kernels partition their work so that every
-/// output element is computed the same way whoever computes it. An exception thrown by a task stops the tasks not yet
-/// started and is rethrown on the caller, as it was thrown.
+/// One operation at a time uses the workers; a second caller meanwhile (two translators on two threads) or a call from
+/// inside a task runs on <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>. Which thread runs which
+/// task never changes a result: the kernels partition their work so that every output element is computed the same
+/// way whoever computes it. An exception thrown by a task stops the tasks not yet started and is rethrown on the
+/// caller, as it was thrown.
 /// </para>
 /// </summary>
 internal sealed class HostWorkers : IDisposable
