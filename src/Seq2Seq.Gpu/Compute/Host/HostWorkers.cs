@@ -56,7 +56,10 @@ internal sealed class HostWorkers : IDisposable
     public void Dispose()
     {
         stopping = true;
-        wake.Release(workerCount);
+        if (workerCount > 0)
+        {
+            wake.Release(workerCount);
+        }
     }
 
     /// <summary>Runs <paramref name="body"/>(i) for i in [0, <paramref name="count"/>) on up to <paramref name="maxThreads"/> threads, the caller's included.</summary>
@@ -75,17 +78,20 @@ internal sealed class HostWorkers : IDisposable
 
         if (isWorker || Interlocked.CompareExchange(ref inUse, 1, 0) != 0)
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, body);
+            RunOnThreadPool(count, maxThreads, body);
             return;
         }
 
+        Operation? operation = null;
         try
         {
             StartWorkers();
-            var operation = new Operation(body, count, helpers);
+            operation = new Operation(body, count, helpers);
             Volatile.Write(ref current, operation);
+
             // Wakes no more blocked workers than the operation has places for (a 16-core machine's two-task product
-            // should not wake fifteen); the others stay counted as asleep.
+            // should not wake fifteen); the others stay counted as asleep. A worker counted as asleep may have found
+            // an operation without blocking: the permit it is given then costs it one more spin, nothing else.
             int asleep = Interlocked.Exchange(ref sleepers, 0);
             int woken = Math.Min(asleep, helpers);
             if (asleep > woken)
@@ -99,13 +105,29 @@ internal sealed class HostWorkers : IDisposable
             }
 
             operation.RunTasks();
-            operation.Finish();
-            Volatile.Write(ref current, null);
-            operation.Error?.Throw();
         }
         finally
         {
+            // Whatever happened, no worker is left inside the operation once the caller returns (the tasks use the
+            // caller's buffers).
+            operation?.Finish();
+            Volatile.Write(ref current, null);
             Volatile.Write(ref inUse, 0);
+        }
+
+        operation.Error?.Throw();
+    }
+
+    /// <summary>The fallback, with the first exception of a task rethrown as it was thrown, as on the workers.</summary>
+    private static void RunOnThreadPool(int count, int maxThreads, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
     }
 
