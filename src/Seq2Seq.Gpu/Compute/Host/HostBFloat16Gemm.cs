@@ -108,7 +108,7 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
         }
 
         int perTask = (panels + threads - 1) / threads;
-        void Task(int task)
+        void RunRange(int task)
         {
             int p0 = task * perTask;
             body(p0, Math.Min(panels, p0 + perTask));
@@ -116,11 +116,11 @@ internal static unsafe class HostBFloat16Gemm<TS, TV>
 
         if (fewRows)
         {
-            HostWorkers.Shared.For(threads, threads, Task);
+            HostWorkers.Shared.For(threads, threads, RunRange);
         }
         else
         {
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, Task);
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, RunRange);
         }
     }
 
