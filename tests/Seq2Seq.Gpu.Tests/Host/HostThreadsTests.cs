@@ -49,6 +49,11 @@ public sealed class HostThreadsTests(TestTarget target) : HostTestBase(target)
     [TestCase(101, 64, 170, false, true)]
     [TestCase(40, 93, 4500, true, false)]
     [TestCase(301, 230, 300, false, false)]
+    // Products of a few rows with a B of 256 KB or more: columns split on HostWorkers (a decode step's), a partial
+    // last vector, rows in blocks of four and one by one.
+    [TestCase(1, 1030, 256, false, false)]
+    [TestCase(5, 1024, 256, false, false)]
+    [TestCase(8, 1000, 300, true, false)]
     public void Threads_do_not_change_the_product(int m, int n, int k, bool transposeA, bool transposeB)
     {
         var shape = new MatMulShape(m, n, k, transposeA, transposeB, accumulate: true, hasBias: true);
@@ -58,6 +63,25 @@ public sealed class HostThreadsTests(TestTarget target) : HostTestBase(target)
         {
             var c = (float[])initial.Clone();
             kernels.MatMul(a, b, bias, c, shape);
+            return [c];
+        });
+    }
+
+    // A bfloat16 B: a few rows (panels split on HostWorkers) and many (widened panels, Parallel.For).
+    [TestCase(1, 1030, 256, false)]
+    [TestCase(7, 1024, 256, true)]
+    [TestCase(64, 93, 256, false)]
+    [TestCase(70, 1024, 256, false)]
+    public void Threads_do_not_change_the_bfloat16_product(int m, int n, int k, bool transposeB)
+    {
+        var shape = new MatMulShape(m, n, k, transposeB: transposeB, accumulate: true, hasBias: true);
+        var (a, b, bias, initial, _) = MatMulCheck.Operands(shape);
+
+        AssertThreadsDoNotChangeIt(kernels =>
+        {
+            using var packed = kernels.PackRightBFloat16(b, k, n, transposeB);
+            var c = (float[])initial.Clone();
+            kernels.MatMul(a, packed, bias, c, shape);
             return [c];
         });
     }
