@@ -12,11 +12,12 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// has gone to sleep since the last step. Here a worker that finished an operation spins for <see cref="SpinTicks"/> on
 /// the next one, and an operation never waits for a worker that has not joined it (the caller runs the tasks nobody
 /// took, then withdraws the places still open), only for those that have. Measured on the 2-core development VM
-/// (docs/benchmarks.md): the two-thread 1 × 256 × 1024 product 10-12 µs against 12-18 µs, a greedy step at batch 1
-/// about a fifth faster. Longer operations (a training step's products and cells, 50-500 µs) keep
-/// <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>: on this fork-join the keras-char training step
-/// was faster on a quiet host but 2-29 % slower while the VM's host was busy (cause not isolated; a spinning virtual
-/// CPU being descheduled by the host, so that the next operation runs on the caller alone, would explain it).
+/// (docs/benchmarks.md): the two-thread 1 × 256 × 1024 product 10.7-11.4 µs against 12.1-19.6 µs, keras-char's
+/// greedy step at batch 1 21 / 23 / 20 µs against 26 / 26 / 21 µs. Longer operations (a training step's products and
+/// cells, 50-500 µs) keep <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/>: on this fork-join the
+/// keras-char training step was faster on a quiet host but up to 29 % slower while the VM's host was busy (cause not
+/// isolated; a spinning virtual CPU being descheduled by the host, so that the next operation runs on the caller
+/// alone, would explain it).
 /// </para>
 /// <para>
 /// One operation at a time uses the workers; a second caller meanwhile (two translators on two threads) or a call from
