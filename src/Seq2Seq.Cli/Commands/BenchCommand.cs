@@ -144,7 +144,8 @@ internal sealed class BenchCommand
     private static string Against(BenchmarkResult result)
     {
         string train = $"  training step {result.TrainGflop:N2} GFLOP of products: {result.TrainGflops:N1} GFLOP/s"
-            + (result.TrainFractionOfPeak is { } f ? $" ({f:P0} of the FMA peak{(f > 1 ? ", above it: the host took cores from both peak measurements, so this peak is no bound; rerun on a quieter machine" : string.Empty)})" : string.Empty);
+            + (result.TrainFractionOfPeak is { } f ? $" ({f:P0} of the FMA peak{(f > 1 ? ", above it: the host took cores from both peak measurements, so this peak is no bound; rerun on a quieter machine" : string.Empty)})" : string.Empty)
+            + (result.ProductGflops is { } p ? $"; its largest product alone ({result.ProductShape}) {p:N1} GFLOP/s" + (result.ProductFractionOfPeak is { } pf ? $" ({pf:P0})" : string.Empty) : string.Empty);
         string decode = result.DecodeBytesPerStep is not { } bytes ? string.Empty
             : $"; greedy decode reads {Output.Format.Bytes(bytes)} a step at batch 1"
                 + (result.DecodeFloorUsBatch1 is { } floor ? $" (fits {result.DecodeLevel}: floor {floor:N1} µs, measured {result.DecodeBatch1OverFloor:N1}x the floor)" : string.Empty);

@@ -57,6 +57,21 @@ internal sealed record BenchmarkResult
     [JsonPropertyName("train_gflops")]
     public double TrainGflops { get; init; }
 
+    /// <summary>
+    /// The shape M × K × N of <see cref="ProductGflops"/>'s product: the largest of the training step, (B·T) × H × 4H
+    /// for the longer side's T (the input projection's shape, and the recurrent weight gradient's FLOPs).
+    /// </summary>
+    [JsonPropertyName("product_shape")]
+    public string? ProductShape { get; init; }
+
+    /// <summary>
+    /// GFLOP/s of that one product alone (<c>C = A·B</c>, median of the timed runs): what the engine's products reach
+    /// on this device without recurrences, cells or hand-offs between small operations, so a ceiling for
+    /// <see cref="TrainGflops"/>.
+    /// </summary>
+    [JsonPropertyName("product_gflops")]
+    public double? ProductGflops { get; init; }
+
     /// <summary>Bytes a greedy decode step reads at batch 1 (<see cref="ModelCost.DecodeBytesPerStep"/>); absent for the LSTM-only shape.</summary>
     [JsonPropertyName("decode_bytes_per_step")]
     public long? DecodeBytesPerStep { get; init; }
@@ -80,6 +95,10 @@ internal sealed record BenchmarkResult
     /// <summary><see cref="TrainGflops"/> over <see cref="PeakGflops"/>.</summary>
     [JsonPropertyName("train_fraction_of_peak")]
     public double? TrainFractionOfPeak { get; init; }
+
+    /// <summary><see cref="ProductGflops"/> over <see cref="PeakGflops"/>.</summary>
+    [JsonPropertyName("product_fraction_of_peak")]
+    public double? ProductFractionOfPeak { get; init; }
 
     /// <summary>Measured read bandwidth of buffers in the L2 caches, every thread, GB/s.</summary>
     [JsonPropertyName("bandwidth_l2_gbs")]

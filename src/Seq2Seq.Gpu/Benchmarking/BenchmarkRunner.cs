@@ -5,6 +5,7 @@ using Seq2Seq.Gpu.Compute;
 using Seq2Seq.Gpu.Data;
 using Seq2Seq.Gpu.Devices;
 using Seq2Seq.Gpu.Inference;
+using Seq2Seq.Gpu.Kernels;
 using Seq2Seq.Gpu.Layers;
 using Seq2Seq.Gpu.Models;
 using Seq2Seq.Gpu.Numerics;
@@ -38,7 +39,36 @@ internal static class BenchmarkRunner
         var text = SyntheticText(config);
         using var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers, Attention: config.Attention), seed: 1);
         var result = config.LstmOnly ? RunLstm(model, config, steps, warmup) : RunSeq2Seq(model, config, steps, warmup);
-        return PeakComparison.Apply(result with { PeakMemoryBytes = device.PeakAllocatedBytes }, config, peaks);
+        result = result with { PeakMemoryBytes = device.PeakAllocatedBytes };
+        var (shape, productSeconds) = LargestProduct(device, config, steps, warmup);
+        result = result with
+        {
+            ProductShape = $"{shape.M}x{shape.K}x{shape.N}",
+            ProductGflops = 2.0 * shape.M * shape.K * shape.N / productSeconds / 1e9,
+        };
+        return PeakComparison.Apply(result, config, peaks);
+    }
+
+    /// <summary>
+    /// The median time of the training step's largest product run alone, <c>C[B·T, 4H] = A[B·T, H]·B[H, 4H]</c> for the
+    /// longer side's T (measured after the model's figures, so that its buffers do not count in their peak memory).
+    /// </summary>
+    private static (MatMulShape Shape, double Seconds) LargestProduct(ComputeDevice device, BenchmarkConfig config, int steps, int warmup)
+    {
+        int rows = config.Batch * Math.Max(config.SourceSteps, config.LstmOnly ? 0 : config.TargetSteps);
+        int depth = config.Hidden, columns = 4 * config.Hidden;
+        var random = new DeterministicRandom(5);
+        float[] Values(int count) => Enumerable.Range(0, count).Select(_ => (float)random.NextUniform(-1, 1)).ToArray();
+        using var a = device.Upload<float>(Values(rows * depth), "largest product A");
+        using var b = device.Upload<float>(Values(depth * columns), "largest product B");
+        using var c = device.Allocate<float>((long)rows * columns, "largest product C");
+        var shape = new MatMulShape(rows, columns, depth);
+        double seconds = Median(steps, warmup, () =>
+        {
+            device.Ops.MatMul(a.View, b.View, null, c.View, shape);
+            device.Synchronize();
+        });
+        return (shape, seconds);
     }
 
     private static BenchmarkResult RunSeq2Seq(Seq2SeqModel model, BenchmarkConfig config, int steps, int warmup)

@@ -33,6 +33,7 @@ internal static class PeakComparison
             PeakGflops = peaks.PeakGflops,
             PeakGflopsOneThread = peaks.PeakGflopsOneThread,
             TrainFractionOfPeak = gflops / peaks.PeakGflops,
+            ProductFractionOfPeak = result.ProductGflops / peaks.PeakGflops,
             BandwidthL2 = peaks.BandwidthL2,
             BandwidthL3 = peaks.BandwidthL3,
             BandwidthDram = peaks.BandwidthDram,
