@@ -142,28 +142,15 @@ public static class BeamSearch
 
     private static List<(int Beam, int Token, double LogProb)> Rank(List<Beam> beams, double[] scores, int vocab, int keep)
     {
-        var candidates = new List<(int Beam, int Token, double LogProb)>(beams.Count * vocab);
+        var logProbs = new double[beams.Count];
+        var rows = new int[beams.Count];
         for (int i = 0; i < beams.Count; i++)
         {
-            int offset = beams[i].Row * vocab;
-            for (int v = 0; v < vocab; v++)
-            {
-                candidates.Add((i, v, beams[i].LogProbability + scores[offset + v]));
-            }
+            logProbs[i] = beams[i].LogProbability;
+            rows[i] = beams[i].Row;
         }
 
-        candidates.Sort((a, b) =>
-        {
-            int byScore = b.LogProb.CompareTo(a.LogProb);
-            if (byScore != 0)
-            {
-                return byScore;
-            }
-
-            int byBeam = a.Beam.CompareTo(b.Beam);
-            return byBeam != 0 ? byBeam : a.Token.CompareTo(b.Token);
-        });
-        return candidates.Count > keep ? candidates.GetRange(0, keep) : candidates;
+        return CandidateRanking.Top(logProbs, rows, scores, vocab, keep);
     }
 
     private static Hypothesis Finish(IReadOnlyList<int> tokens, double logProb, bool ended, double alpha, IReadOnlyList<float[]>? attention)
