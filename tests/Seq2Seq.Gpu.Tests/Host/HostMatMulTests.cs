@@ -35,13 +35,16 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
 
     // Products of at most 8 rows, which stream B and keep their sums in registers: one row over blocks of 8 vectors,
     // single vectors and a partial last vector (N = 1037); four-row groups and the rows after them (5, 8 rows); N
-    // narrower than a vector (7); B of at least 256 KB, split over the threads whatever its flops (261 × 300).
+    // narrower than a vector (7); B of at least 256 KB, split over the threads whatever its flops (261 × 300); B of at
+    // least 12 MiB (a word vocabulary's output projection), run in K blocks of 32 with the last one partial (390) and
+    // columns past the last 8-vector segment left to the row kernels (8200 over two threads).
     private static readonly int[][] NarrowShapes =
     [
         [1, 1037, 70],
         [5, 261, 300],
         [8, 7, 33],
         [3, 40, 17],
+        [5, 8200, 390],
     ];
 
     private static IEnumerable<TestCaseData> Cases() =>
