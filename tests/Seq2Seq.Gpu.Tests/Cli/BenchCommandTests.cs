@@ -31,12 +31,14 @@ public sealed class BenchCommandTests
         {
             "train_gflop", "train_gflops", "peak_gflops", "peak_gflops_1t", "train_fraction_of_peak", "bandwidth_l2_gbs",
             "bandwidth_l3_gbs", "bandwidth_dram_gbs", "decode_bytes_per_step", "decode_floor_us_b1", "decode_b1_over_floor", "peak_threads",
+            "product_gflops", "product_fraction_of_peak",
         })
         {
             Assert.That(root.GetProperty(field).GetDouble(), Is.GreaterThan(0), field);
         }
 
         Assert.That(root.GetProperty("decode_level").GetString(), Is.AnyOf("l2", "l3", "dram"));
+        Assert.That(root.GetProperty("product_shape").GetString(), Is.EqualTo("3776x256x1024"), "the largest product: 64 · 59 target rows × H × 4H");
     }
 
     [TestCase("--gpu-kernels", "fastest")]
