@@ -133,6 +133,41 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
         }
     }
 
+    // A narrow product is, element by element, exactly this float sequence: c (or 0), + a·b for k in order (each
+    // product and sum rounded, no fused multiply-add), then + bias. Row kernels (small B) and K blocks (B of 12 MiB or
+    // more: 8200 × 390 floats, one row and five, A as stored and transposed) alike.
+    [TestCase(1, 8200, 390, false, false)]
+    [TestCase(5, 8200, 390, true, true)]
+    [TestCase(5, 8200, 390, false, true)]
+    [TestCase(5, 261, 300, true, false)]
+    [TestCase(8, 1037, 70, false, true)]
+    public void A_narrow_product_is_exactly_the_in_order_float_sum(int m, int n, int k, bool transposeA, bool accumulate)
+    {
+        var shape = new MatMulShape(m, n, k, transposeA, transposeB: false, accumulate: accumulate, hasBias: accumulate);
+        var (a, b, bias, initial, _) = MatMulCheck.Operands(shape);
+        var c = (float[])initial.Clone();
+
+        Kernels.MatMul(a, b, accumulate ? bias : [], c, shape);
+
+        var expected = new float[m * n];
+        for (int row = 0; row < m; row++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float sum = accumulate ? initial[(row * n) + j] : 0f;
+                for (int kk = 0; kk < k; kk++)
+                {
+                    float product = (transposeA ? a[(kk * m) + row] : a[(row * k) + kk]) * b[(kk * n) + j];
+                    sum += product;
+                }
+
+                expected[(row * n) + j] = accumulate ? sum + bias[j] : sum;
+            }
+        }
+
+        Assert.That(c, Is.EqualTo(expected));
+    }
+
     // A deferred operand is packed by the first product that reads panels, and never by products that stream B.
     [Test]
     public void A_deferred_right_operand_is_packed_only_by_a_product_that_reads_panels()

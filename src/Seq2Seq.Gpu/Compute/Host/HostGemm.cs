@@ -66,17 +66,25 @@ internal static unsafe class HostGemm<TS, TV>
     private const long NarrowParallelBytes = 256 * 1024;
 
     /// <summary>
-    /// Narrow products of several rows whose B is at least this large run in K blocks (<see cref="NarrowBlocked"/>).
-    /// Measured on the 2-core EPYC (two threads, medians of 200): at 8 MiB the row kernels were faster (4 × 512 × 4096:
-    /// 282 against 369 µs), at 16 MiB three to five times slower (4 × 1024 × 4096: 2,960 against 882 µs; 4 × 512 × 8000:
-    /// 3,071 against 740), which fits the reach of Zen 4's second-level TLB (3,072 pages of 4 KB, 12 MiB): past it
-    /// every step down K of a two-vector strip walks the page tables. Recurrent kernels (1 MB at H = 256) stay with
-    /// the row kernels, whose sums stay in registers over all of K.
+    /// Narrow products whose B is at least this large run in K blocks (<see cref="NarrowBlocked"/>). Measured on the
+    /// 2-core EPYC (two threads, medians of 200), B kept in L3 by repeating one product: at 8 MiB the row kernels were
+    /// faster (4 × 512 × 4096: 264-288 against 372-377 µs), at 16 MiB three to five times slower (4 × 1024 × 4096: 2,960
+    /// against 882 µs; 4 × 512 × 8000: 3,071 against 740), which fits the reach of Zen 4's second-level TLB (3,072 pages
+    /// of 4 KB, 12 MiB): past it every step down K of a two-vector strip walks the page tables. With B coming from DRAM
+    /// (several such products in turn, 64 MB together) blocks were faster from 4 MiB up (5 × 512 × 2048: 224-232
+    /// against 806-888 µs), but B of 4-12 MiB stay with the row kernels: whether B is in L3 depends on the rest of the
+    /// step, not on the shape. Recurrent kernels (1 MB at H = 256) stay with the row kernels, whose sums stay in
+    /// registers over all of K.
     /// </summary>
     private const long NarrowBlockedBytes = 12L << 20;
 
-    /// <summary>Rows of B in a K block of <see cref="NarrowBlocked"/>: the block of a segment is 16 KB with AVX-512, half an L1.</summary>
-    private const int NarrowKBlock = 32;
+    /// <summary>
+    /// Rows of B in a K block of <see cref="NarrowBlocked"/> (a segment's block is 4 KB with AVX-512). Over four
+    /// 512 × 8000 products in turn (64 MB, so B comes from DRAM, as in a word-level decode step), two threads,
+    /// medians of 200: one row 497-699 µs in blocks of 8, 810-932 in blocks of 32, 1,083-1,345 with the row kernel; two
+    /// rows 694-708 against 894-1,181; fewer rows of B at a time are fewer concurrent streams for the prefetchers.
+    /// </summary>
+    private const int NarrowKBlock = 8;
 
     /// <summary>Products below this many flops run on the calling thread.</summary>
     private const long ParallelFlops = 1L << 21;
@@ -337,7 +345,7 @@ internal static unsafe class HostGemm<TS, TV>
 
         var rows = new NarrowLeft(a, shape);
         int m = shape.M;
-        if (m > 1 && (long)shape.K * shape.N * sizeof(float) >= NarrowBlockedBytes)
+        if ((long)shape.K * shape.N * sizeof(float) >= NarrowBlockedBytes)
         {
             n0 = NarrowBlocked(rows, b, bias, c, shape, n0, n1);
         }
@@ -355,13 +363,13 @@ internal static unsafe class HostGemm<TS, TV>
     }
 
     /// <summary>
-    /// Columns [n0, end) of a narrow product of several rows whose B is too large for the caches, in segments of eight
+    /// Columns [n0, end) of a narrow product whose B is too large for the caches, in segments of eight
     /// vectors, returning end (the columns after it, fewer than eight vectors, are left to the row kernels). The
     /// four-row kernel reads B in two-vector strips down all of K, a row N floats apart at each step; over a
     /// 512 × 8,000 output projection (a word vocabulary) that ran at about 5 GB/s against 66 for one row's eight-vector
-    /// strips (2-core EPYC). Here K is cut into blocks of <see cref="NarrowKBlock"/> rows: each segment's block of B (16 KB with
-    /// AVX-512) is read from memory for the first row and from L1 for the others, and each row's partial sums go back
-    /// to C between blocks. Every element is still c (or 0), then + a(row, k)·b(k, j) in the order of k, each rounded,
+    /// strips (2-core EPYC), and one row's strips from DRAM at 12-16 GB/s. Here K is cut into blocks of
+    /// <see cref="NarrowKBlock"/> rows: each segment's block of B (4 KB with AVX-512) is read from memory for the first
+    /// row and from L1 for the others, and each row's partial sums go back to C between blocks. Every element is still c (or 0), then + a(row, k)·b(k, j) in the order of k, each rounded,
     /// then + bias: a stored partial sum is the same float the registers held, so the result is that of the row kernels.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
