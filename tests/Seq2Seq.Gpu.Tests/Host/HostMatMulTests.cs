@@ -135,8 +135,9 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
 
     // A narrow product is, element by element, exactly this float sequence: c (or 0), + a·b for k in order (each
     // product and sum rounded, no fused multiply-add), then + bias. Row kernels (small B) and K blocks (B of 12 MiB or
-    // more: 8200 × 390 floats, one row and five, A as stored and transposed) alike.
+    // more: 8200 × 390 floats, one row and five, A as stored and transposed; one row from 4 MiB: 2050 × 520) alike.
     [TestCase(1, 8200, 390, false, false)]
+    [TestCase(1, 2050, 520, true, true)]
     [TestCase(5, 8200, 390, true, true)]
     [TestCase(5, 8200, 390, false, true)]
     [TestCase(5, 261, 300, true, false)]

@@ -79,6 +79,14 @@ internal static unsafe class HostGemm<TS, TV>
     private const long NarrowBlockedBytes = 12L << 20;
 
     /// <summary>
+    /// <see cref="NarrowBlockedBytes"/> for a product of one row (greedy decoding of one sentence), whose row kernel reads
+    /// eight-vector strips. Same harness: with B in L3 the blocks were as fast from 2 MiB up (1 × 512 × 2048: 39-40
+    /// against 44-81 µs), from DRAM faster from 4 MiB (1 × 512 × 2048: 126-228 against 300-452 µs; at 2 MiB 87-146
+    /// against 145-179, once level).
+    /// </summary>
+    private const long NarrowBlockedBytesOneRow = 4L << 20;
+
+    /// <summary>
     /// Rows of B in a K block of <see cref="NarrowBlocked"/> (a segment's block is 4 KB with AVX-512). Over four
     /// 512 × 8000 products in turn (64 MB, so B comes from DRAM, as in a word-level decode step), two threads,
     /// medians of 200: one row 497-699 µs in blocks of 8, 810-932 in blocks of 32, 1,083-1,345 with the row kernel; two
@@ -345,7 +353,7 @@ internal static unsafe class HostGemm<TS, TV>
 
         var rows = new NarrowLeft(a, shape);
         int m = shape.M;
-        if ((long)shape.K * shape.N * sizeof(float) >= NarrowBlockedBytes)
+        if ((long)shape.K * shape.N * sizeof(float) >= (m == 1 ? NarrowBlockedBytesOneRow : NarrowBlockedBytes))
         {
             n0 = NarrowBlocked(rows, b, bias, c, shape, n0, n1);
         }
