@@ -58,8 +58,9 @@ internal sealed record BenchmarkResult
     public double TrainGflops { get; init; }
 
     /// <summary>
-    /// The shape M × K × N of <see cref="ProductGflops"/>'s product: the largest of the training step, (B·T) × H × 4H
-    /// for the longer side's T (the input projection's shape, and the recurrent weight gradient's FLOPs).
+    /// The shape M × K × N of <see cref="ProductGflops"/>'s product: the largest of the training step, the larger of
+    /// (B·T) × H × 4H for the longer side's T (the gates' shape, and the recurrent weight gradient's FLOPs) and the
+    /// output projection (B·T_t) × H × V_t.
     /// </summary>
     [JsonPropertyName("product_shape")]
     public string? ProductShape { get; init; }

@@ -37,9 +37,13 @@ internal static class BenchmarkRunner
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         device.ResetPeakMemory();
         var text = SyntheticText(config);
-        using var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers, Attention: config.Attention), seed: 1);
-        var result = config.LstmOnly ? RunLstm(model, config, steps, warmup) : RunSeq2Seq(model, config, steps, warmup);
-        result = result with { PeakMemoryBytes = device.PeakAllocatedBytes };
+        BenchmarkResult result;
+        using (var model = Seq2SeqModel.Create(device, text, new Seq2SeqConfig(config.SourceVocab, config.TargetVocab, config.Embedding, config.Hidden, config.Layers, Attention: config.Attention), seed: 1))
+        {
+            result = config.LstmOnly ? RunLstm(model, config, steps, warmup) : RunSeq2Seq(model, config, steps, warmup);
+            result = result with { PeakMemoryBytes = device.PeakAllocatedBytes };
+        }
+
         var (shape, productSeconds) = LargestProduct(device, config, steps, warmup);
         result = result with
         {
@@ -50,13 +54,21 @@ internal static class BenchmarkRunner
     }
 
     /// <summary>
-    /// The median time of the training step's largest product run alone, <c>C[B·T, 4H] = A[B·T, H]·B[H, 4H]</c> for the
-    /// longer side's T (measured after the model's figures, so that its buffers do not count in their peak memory).
+    /// The median time of the training step's largest product run alone, in FP32 as training runs: the larger of the
+    /// gates' shape <c>C[B·T, 4H] = A[B·T, H]·B[H, 4H]</c> for the longer side's T and the output projection
+    /// <c>C[B·T_t, V_t] = A[B·T_t, H]·B[H, V_t]</c> (a word vocabulary's is the larger). Measured after the model is
+    /// disposed of, so that its buffers neither count in the model's peak memory nor sit beside these.
     /// </summary>
     private static (MatMulShape Shape, double Seconds) LargestProduct(ComputeDevice device, BenchmarkConfig config, int steps, int warmup)
     {
         int rows = config.Batch * Math.Max(config.SourceSteps, config.LstmOnly ? 0 : config.TargetSteps);
         int depth = config.Hidden, columns = 4 * config.Hidden;
+        if (!config.LstmOnly && (long)config.Batch * config.TargetSteps * config.TargetVocab > (long)rows * columns)
+        {
+            rows = config.Batch * config.TargetSteps;
+            columns = config.TargetVocab;
+        }
+
         var random = new DeterministicRandom(5);
         float[] Values(int count) => Enumerable.Range(0, count).Select(_ => (float)random.NextUniform(-1, 1)).ToArray();
         using var a = device.Upload<float>(Values(rows * depth), "largest product A");
