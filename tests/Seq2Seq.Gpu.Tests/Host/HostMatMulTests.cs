@@ -36,8 +36,8 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
     // Products of at most 8 rows, which stream B and keep their sums in registers: one row over blocks of 8 vectors,
     // single vectors and a partial last vector (N = 1037); four-row groups and the rows after them (5, 8 rows); N
     // narrower than a vector (7); B of at least 256 KB, split over the threads whatever its flops (261 × 300); B of at
-    // least 12 MiB (a word vocabulary's output projection), run in K blocks of 32 with the last one partial (390) and
-    // columns past the last 8-vector segment left to the row kernels (8200 over two threads).
+    // least 12 MiB (a word vocabulary's output projection), run in K blocks of 8 with the last one partial (390) and
+    // columns past the last 8-vector segment left to the row kernels (8200 split over the threads).
     private static readonly int[][] NarrowShapes =
     [
         [1, 1037, 70],
@@ -136,19 +136,20 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
     // A narrow product is, element by element, exactly this float sequence: c (or 0), + a·b for k in order (each
     // product and sum rounded, no fused multiply-add), then + bias. Row kernels (small B) and K blocks (B of 12 MiB or
     // more: 8200 × 390 floats, one row and five, A as stored and transposed; one row from 4 MiB: 2050 × 520) alike.
-    [TestCase(1, 8200, 390, false, false)]
-    [TestCase(1, 2050, 520, true, true)]
-    [TestCase(5, 8200, 390, true, true)]
-    [TestCase(5, 8200, 390, false, true)]
-    [TestCase(5, 261, 300, true, false)]
-    [TestCase(8, 1037, 70, false, true)]
-    public void A_narrow_product_is_exactly_the_in_order_float_sum(int m, int n, int k, bool transposeA, bool accumulate)
+    [TestCase(1, 8200, 390, false, false, false)]
+    [TestCase(1, 2050, 520, true, true, true)]
+    [TestCase(5, 8200, 390, true, true, true)]
+    [TestCase(5, 8200, 390, false, true, false)]
+    [TestCase(5, 8200, 390, false, false, true)]
+    [TestCase(5, 261, 300, true, false, false)]
+    [TestCase(8, 1037, 70, false, true, true)]
+    public void A_narrow_product_is_exactly_the_in_order_float_sum(int m, int n, int k, bool transposeA, bool accumulate, bool withBias)
     {
-        var shape = new MatMulShape(m, n, k, transposeA, transposeB: false, accumulate: accumulate, hasBias: accumulate);
+        var shape = new MatMulShape(m, n, k, transposeA, transposeB: false, accumulate: accumulate, hasBias: withBias);
         var (a, b, bias, initial, _) = MatMulCheck.Operands(shape);
         var c = (float[])initial.Clone();
 
-        Kernels.MatMul(a, b, accumulate ? bias : [], c, shape);
+        Kernels.MatMul(a, b, withBias ? bias : [], c, shape);
 
         var expected = new float[m * n];
         for (int row = 0; row < m; row++)
@@ -162,7 +163,7 @@ public sealed class HostMatMulTests(TestTarget target) : HostTestBase(target)
                     sum += product;
                 }
 
-                expected[(row * n) + j] = accumulate ? sum + bias[j] : sum;
+                expected[(row * n) + j] = withBias ? sum + bias[j] : sum;
             }
         }
 

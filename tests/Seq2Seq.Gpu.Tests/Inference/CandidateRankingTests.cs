@@ -62,6 +62,16 @@ public sealed class CandidateRankingTests
     }
 
     [Test]
+    public void No_beams_or_an_empty_vocabulary_give_no_candidates()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(CandidateRanking.Top([], [], new double[4], 2, 3), Is.Empty);
+            Assert.That(CandidateRanking.Top([0.0, -1.0], [0, 1], [], 0, 3), Is.Empty);
+        });
+    }
+
+    [Test]
     public void Rejects_mismatched_beams_and_an_empty_keep()
     {
         Assert.Multiple(() =>

@@ -68,8 +68,8 @@ internal static unsafe class HostGemm<TS, TV>
     /// <summary>
     /// Narrow products whose B is at least this large run in K blocks (<see cref="NarrowBlocked"/>). Measured on the
     /// 2-core EPYC (two threads, medians of 200), B kept in L3 by repeating one product: at 8 MiB the row kernels were
-    /// faster (4 × 512 × 4096: 264-288 against 372-377 µs), at 16 MiB three to five times slower (4 × 1024 × 4096: 2,960
-    /// against 882 µs; 4 × 512 × 8000: 3,071 against 740), which fits the reach of Zen 4's second-level TLB (3,072 pages
+    /// faster (4 × 512 × 4096: 264-288 against 372-377 µs), at 16 MiB three to six times slower (4 × 512 × 8000: 3,071
+    /// against 516-550 µs; 4 × 1024 × 4096: 2,960 against 882 in blocks of 32 rows), which fits the reach of Zen 4's second-level TLB (3,072 pages
     /// of 4 KB, 12 MiB): past it every step down K of a two-vector strip walks the page tables. With B coming from DRAM
     /// (several such products in turn, 64 MB together) blocks were faster from 4 MiB up (5 × 512 × 2048: 224-232
     /// against 806-888 µs), but B of 4-12 MiB stay with the row kernels: whether B is in L3 depends on the rest of the
@@ -80,9 +80,9 @@ internal static unsafe class HostGemm<TS, TV>
 
     /// <summary>
     /// <see cref="NarrowBlockedBytes"/> for a product of one row (greedy decoding of one sentence), whose row kernel reads
-    /// eight-vector strips. Same harness: with B in L3 the blocks were as fast from 2 MiB up (1 × 512 × 2048: 39-40
-    /// against 44-81 µs), from DRAM faster from 4 MiB (1 × 512 × 2048: 126-228 against 300-452 µs; at 2 MiB 87-146
-    /// against 145-179, once level).
+    /// eight-vector strips. Same harness, two rounds: with B in L3 the blocks were as fast at 2 and 4 MiB (1 × 512 × 1024:
+    /// 21-26 against 23-25 µs; 1 × 512 × 2048: 39-40 against 44-81); from DRAM faster at 4 MiB in both rounds (126 and 228
+    /// against 300 and 452 µs), at 2 MiB in one (87 against 179; 146 against 145).
     /// </summary>
     private const long NarrowBlockedBytesOneRow = 4L << 20;
 
@@ -90,7 +90,7 @@ internal static unsafe class HostGemm<TS, TV>
     /// Rows of B in a K block of <see cref="NarrowBlocked"/> (a segment's block is 4 KB with AVX-512). Over four
     /// 512 × 8000 products in turn (64 MB, so B comes from DRAM, as in a word-level decode step), two threads,
     /// medians of 200: one row 497-699 µs in blocks of 8, 810-932 in blocks of 32, 1,083-1,345 with the row kernel; two
-    /// rows 694-708 against 894-1,181; fewer rows of B at a time are fewer concurrent streams for the prefetchers.
+    /// rows 651-708 against 894-1,181; fewer rows of B at a time are fewer concurrent streams for the prefetchers.
     /// </summary>
     private const int NarrowKBlock = 8;
 
@@ -336,7 +336,8 @@ internal static unsafe class HostGemm<TS, TV>
     }
 
     /// <summary>
-    /// Columns [n0, n1) of a narrow product, the sums held in registers over the whole of K: four rows × two vectors
+    /// Columns [n0, n1) of a narrow product: over a large B, K blocks first (<see cref="NarrowBlocked"/>); then (all of
+    /// a smaller B's columns, or the few past the blocks' last segment) the sums held in registers over the whole of K: four rows × two vectors
     /// of columns at a time, then the remaining rows one at a time × eight vectors, then four, then one (a decode step
     /// at batch 1 reads its 1 MB of U in 8-vector rows with eight independent sums). Every element is the same
     /// sequence of operations:
@@ -371,7 +372,7 @@ internal static unsafe class HostGemm<TS, TV>
     }
 
     /// <summary>
-    /// Columns [n0, end) of a narrow product whose B is too large for the caches, in segments of eight
+    /// Columns [n0, end) of a narrow product over a large B (<see cref="NarrowBlockedBytes"/>), in segments of eight
     /// vectors, returning end (the columns after it, fewer than eight vectors, are left to the row kernels). The
     /// four-row kernel reads B in two-vector strips down all of K, a row N floats apart at each step; over a
     /// 512 × 8,000 output projection (a word vocabulary) that ran at about 5 GB/s against 66 for one row's eight-vector
