@@ -18,6 +18,15 @@ internal abstract unsafe class HostBackend
     /// <summary>Whether <see cref="MatMul"/> of this shape reads B as stored (a product of a few rows) and never its packed panels.</summary>
     public abstract bool StreamsRight(MatMulShape shape);
 
+    /// <summary>Rows of the product's row blocks: a band of <see cref="MatMulBand"/> starts at a multiple of it.</summary>
+    public abstract int RowBlock { get; }
+
+    /// <summary>
+    /// A band of rows of a product with B packed by <see cref="PackRight"/>, on the calling thread, each element bit for
+    /// bit as <see cref="MatMul"/> computes it for a product of more than a few rows (see HostGemm.RunBand).
+    /// </summary>
+    public abstract void MatMulBand(float* a, float* c, MatMulShape shape, float* packedB);
+
     /// <summary>Floats a packed right operand of K × N takes.</summary>
     public abstract long PackedRightLength(int k, int n);
 

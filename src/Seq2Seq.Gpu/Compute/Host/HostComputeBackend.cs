@@ -8,7 +8,8 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// <summary>
 /// The operations as host SIMD kernels (<see cref="HostKernels"/>) run directly on the buffers of ILGPU's CPU
 /// accelerator, which are host memory: same buffers, same meaning, one to two orders of magnitude faster than the
-/// ILGPU kernels there. It has no fused or persistent paths (a recurrent step is a packed product and a cell loop).
+/// ILGPU kernels there. A recurrent step is a packed product and a cell loop; a layer's whole LSTM recurrence runs in
+/// bands of batch rows, one band a thread through every step (see <c>HostKernels.LstmForwardSequence</c>).
 /// </summary>
 internal sealed class HostComputeBackend : IComputeBackend
 {
@@ -90,7 +91,16 @@ internal sealed class HostComputeBackend : IComputeBackend
         int batch,
         int hidden, RecurrentActivation activation) => false;
 
-    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation) => false;
+    public bool TryLstmForwardSequence(ArrayView<float> gates, PreparedRightOperand recurrent, ArrayView<float> cells, ArrayView<float> hidden, ArrayView<int>? mask, int steps, int batch, int units, RecurrentActivation activation)
+    {
+        if (recurrent.Packed is not { } packed || recurrent.BFloat16 is not null)
+        {
+            return false;
+        }
+
+        host.LstmForwardSequence(S(gates), S(recurrent.View), packed, S(cells), S(hidden), Optional(mask), steps, batch, units, (int)activation);
+        return true;
+    }
 
     public bool TryLstmBackwardSequence(
         ArrayView<float> activations,
@@ -103,7 +113,16 @@ internal sealed class HostComputeBackend : IComputeBackend
         ArrayView<int>? mask,
         int steps,
         int batch,
-        int hidden, RecurrentActivation activation) => false;
+        int hidden, RecurrentActivation activation)
+    {
+        if (recurrentTransposed.Packed is not { } packed || recurrentTransposed.BFloat16 is not null)
+        {
+            return false;
+        }
+
+        host.LstmBackwardSequence(S(activations), S(recurrentTransposed.View), packed, S(cells), Optional(dExternal), S(dhCarry), S(dcCarry), S(dGates), Optional(mask), steps, batch, hidden, (int)activation);
+        return true;
+    }
 
     public void GruForward(ArrayView<float> inputGates, ArrayView<float> recurrentGates, ArrayView<float> hPrev, ArrayView<float> hNext, ArrayView<int>? mask, int batch, int hidden) =>
         host.GruForward(S(inputGates), S(recurrentGates), S(hPrev), S(hNext), Optional(mask), batch, hidden);

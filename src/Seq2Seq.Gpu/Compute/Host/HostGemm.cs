@@ -139,6 +139,23 @@ internal static unsafe partial class HostGemm<TS, TV>
     }
 
     /// <summary>
+    /// A band of rows of a recurrent step's product, <c>C (=|+=) A·op(B)</c> with B packed by <see cref="PackRight"/>, on
+    /// the calling thread: always the packed tiles (never <see cref="RunNarrow"/>, whatever the band's rows), walked row
+    /// block by row block. A band that starts at a multiple of <see cref="Mr"/> rows gets every element of C bit for
+    /// bit as <see cref="Run"/> computes it for the whole product of more than a few rows: the tiles are the same, and
+    /// so are the K blocks that each element is summed over.
+    /// </summary>
+    public static void RunBand(float* a, float* c, MatMulShape shape, float* packedB)
+    {
+        if (shape.M == 0 || shape.N == 0 || shape.K == 0 || shape.TransposeA != 0 || shape.HasBias != 0)
+        {
+            throw new ArgumentException($"a band's product has rows, columns and depth, a plain A and no bias: {shape}", nameof(shape));
+        }
+
+        RunJob(a, null, null, c, shape, 1, packedB, shape.K, rowBlocksOuter: true);
+    }
+
+    /// <summary>
     /// Depth of the K chunks a product is split into, or K when it is not split: a product of a transposed A (the
     /// weight gradients, summed over every row of a batch) whose C is small and K long would keep at most a few
     /// tasks busy; its K is cut into chunks of whole K blocks, from the shape alone, so that the result does not
@@ -230,12 +247,12 @@ internal static unsafe partial class HostGemm<TS, TV>
     /// Runs the product as one job of tasks; a pre-packed B holds its panels <paramref name="packedDepth"/> rows apart
     /// (the K of the whole product when this is one chunk of it).
     /// </summary>
-    private static void RunJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, float* packedB, int packedDepth)
+    private static void RunJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, float* packedB, int packedDepth, bool rowBlocksOuter = false)
     {
         int m = shape.M;
         int n = shape.N;
         int k = shape.K;
-        var job = new HostGemmJob<TS, TV>(a, b, bias, c, shape, threads, prePackedB: packedB != null);
+        var job = new HostGemmJob<TS, TV>(a, b, bias, c, shape, threads, prePackedB: packedB != null, rowBlocksOuter);
         float[]? rentedA = null;
         float[]? rentedB = null;
         try

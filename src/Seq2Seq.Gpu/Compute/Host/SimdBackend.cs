@@ -30,6 +30,10 @@ internal sealed unsafe partial class SimdBackend<TS, TV> : HostBackend
 
     public override bool StreamsRight(MatMulShape shape) => HostGemm<TS, TV>.StreamsRight(shape);
 
+    public override int RowBlock => HostGemm<TS, TV>.Mr;
+
+    public override void MatMulBand(float* a, float* c, MatMulShape shape, float* packedB) => HostGemm<TS, TV>.RunBand(a, c, shape, packedB);
+
     public override long BFloat16RightLength(int k, int n) => HostBFloat16Gemm<TS, TV>.PackedRightLength(k, n);
 
     public override void PackRightBFloat16(float* b, int k, int n, bool transposed, ushort* dst) => HostBFloat16Gemm<TS, TV>.PackRight(b, k, n, transposed, dst);
