@@ -61,7 +61,11 @@ public sealed class HostRecurrenceTests(TestTarget target) : HostTestBase(target
         var shared = new float[(steps * state * 4) + ((steps + 1) * state)];
         Assert.That(
             () => Kernels.LstmForwardSequence(shared, u, packed, shared.AsSpan(steps * state * 4), shared.AsSpan(steps * state * 4), [], steps, batch, hidden),
-            Throws.TypeOf<ShapeException>().With.Message.Contains("overlap"));
+            Throws.TypeOf<ShapeException>().With.Message.Contains("the buffers it writes overlap"));
+        var kernelAndStates = new float[(hidden * gates) + ((steps + 1) * state)];
+        Assert.That(
+            () => Kernels.LstmForwardSequence(new float[steps * state * 4], kernelAndStates.AsSpan(0, hidden * gates), packed, cells, kernelAndStates.AsSpan((hidden * gates) - 1), [], steps, batch, hidden),
+            Throws.TypeOf<ShapeException>().With.Message.Contains("overlaps one it reads"));
         Assert.That(
             () => Kernels.LstmBackwardSequence(new float[steps * state * 4], u, packed, cells, [], new float[state], new float[state], new float[steps * state * 4], [], steps, batch, hidden),
             Throws.TypeOf<ShapeException>().With.Message.Contains("packed recurrent kernel"));

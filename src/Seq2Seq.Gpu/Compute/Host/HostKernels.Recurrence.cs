@@ -25,7 +25,7 @@ internal sealed unsafe partial class HostKernels
         Require(gates.Length, steps * state * LstmGates.Count, "LSTM sequence gates");
         Require(cells.Length, (steps + 1) * state, "LSTM sequence cells");
         Require(hidden.Length, (steps + 1) * state, "LSTM sequence hidden states");
-        RequireApart(gates[..(int)(steps * state * LstmGates.Count)], cells[..(int)((steps + 1) * state)], hidden[..(int)((steps + 1) * state)], "LSTM forward sequence");
+        RequireApart(gates[..(int)(steps * state * LstmGates.Count)], cells[..(int)((steps + 1) * state)], hidden[..(int)((steps + 1) * state)], recurrent, [], [], [], "LSTM forward sequence");
         if (steps == 0 || state == 0)
         {
             return;
@@ -103,11 +103,9 @@ internal sealed unsafe partial class HostKernels
             Require(dExternal.Length, steps * state, "LSTM sequence external dh");
         }
 
-        RequireApart(dGates[..(int)allGates], dhCarry[..(int)state], dcCarry[..(int)state], "LSTM backward sequence");
-        if (dGates[..(int)allGates].Overlaps(activations[..(int)allGates]) || dGates[..(int)allGates].Overlaps(cells[..(int)((steps + 1) * state)]))
-        {
-            throw new ShapeException("LSTM backward sequence: the gate gradients overlap the activations or the cells");
-        }
+        RequireApart(
+            dGates[..(int)allGates], dhCarry[..(int)state], dcCarry[..(int)state], activations[..(int)allGates], cells[..(int)((steps + 1) * state)],
+            dExternal.IsEmpty ? [] : dExternal[..(int)(steps * state)], recurrent, "LSTM backward sequence");
 
         if (steps == 0 || state == 0)
         {
@@ -188,12 +186,21 @@ internal sealed unsafe partial class HostKernels
         Require(recurrentLength, (long)k * n, $"{what} recurrent kernel");
     }
 
-    /// <summary>Checks that an output does not overlap the two other buffers a sequence writes.</summary>
-    private static void RequireApart(Span<float> first, Span<float> second, Span<float> third, string what)
+    /// <summary>Checks that the three buffers a sequence writes overlap neither each other nor the (up to four) it reads.</summary>
+    private static void RequireApart(
+        Span<float> first, Span<float> second, Span<float> third, ReadOnlySpan<float> read1, ReadOnlySpan<float> read2, ReadOnlySpan<float> read3, ReadOnlySpan<float> read4, string what)
     {
         if (first.Overlaps(second) || first.Overlaps(third) || second.Overlaps(third))
         {
             throw new ShapeException($"{what}: the buffers it writes overlap");
         }
+
+        if (Reads(first, read1, read2, read3, read4) || Reads(second, read1, read2, read3, read4) || Reads(third, read1, read2, read3, read4))
+        {
+            throw new ShapeException($"{what}: a buffer it writes overlaps one it reads");
+        }
+
+        static bool Reads(ReadOnlySpan<float> written, ReadOnlySpan<float> read1, ReadOnlySpan<float> read2, ReadOnlySpan<float> read3, ReadOnlySpan<float> read4) =>
+            written.Overlaps(read1) || written.Overlaps(read2) || written.Overlaps(read3) || written.Overlaps(read4);
     }
 }
