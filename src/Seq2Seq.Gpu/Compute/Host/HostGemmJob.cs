@@ -52,8 +52,8 @@ internal sealed unsafe class HostGemmJob<TS, TV>
     /// Whether a task sweeps its tiles row block by row block (all its panels for one row block, then the next) rather
     /// than panel by panel. The results are the same to the bit; only the order of C's writes changes. A band of a
     /// recurrence takes it: the rows of C right after the band are another thread's, and with the panel-by-panel walk,
-    /// which steps down C's rows at every panel, two threads writing neighbouring bands were 10-40 % slower than with
-    /// the bands far apart, as if the hardware's stride prefetcher fetched the neighbour's rows (docs/benchmarks.md).
+    /// which steps down C's rows at every panel, two threads writing neighbouring bands were 13-40 % slower than with
+    /// each band in its own buffer, as if the hardware's stride prefetcher fetched the neighbour's rows (docs/benchmarks.md).
     /// </param>
     public HostGemmJob(float* a, float* b, float* bias, float* c, MatMulShape shape, int threads, bool prePackedB, bool rowBlocksOuter = false)
     {
@@ -218,7 +218,7 @@ internal sealed unsafe class HostGemmJob<TS, TV>
     /// <summary>
     /// Tile (row block <paramref name="rb"/>, panel <paramref name="p"/>) of C over the K block [k0, k0 + kc): A's and
     /// B's micro-panels from the packed-once buffers or from the task's blocks (which start at row block
-    /// <paramref name="rb0"/> and panel <paramref name="p0"/>); an edge tile goes through <paramref name="tile"/> [6][32].
+    /// <paramref name="rb0"/> and panel <paramref name="p0"/>); an edge tile goes through <paramref name="tile"/> [MR][NR].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Tile(int rb, int p, int k0, int kc, float* aBlock, int rb0, float* bBlock, int p0, float* biasBlock, bool load, float* tile)

@@ -9,6 +9,7 @@ namespace Seq2Seq.Gpu.Compute.Host;
 /// the cell on those rows), so no thread waits for another between steps. Row b of a step reads only row b of the
 /// previous one (h_t·U, dGates_(t+1)·Uᵀ and the cell are row by row), and a band's product computes each element as the
 /// whole product does, so the results are those of the step-by-step composition (a product, then the cell) to the bit.
+/// A forward pass of a few rows (a product that streams U) is one band whose product the threads split by columns.
 /// </summary>
 internal sealed unsafe partial class HostKernels
 {
@@ -32,29 +33,17 @@ internal sealed unsafe partial class HostKernels
         }
 
         float slope = Slope(activation);
-        var shape = new MatMulShape(batch, LstmGates.Count * units, units, accumulate: true);
-        if (backend.StreamsRight(shape))
-        {
-            // A few rows: the product streams U as stored, split by columns over the threads; step by step.
-            for (int t = 0; t < steps; t++)
-            {
-                var gatesT = gates.Slice((int)(t * state * LstmGates.Count), (int)(state * LstmGates.Count));
-                MatMul(hidden.Slice((int)(t * state), (int)state), recurrent, packed, [], gatesT, shape);
-                LstmForward(
-                    gatesT, cells.Slice((int)(t * state), (int)state), hidden.Slice((int)(t * state), (int)state), cells.Slice((int)((t + 1) * state), (int)state),
-                    hidden.Slice((int)((t + 1) * state), (int)state), mask.IsEmpty ? [] : mask.Slice(t * batch, batch), batch, units, activation);
-            }
+        int gateWidth = LstmGates.Count * units;
 
-            return;
-        }
-
+        // A few rows: the product streams U as stored with its columns split over the threads (one core's L2 does not
+        // hold a 1 MB U beside the rest), so the whole batch is one band and the threads split each step's product.
+        bool fewRows = backend.StreamsRight(new MatMulShape(batch, gateWidth, units, accumulate: true));
         fixed (float* pg = gates, pu = recurrent, pc = cells, ph = hidden)
         fixed (int* pm = mask)
         {
-            float* g = pg, c = pc, h = ph, u = packed.Packed(backend, pu);
+            float* g = pg, c = pc, h = ph, stored = pu, u = fewRows ? null : packed.Packed(backend, pu);
             int* m = pm;
-            int gateWidth = LstmGates.Count * units;
-            InBands(batch, (b0, b1) =>
+            InBands(batch, fewRows ? 1 : MaxDegreeOfParallelism, (b0, b1) =>
             {
                 var bandShape = new MatMulShape(b1 - b0, gateWidth, units, accumulate: true);
                 for (int t = 0; t < steps; t++)
@@ -62,7 +51,15 @@ internal sealed unsafe partial class HostKernels
                     float* gatesT = g + (t * state * LstmGates.Count);
                     float* cPrev = c + (t * state);
                     float* hPrev = h + (t * state);
-                    backend.MatMulBand(hPrev + ((nint)b0 * units), gatesT + ((nint)b0 * gateWidth), bandShape, u);
+                    if (fewRows)
+                    {
+                        backend.MatMul(hPrev, stored, null, gatesT, bandShape, MaxDegreeOfParallelism);
+                    }
+                    else
+                    {
+                        backend.MatMulBand(hPrev + ((nint)b0 * units), gatesT + ((nint)b0 * gateWidth), bandShape, u);
+                    }
+
                     backend.LstmForward(gatesT, cPrev, hPrev, cPrev + state, hPrev + state, m == null ? null : m + ((nint)t * batch), b0, b1, units, slope);
                 }
             });
@@ -114,13 +111,12 @@ internal sealed unsafe partial class HostKernels
 
         float slope = Slope(activation);
         int gateWidth = LstmGates.Count * units;
-        var shape = new MatMulShape(batch, units, gateWidth, transposeB: true, accumulate: true);
         fixed (float* pa = activations, pu = recurrent, pc = cells, px = dExternal, pdh = dhCarry, pdc = dcCarry, pdg = dGates)
         fixed (int* pm = mask)
         {
             float* act = pa, c = pc, dx = px, dh = pdh, dc = pdc, dg = pdg, u = packedTransposed.Packed(backend, pu);
             int* m = pm;
-            InBands(batch, (b0, b1) =>
+            InBands(batch, MaxDegreeOfParallelism, (b0, b1) =>
             {
                 var bandShape = new MatMulShape(b1 - b0, units, gateWidth, transposeB: true, accumulate: true);
                 for (int t = steps - 1; t >= 0; t--)
@@ -139,14 +135,14 @@ internal sealed unsafe partial class HostKernels
     }
 
     /// <summary>
-    /// Runs <paramref name="band"/> over bands of whole row blocks of [0, batch), one band a thread at most, each band
-    /// on one thread from its first step to its last.
+    /// Runs <paramref name="band"/> over at most <paramref name="maxBands"/> bands of whole row blocks of [0, batch), a
+    /// band a thread, each band on one thread from its first step to its last.
     /// </summary>
-    private void InBands(int batch, Action<int, int> band)
+    private void InBands(int batch, int maxBands, Action<int, int> band)
     {
         int rowBlock = backend.RowBlock;
         int blocks = (batch + rowBlock - 1) / rowBlock;
-        int bands = Math.Min(MaxDegreeOfParallelism, blocks);
+        int bands = Math.Min(maxBands, blocks);
         Run(bands, bands > 1, i =>
         {
             int b0 = (int)((long)i * blocks / bands) * rowBlock;
